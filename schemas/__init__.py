@@ -1,0 +1,1 @@
+"""JSON Schemas shipped with synthgen (installed as the ``synthgen.schemas`` package)."""

@@ -1,0 +1,56 @@
+"""synthgen: releasable synthetic data with formal differential privacy, measured before it leaves.
+
+Public API: :class:`Schema`, generators (``synthgen.GaussianCopula``, ``synthgen.DPGaussianCopula``, ... resolved
+lazily), :class:`PrivacyLedger`, :func:`load`, :func:`evaluate`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+from . import registry  # noqa: E402
+from .exceptions import *  # noqa: E402,F401,F403
+from .exceptions import SynthgenError  # noqa: E402
+from .privacy import DPSpend, NoGuarantee, PrivacyLedger  # noqa: E402
+from .schema import (  # noqa: E402
+    BooleanField,
+    CategoricalField,
+    DatetimeField,
+    IdentifierField,
+    NumericField,
+    Schema,
+)
+
+_LAZY = {
+    "GaussianCopula": "copula",
+    "DPGaussianCopula": "dp-copula",
+    "DPCTGAN": "dp-ctgan",
+    "CTGAN": "ctgan",
+    "ImageAugmenter": "image-augment",
+    "DPImageGenerator": "dp-image",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return registry.get(_LAZY[name])
+    raise AttributeError(f"module 'synthgen' has no attribute {name!r}")
+
+
+def load(path: Any) -> Any:
+    """Load a saved model directory (verifies every file's sha256; never runs code from the files)."""
+    from .persistence import load_model
+
+    return load_model(path)
+
+
+def get_generator(name: str, **params: Any) -> Any:
+    """Instantiate a registered generator by name, e.g. ``get_generator("dp-copula", epsilon=1.0)``."""
+    return registry.get(name)(**params)
+
+
+__all__ = [
+    "BooleanField", "CategoricalField", "DPSpend", "DatetimeField", "IdentifierField", "NoGuarantee",
+    "NumericField", "PrivacyLedger", "Schema", "SynthgenError", "__version__", "get_generator", "load", "registry",
+]

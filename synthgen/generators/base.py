@@ -1,0 +1,263 @@
+"""The generator contract, done once: validate, seed, charge the ledger, record the privacy spend, save/load.
+
+Subclasses implement ``_fit(data, schema, rng) -> PrivacySpend``, ``_sample(n, rng) -> DataFrame``,
+``_get_state() -> (json_state, arrays)`` and ``_set_state(json_state, arrays)``. ``__init__`` only stores
+parameters (scikit-learn's contract); learned attributes end in ``_``.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from pathlib import Path
+from typing import Any, ClassVar, Mapping, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import (
+    ConfigError,
+    DataValidationError,
+    InferredSchemaError,
+    InvalidPrivacyParameterError,
+    NotFittedError,
+    PrivacyError,
+)
+from ..privacy.spend import DPSpend, NoGuarantee, PrivacySpend, check_epsilon_delta
+from ..rng import RandomState, check_random_state
+from ..schema import Schema
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """What every synthgen generator offers."""
+
+    registry_name: ClassVar[str]
+
+    def fit(self, data: Any, schema: Schema | None = None, **kwargs: Any) -> "Generator": ...
+
+    def sample(self, n: int, *, random_state: RandomState = None) -> Any: ...
+
+    def save(self, path: str | Path) -> None: ...
+
+
+def default_delta(n_reference: int) -> float:
+    """A delta well below 1/n: 1/(10 * n_ref) capped at 1e-6, n_ref a power of ten >= n (or a declared max)."""
+    n_ref = 10 ** math.ceil(math.log10(max(int(n_reference), 10)))
+    return min(1e-6, 1.0 / (10.0 * n_ref))
+
+
+class BaseGenerator:
+    """Base class of all generators. See module docstring for what subclasses implement."""
+
+    registry_name: ClassVar[str] = ""
+    data_kind: ClassVar[str] = "table"
+    provides_dp: ClassVar[bool] = False
+    no_guarantee_reason: ClassVar[str] = "this generator has no differential-privacy guarantee"
+    # Parameters small enough for the contract test suite to run in seconds.
+    contract_params: ClassVar[dict[str, Any]] = {}
+
+    # ------------------------------------------------------------------ parameters (scikit-learn style)
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values()
+                if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+
+    def get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> "BaseGenerator":
+        valid = set(self._param_names())
+        for k, v in params.items():
+            if k not in valid:
+                raise ConfigError(f"{type(self).__name__} has no parameter {k!r}; valid: {sorted(valid)}.")
+            setattr(self, k, v)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # ------------------------------------------------------------------ privacy target
+    def _resolve_delta(self, n_rows: int, schema: Schema) -> float:
+        delta = getattr(self, "delta", None)
+        n_ref = schema.rows.max if (schema.rows is not None and schema.rows.max) else n_rows
+        if delta is None:
+            return default_delta(n_ref)
+        _, delta = check_epsilon_delta(getattr(self, "epsilon", 1.0), delta)
+        if delta >= 1.0 / max(n_ref, 1):
+            raise InvalidPrivacyParameterError(
+                f"delta={delta:g} is not below 1/n for this table (delta >= 1/n allows releasing a whole row). "
+                f"Fix: use delta <= {default_delta(n_ref):g}, or leave delta=None for that default.")
+        return delta
+
+    def _target_spend(self, n_rows: int, schema: Schema) -> PrivacySpend:
+        if not self.provides_dp:
+            return NoGuarantee(self.no_guarantee_reason)
+        eps, _ = check_epsilon_delta(getattr(self, "epsilon"), 0.0)
+        return DPSpend(eps, self._resolve_delta(n_rows, schema), accountant="target")
+
+    # ------------------------------------------------------------------ public API
+    def fit(self, data: Any, schema: Schema | None = None, *, ledger: Any = None, random_state: RandomState = None,
+            allow_inferred: bool = False, on_violation: str = "raise") -> "BaseGenerator":
+        """Learn from ``data`` (a DataFrame) declared by ``schema``; returns ``self``.
+
+        ``ledger``: a :class:`~synthgen.privacy.PrivacyLedger`; the target (epsilon, delta) is reserved before any
+        work is done and committed once the fit succeeds (cancelled if it fails or is interrupted).
+        ``on_violation``: ``"raise"`` (default) reports every schema violation; ``"clip"`` clips numeric values
+        into their declared bounds and drops rows with undeclared categories (a public, row-wise rule).
+        Fields whose bounds were bought with DP (``dp:``) are always clipped, as DP bounds may cut the tails.
+        """
+        if schema is None:
+            raise ConfigError(
+                f"{type(self).__name__}.fit needs a declared schema. Fix: pass schema=Schema.load(...), or draft "
+                "one with Schema.draft(df, epsilon=...) (DP) and review it.")
+        if not isinstance(schema, Schema):
+            raise ConfigError(f"schema must be a synthgen.Schema; got {type(schema).__name__}.")
+        if self.provides_dp and schema.is_inferred and not allow_inferred:
+            raise InferredSchemaError(
+                f"{type(self).__name__} is differentially private but the schema's fields "
+                f"{list(schema.inferred_fields)} were inferred from the data without noise, which would leak them. "
+                "Fix: declare public bounds/categories, draft the schema with an epsilon, or pass "
+                "allow_inferred=True (recorded in the model and its reports).")
+        table = self._prepare(data, schema, on_violation)
+        target = self._target_spend(len(table), schema)
+        rng = check_random_state(random_state)
+        reservation = None
+        if ledger is not None:
+            if not target.is_dp:
+                raise PrivacyError(
+                    f"{type(self).__name__} gives no DP guarantee, so no ledger budget can cover it. "
+                    "Fix: use a DP generator (e.g. 'dp-copula') or fit without a ledger.")
+            reservation = ledger.reserve(target.epsilon, target.delta, generator=self.registry_name,
+                                         purpose=f"fit {type(self).__name__}",
+                                         details={"neighbouring": "add/remove one row"})
+        try:
+            self._target_ = target
+            spent = self._fit(table, schema, rng)
+        except BaseException:
+            if reservation is not None:
+                reservation.cancel("fit failed or was interrupted; nothing was released")
+            raise
+        if target.is_dp:
+            if not spent.is_dp or spent.epsilon > target.epsilon + 1e-9 or spent.delta > target.delta + 1e-15:
+                if reservation is not None:
+                    reservation.commit()  # the data was touched: charge it even though the fit is refused
+                raise PrivacyError(f"internal error: {type(self).__name__} spent {spent} above its target {target}.")
+            spent = DPSpend(spent.epsilon, spent.delta, spent.accountant,
+                            details=dict(spent.details, allow_inferred_schema=bool(allow_inferred and
+                                                                                   schema.is_inferred)))
+        if reservation is not None:
+            reservation.commit()
+        self.schema_ = schema
+        self.privacy_spent_ = spent
+        self.allow_inferred_ = bool(allow_inferred and schema.is_inferred)
+        self.n_features_in_ = len(schema.learnable)
+        return self
+
+    def _prepare(self, data: Any, schema: Schema, on_violation: str) -> pd.DataFrame:
+        """Validate a table against the schema and return it in canonical dtypes (learnable columns only)."""
+        if on_violation not in ("raise", "clip"):
+            raise ConfigError(f"on_violation must be 'raise' or 'clip'; got {on_violation!r}.")
+        if not isinstance(data, pd.DataFrame):
+            raise DataValidationError(f"{type(self).__name__}.fit expects a pandas DataFrame; got "
+                                      f"{type(data).__name__}.")
+        report = schema.validate(data)
+        fixable = {"below_minimum", "above_maximum", "unknown_category"}
+        blocking = []
+        for v in report.violations:
+            f = schema[v.column] if (v.column is not None and v.column in schema) else None
+            dp_sourced = f is not None and f.source.startswith("dp:")
+            if v.code in fixable and (on_violation == "clip" or dp_sourced):
+                continue
+            blocking.append(v)
+        if blocking:
+            from ..schema import ValidationReport
+
+            ValidationReport(tuple(blocking), report.n_rows).raise_if_invalid("training data")
+        table = schema.coerce(data)
+        keep = np.ones(len(table), dtype=bool)
+        for f in schema.learnable:
+            if f.kind == "numeric":
+                table[f.name] = table[f.name].clip(f.lower, f.upper)
+            elif f.kind == "datetime":
+                table[f.name] = table[f.name].clip(f.lower_ts, f.upper_ts)
+            elif f.kind == "categorical":
+                # coerce() mapped undeclared categories to null; drop those rows (nulls that were nulls stay).
+                keep &= ~(table[f.name].isna().to_numpy() & data[f.name].notna().to_numpy())
+        table = table.loc[keep, [f.name for f in schema.learnable]].reset_index(drop=True)
+        if len(table) < 2:
+            raise DataValidationError(
+                f"{type(self).__name__} needs at least 2 rows to learn from; got {len(table)}. "
+                "Fix: pass a larger table.")
+        return table
+
+    def sample(self, n: int, *, random_state: RandomState = None) -> pd.DataFrame:
+        """Draw ``n`` synthetic rows conforming to the schema. The privacy spend rides in ``df.attrs``."""
+        self._check_fitted()
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ConfigError(f"sample needs a positive whole number of rows; got {n!r}.")
+        rng = check_random_state(random_state)
+        raw = self._sample(int(n), rng)
+        out = self._finish_table(raw, int(n), rng)
+        out.attrs["privacy"] = self.privacy_spent_.to_dict()
+        return out
+
+    def _finish_table(self, raw: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        schema = self.schema_
+        raw = raw.copy()
+        for f in schema.fields:
+            if f.kind == "identifier" and f.synthesize == "regenerate":
+                raw[f.name] = [f"{f.name}-{x:012x}" for x in rng.integers(0, 2**48, size=n)]
+        return schema.conform(raw).reset_index(drop=True)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> None:
+        """Write a model directory: ``manifest.json`` + arrays in safetensors. No pickle, no training rows."""
+        from ..persistence import save_model
+
+        self._check_fitted()
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "BaseGenerator":
+        from ..persistence import load_model
+
+        model = load_model(path)
+        if not isinstance(model, cls):
+            raise ConfigError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
+        return model
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "privacy_spent_")
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet. Fix: call fit(data, schema) "
+                                 "or load a saved model first.")
+
+    def privacy_summary(self) -> str:
+        self._check_fitted()
+        return self.privacy_spent_.summary()
+
+    # ------------------------------------------------------------------ for subclasses
+    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator) -> PrivacySpend:
+        raise NotImplementedError
+
+    def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def _get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """JSON-serialisable state and named numeric arrays. Must hold parameters only, never rows."""
+        raise NotImplementedError
+
+    def _set_state(self, state: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+
+def warn_no_guarantee(obj: BaseGenerator) -> None:
+    warnings.warn(f"{type(obj).__name__}: {obj.no_guarantee_reason}. Its output is NOT differentially private.",
+                  UserWarning, stacklevel=3)

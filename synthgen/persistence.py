@@ -1,0 +1,146 @@
+"""Saving and loading models without pickle.
+
+A model is a directory: ``manifest.json`` (format, versions, generator, parameters, schema, privacy spend, JSON
+state, sha256 of every file, and a digest of the manifest itself) plus ``arrays.safetensors``. Loading checks
+every digest before anything is used and never runs code from the files.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .exceptions import ModelIntegrityError, SynthgenError
+from .io import atomic_directory, sha256_file
+
+MODEL_FORMAT = "synthgen-model/1"
+ARRAYS_FILE = "arrays.safetensors"
+
+
+def _canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def _jsonable(obj: Any) -> Any:
+    """Convert numpy scalars/arrays and tuples into JSON types; reject NaN/inf (they are not valid JSON)."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        if not math.isfinite(f):
+            return {"__float__": repr(f)}
+        return f
+    return obj
+
+
+def _unjsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        if set(obj) == {"__float__"}:
+            return float(obj["__float__"])
+        return {k: _unjsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_unjsonable(v) for v in obj]
+    return obj
+
+
+def save_model(model: Any, path: str | Path) -> None:
+    from safetensors.numpy import save_file
+
+    from . import __version__
+
+    state, arrays = model._get_state()
+    arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+    for k, v in arrays.items():
+        if v.dtype == object:
+            raise SynthgenError(f"internal error: array {k!r} has dtype object; only numeric arrays are saved.")
+    with atomic_directory(path) as tmp:
+        files = {}
+        if arrays:
+            save_file(arrays, str(tmp / ARRAYS_FILE), metadata={"format": MODEL_FORMAT})
+            files[ARRAYS_FILE] = sha256_file(tmp / ARRAYS_FILE)
+        manifest = {
+            "format": MODEL_FORMAT,
+            "synthgen_version": __version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "generator": model.registry_name,
+            "class": type(model).__name__,
+            "params": _jsonable(model.get_params()),
+            "schema": model.schema_.to_dict() if getattr(model, "schema_", None) is not None else None,
+            "privacy": model.privacy_spent_.to_dict(),
+            "allow_inferred_schema": bool(getattr(model, "allow_inferred_", False)),
+            "state": _jsonable(state),
+            "files": files,
+        }
+        manifest["manifest_sha256"] = hashlib.sha256(_canonical(manifest)).hexdigest()
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def read_manifest(path: str | Path) -> dict:
+    """Read and verify a model directory's manifest and files; return the manifest."""
+    import jsonschema
+
+    from .resources import load_json_schema
+
+    path = Path(path)
+    mpath = path / "manifest.json"
+    if not path.is_dir() or not mpath.exists():
+        raise ModelIntegrityError(f"{path} is not a synthgen model directory (no manifest.json). "
+                                  "Fix: point to the folder written by save()/`synthgen fit --out`.")
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ModelIntegrityError(f"{mpath} is not valid JSON: the model is corrupt.") from None
+    errs = list(jsonschema.Draft202012Validator(load_json_schema("manifest")).iter_errors(manifest))
+    if errs:
+        raise ModelIntegrityError(f"{mpath} is not a valid synthgen manifest: {errs[0].message}.")
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    if hashlib.sha256(_canonical(body)).hexdigest() != manifest["manifest_sha256"]:
+        raise ModelIntegrityError(f"{mpath} was modified after it was saved (manifest digest mismatch). "
+                                  "Refit the model or restore the original files.")
+    for name, digest in manifest["files"].items():
+        fp = path / name
+        if Path(name).name != name or not fp.is_file():
+            raise ModelIntegrityError(f"Model file {name!r} listed in the manifest is missing from {path}.")
+        if sha256_file(fp) != digest:
+            raise ModelIntegrityError(f"Model file {fp} does not match its sha256 in the manifest: it is corrupt "
+                                      "or was tampered with. Refit the model or restore the original files.")
+    return manifest
+
+
+def load_model(path: str | Path) -> Any:
+    """Load any saved synthgen model (the generator class comes from the registry, never from the file)."""
+    from safetensors.numpy import load_file
+
+    from . import registry
+    from .privacy.spend import spend_from_dict
+    from .schema import Schema
+
+    path = Path(path)
+    manifest = read_manifest(path)
+    cls = registry.get(manifest["generator"])
+    if cls.__name__ != manifest["class"]:
+        raise ModelIntegrityError(f"Manifest names class {manifest['class']!r} but generator "
+                                  f"{manifest['generator']!r} is {cls.__name__}.")
+    arrays = load_file(str(path / ARRAYS_FILE)) if ARRAYS_FILE in manifest["files"] else {}
+    model = cls(**_unjsonable(manifest["params"]))
+    if manifest["schema"] is not None:
+        model.schema_ = Schema.from_dict(manifest["schema"])
+    model.privacy_spent_ = spend_from_dict(manifest["privacy"])
+    model.allow_inferred_ = bool(manifest.get("allow_inferred_schema", False))
+    if model.schema_ is not None:
+        model.n_features_in_ = len(model.schema_.learnable)
+    model._set_state(_unjsonable(manifest["state"]), arrays)
+    return model

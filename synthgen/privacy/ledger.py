@@ -1,0 +1,278 @@
+"""The privacy ledger: one append-only JSON file per dataset that refuses overspend before any work is done.
+
+Every entry is an event:
+- ``charge``: budget spent (committed at once);
+- ``reserve``: budget set aside before a fit; it counts as spent until a ``commit`` or ``cancel`` names it.
+  A fit that is interrupted or fails before anything is released is cancelled; a process killed outright
+  leaves the reservation counted as spent (the safe side).
+
+Entries are chained by sha256 (each hash covers the previous hash and the entry), so a hand edit that changes,
+drops or reorders an entry is detected on the next read. Composition across entries is basic (epsilons and
+deltas add up), which is valid for any mix of mechanisms and accountants.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import math
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..exceptions import BudgetExceededError, LedgerError
+from ..io import atomic_write_json
+from .spend import NEIGHBOURING, check_epsilon_delta
+
+LEDGER_FORMAT = "synthgen-ledger/1"
+_TOL = 1e-12
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _entry_hash(prev: str, entry: dict) -> str:
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    return hashlib.sha256((prev + json.dumps(body, sort_keys=True)).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Charge:
+    id: str
+    time: str
+    generator: str
+    epsilon: float
+    delta: float
+    purpose: str
+    status: str  # "committed", "pending" or "cancelled"
+
+
+class Reservation:
+    """Budget set aside for one piece of work. Use as a context manager: commit on success, cancel on error."""
+
+    def __init__(self, ledger: "PrivacyLedger", charge_id: str):
+        self.ledger, self.id, self._done = ledger, charge_id, False
+
+    def commit(self) -> None:
+        if not self._done:
+            self.ledger._append({"event": "commit", "ref": self.id})
+            self._done = True
+
+    def cancel(self, reason: str = "work not released") -> None:
+        if not self._done:
+            self.ledger._append({"event": "cancel", "ref": self.id, "reason": reason})
+            self._done = True
+
+    def __enter__(self) -> "Reservation":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.cancel(f"interrupted: {exc_type.__name__}")
+
+
+class PrivacyLedger:
+    """A per-dataset privacy budget stored in one JSON file.
+
+    >>> ledger = PrivacyLedger.create("adult.ledger.json", epsilon=3.0, delta=1e-5, dataset="adult")
+    >>> with ledger.reserve(1.0, 1e-6, generator="dp-copula", purpose="fit"):
+    ...     ...  # the work; nothing is charged if it raises
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._read()  # fail early on a missing or invalid file
+
+    # ----- creation
+    @classmethod
+    def create(cls, path: str | os.PathLike, epsilon: float, delta: float, dataset: str | None = None,
+               exist_ok: bool = False) -> "PrivacyLedger":
+        path = Path(path)
+        eps, dlt = check_epsilon_delta(epsilon, delta)
+        if path.exists():
+            if not exist_ok:
+                raise LedgerError(f"Ledger {path} already exists; open it with PrivacyLedger({str(path)!r}).")
+            led = cls(path)
+            if abs(led.total_epsilon - eps) > _TOL or abs(led.total_delta - dlt) > _TOL:
+                raise LedgerError(
+                    f"Ledger {path} exists with budget (epsilon={led.total_epsilon}, delta={led.total_delta}), "
+                    f"not ({eps}, {dlt}). A budget cannot be changed after the fact; create a new ledger.")
+            return led
+        doc = {"format": LEDGER_FORMAT, "dataset": dataset or path.stem, "created": _now(),
+               "neighbouring": NEIGHBOURING, "composition": "basic (epsilons and deltas add up)",
+               "budget": {"epsilon": eps, "delta": dlt}, "entries": []}
+        with _locked(path):
+            if path.exists():
+                raise LedgerError(f"Ledger {path} was created by another process meanwhile.")
+            atomic_write_json(path, doc)
+        return cls(path)
+
+    # ----- reading
+    def _read(self) -> dict:
+        if not self.path.exists():
+            raise LedgerError(f"Ledger file {self.path} does not exist. Fix: create it with "
+                              "PrivacyLedger.create(path, epsilon, delta) or `synthgen ledger init`.")
+        try:
+            doc = json.loads(self.path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise LedgerError(f"Ledger {self.path} is not valid JSON (line {exc.lineno}). It may have been "
+                              "edited by hand; restore it from a backup.") from None
+        _check_document(doc, self.path)
+        return doc
+
+    @property
+    def dataset(self) -> str:
+        return self._read()["dataset"]
+
+    @property
+    def total_epsilon(self) -> float:
+        return float(self._read()["budget"]["epsilon"])
+
+    @property
+    def total_delta(self) -> float:
+        return float(self._read()["budget"]["delta"])
+
+    def charges(self) -> tuple[Charge, ...]:
+        return _charges(self._read())
+
+    def spent(self) -> tuple[float, float]:
+        """(epsilon, delta) spent, pending reservations included."""
+        return _spent(_charges(self._read()))
+
+    def remaining(self) -> tuple[float, float]:
+        doc = self._read()
+        eps, dlt = _spent(_charges(doc))
+        return max(0.0, doc["budget"]["epsilon"] - eps), max(0.0, doc["budget"]["delta"] - dlt)
+
+    def can_afford(self, epsilon: float, delta: float) -> bool:
+        r_eps, r_dlt = self.remaining()
+        return epsilon <= r_eps + _TOL and delta <= r_dlt + _TOL
+
+    def to_dict(self) -> dict:
+        doc = self._read()
+        eps, dlt = _spent(_charges(doc))
+        return {"path": str(self.path), "dataset": doc["dataset"], "neighbouring": doc["neighbouring"],
+                "budget": doc["budget"], "spent": {"epsilon": eps, "delta": dlt},
+                "remaining": {"epsilon": max(0.0, doc["budget"]["epsilon"] - eps),
+                              "delta": max(0.0, doc["budget"]["delta"] - dlt)},
+                "charges": [c.__dict__ for c in _charges(doc)]}
+
+    # ----- writing
+    def charge(self, epsilon: float, delta: float, generator: str, purpose: str,
+               details: dict | None = None) -> Charge:
+        """Spend budget now. Raises :class:`BudgetExceededError` (file unchanged) if it would overspend."""
+        cid = self._append_spend("charge", epsilon, delta, generator, purpose, details)
+        return next(c for c in self.charges() if c.id == cid)
+
+    def reserve(self, epsilon: float, delta: float, generator: str, purpose: str,
+                details: dict | None = None) -> Reservation:
+        """Set budget aside before work starts; refuses overspend before any work is done."""
+        return Reservation(self, self._append_spend("reserve", epsilon, delta, generator, purpose, details))
+
+    def _append_spend(self, event: str, epsilon: float, delta: float, generator: str, purpose: str,
+                      details: dict | None) -> str:
+        eps, dlt = float(epsilon), float(delta)
+        if not (math.isfinite(eps) and eps >= 0 and 0 <= dlt < 1):
+            raise LedgerError(f"A charge needs epsilon >= 0 and 0 <= delta < 1; got ({epsilon}, {delta}).")
+        cid = f"c-{uuid.uuid4().hex[:12]}"
+        entry = {"event": event, "id": cid, "generator": str(generator), "epsilon": eps, "delta": dlt,
+                 "purpose": str(purpose)}
+        if details:
+            entry["details"] = details
+        self._append(entry, check_budget=(eps, dlt))
+        return cid
+
+    def _append(self, entry: dict, check_budget: tuple[float, float] | None = None) -> None:
+        with _locked(self.path):
+            doc = self._read()
+            if check_budget is not None:
+                eps, dlt = _spent(_charges(doc))
+                need_eps, need_dlt = check_budget
+                tot_eps, tot_dlt = doc["budget"]["epsilon"], doc["budget"]["delta"]
+                if eps + need_eps > tot_eps + _TOL or dlt + need_dlt > tot_dlt + _TOL:
+                    raise BudgetExceededError(
+                        f"Ledger {self.path} (dataset {doc['dataset']!r}) cannot pay epsilon={need_eps:.4g}, "
+                        f"delta={need_dlt:.3g}: spent ({eps:.4g}, {dlt:.3g}) of ({tot_eps:.4g}, {tot_dlt:.3g}), "
+                        f"remaining ({max(0.0, tot_eps - eps):.4g}, {max(0.0, tot_dlt - dlt):.3g}). Nothing was run. "
+                        "Fix: ask for less epsilon/delta or use a ledger with budget left.")
+            entries = doc["entries"]
+            entry = dict(entry, time=_now())
+            prev = entries[-1]["hash"] if entries else ""
+            entry["hash"] = _entry_hash(prev, entry)
+            entries.append(entry)
+            atomic_write_json(self.path, doc)
+
+
+# -------------------------------------------------------------------------------------------- helpers
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.with_name(path.name + ".lock")
+    with open(lock, "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _bad(path: Path, what: str) -> LedgerError:
+    return LedgerError(f"Ledger {path} is in an invalid state: {what}. It may have been edited by hand; "
+                       "restore it from a backup (a ledger is append-only and must not be edited).")
+
+
+def _check_document(doc: Any, path: Path) -> None:
+    import jsonschema
+
+    from ..resources import load_json_schema
+
+    errs = list(jsonschema.Draft202012Validator(load_json_schema("ledger")).iter_errors(doc))
+    if errs:
+        e = errs[0]
+        raise _bad(path, f"{'/'.join(map(str, e.path)) or 'top level'}: {e.message}")
+    prev, ids, closed = "", {}, set()
+    for i, entry in enumerate(doc["entries"]):
+        if entry.get("hash") != _entry_hash(prev, entry):
+            raise _bad(path, f"entry {i} does not match its hash (changed, removed or reordered entries)")
+        prev = entry["hash"]
+        ev = entry["event"]
+        if ev in ("charge", "reserve"):
+            if entry.get("id") in ids:
+                raise _bad(path, f"entry {i} repeats id {entry.get('id')!r}")
+            ids[entry["id"]] = ev
+        else:
+            ref = entry.get("ref")
+            if ids.get(ref) != "reserve" or ref in closed:
+                raise _bad(path, f"entry {i} ({ev}) refers to no open reservation")
+            closed.add(ref)
+    eps, dlt = _spent(_charges(doc))
+    if eps > doc["budget"]["epsilon"] + 1e-9 or dlt > doc["budget"]["delta"] + 1e-15:
+        raise _bad(path, "the recorded spend exceeds the budget")
+
+
+def _charges(doc: dict) -> tuple[Charge, ...]:
+    status: dict[str, str] = {}
+    for e in doc["entries"]:
+        if e["event"] == "commit":
+            status[e["ref"]] = "committed"
+        elif e["event"] == "cancel":
+            status[e["ref"]] = "cancelled"
+    out = []
+    for e in doc["entries"]:
+        if e["event"] in ("charge", "reserve"):
+            st = "committed" if e["event"] == "charge" else status.get(e["id"], "pending")
+            out.append(Charge(e["id"], e["time"], e["generator"], float(e["epsilon"]), float(e["delta"]),
+                              e["purpose"], st))
+    return tuple(out)
+
+
+def _spent(charges: tuple[Charge, ...]) -> tuple[float, float]:
+    live = [c for c in charges if c.status != "cancelled"]
+    return float(sum(c.epsilon for c in live)), float(sum(c.delta for c in live))

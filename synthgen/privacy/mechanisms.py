@@ -1,0 +1,189 @@
+"""DP mechanisms. This module (with DP-SGD in :mod:`synthgen.privacy.dpsgd`) is the only place in synthgen
+that draws privacy noise. Every function takes its noise source explicitly.
+
+Neighbouring relation: add/remove one row. Sensitivities below are for that relation.
+
+``secure=True`` noise comes from the operating system's CSPRNG (``os.urandom``) and refuses seeds, so that an
+adversary who knows the code cannot predict the noise. Note: floating-point Gaussian/Laplace samplers are known to
+leak through the low-order bits of the output (Mironov 2012); synthgen rounds released statistics (counts,
+quantiles on a grid, clipped sums) before they leave a generator, which removes the exact-bit channel.
+"""
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Protocol, Sequence, Union
+
+import numpy as np
+
+from ..exceptions import InvalidPrivacyParameterError, PrivacyError
+from ..rng import check_random_state
+from .analysis import gaussian_sigma
+
+
+class SecureRandom:
+    """Noise source backed by ``os.urandom``. It cannot be seeded."""
+
+    def __init__(self, seed: Any = None):
+        if seed is not None:
+            raise PrivacyError("SecureRandom cannot be seeded: secure noise must be unpredictable. "
+                               "Fix: drop the seed/random_state, or use secure=False for reproducible tests.")
+
+    def random(self, size: int | tuple[int, ...] | None = None) -> np.ndarray | float:
+        shape = () if size is None else (size if isinstance(size, tuple) else (int(size),))
+        n = int(np.prod(shape)) if shape else 1
+        raw = np.frombuffer(os.urandom(8 * n), dtype=np.uint64) >> np.uint64(11)  # 53 random bits
+        u = (raw.astype(np.float64) + 0.5) * (1.0 / (1 << 53))  # in (0, 1): never exactly 0 or 1
+        return float(u[0]) if size is None else u.reshape(shape)
+
+    def standard_normal(self, size: int | tuple[int, ...] | None = None) -> np.ndarray | float:
+        u1, u2 = np.asarray(self.random(size)), np.asarray(self.random(size))
+        z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)  # Box-Muller
+        return float(z) if size is None else z
+
+    def normal(self, loc: float = 0.0, scale: float = 1.0, size: Any = None) -> np.ndarray | float:
+        return loc + scale * self.standard_normal(size)
+
+    def laplace(self, loc: float = 0.0, scale: float = 1.0, size: Any = None) -> np.ndarray | float:
+        u = np.asarray(self.random(size)) - 0.5
+        x = loc - scale * np.sign(u) * np.log1p(-2.0 * np.abs(u))
+        return float(x) if size is None else x
+
+    def gumbel(self, loc: float = 0.0, scale: float = 1.0, size: Any = None) -> np.ndarray | float:
+        x = loc - scale * np.log(-np.log(np.asarray(self.random(size))))
+        return float(x) if size is None else x
+
+
+NoiseSource = Union[np.random.Generator, SecureRandom]
+
+
+class Mechanism(Protocol):
+    """What every mechanism reports: its zCDP cost."""
+
+    rho: float
+
+
+def noise_source(random_state: Any = None, secure: bool = False) -> NoiseSource:
+    """The noise source for a DP computation: a seeded Generator (reproducible) or the OS CSPRNG."""
+    if secure:
+        return SecureRandom(random_state if not isinstance(random_state, SecureRandom) else None)
+    if isinstance(random_state, SecureRandom):
+        return random_state
+    return check_random_state(random_state)
+
+
+# -------------------------------------------------------------------------------------------- raw noise
+def gaussian_noise(shape: int | tuple[int, ...], sigma: float, rng: NoiseSource) -> np.ndarray:
+    """i.i.d. N(0, sigma^2) noise of the given shape."""
+    if not (math.isfinite(sigma) and sigma > 0):
+        raise InvalidPrivacyParameterError(f"Noise std sigma must be finite and > 0; got {sigma}.")
+    shape = shape if isinstance(shape, tuple) else (int(shape),)
+    return np.asarray(rng.normal(0.0, sigma, size=shape), dtype=np.float64).reshape(shape)
+
+
+def laplace_noise(shape: int | tuple[int, ...], scale: float, rng: NoiseSource) -> np.ndarray:
+    """i.i.d. Laplace(0, scale) noise of the given shape."""
+    if not (math.isfinite(scale) and scale > 0):
+        raise InvalidPrivacyParameterError(f"Laplace scale must be finite and > 0; got {scale}.")
+    shape = shape if isinstance(shape, tuple) else (int(shape),)
+    return np.asarray(rng.laplace(0.0, scale, size=shape), dtype=np.float64).reshape(shape)
+
+
+# ------------------------------------------------------------------------------------------- clipping
+def clip_rows_l2(x: np.ndarray, max_norm: float) -> np.ndarray:
+    """Scale each row of ``x`` down to L2 norm at most ``max_norm`` (bounds one row's contribution)."""
+    x = np.asarray(x, dtype=np.float64)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    factor = np.minimum(1.0, max_norm / np.maximum(norms, 1e-300))
+    return x * factor
+
+
+def clip_values(x: np.ndarray, lower: float, upper: float) -> np.ndarray:
+    """Clip values into declared public bounds."""
+    return np.clip(np.asarray(x, dtype=np.float64), lower, upper)
+
+
+# ----------------------------------------------------------------------------------------- mechanisms
+def gaussian_mechanism(values: np.ndarray, l2_sensitivity: float, rho: float, rng: NoiseSource) -> np.ndarray:
+    """Release ``values + N(0, sigma^2)`` with sigma set so the release is rho-zCDP."""
+    sigma = gaussian_sigma(rho, l2_sensitivity)
+    values = np.asarray(values, dtype=np.float64)
+    return values + gaussian_noise(values.shape, sigma, rng)
+
+
+def laplace_mechanism(values: np.ndarray, l1_sensitivity: float, epsilon: float, rng: NoiseSource) -> np.ndarray:
+    """Release ``values + Laplace(l1_sensitivity / epsilon)``: epsilon-DP (hence epsilon^2/2-zCDP)."""
+    if not (math.isfinite(epsilon) and epsilon > 0):
+        raise InvalidPrivacyParameterError(f"epsilon must be finite and > 0; got {epsilon}.")
+    values = np.asarray(values, dtype=np.float64)
+    return values + laplace_noise(values.shape, l1_sensitivity / epsilon, rng)
+
+
+def exponential_mechanism(scores: np.ndarray, epsilon: float, sensitivity: float, rng: NoiseSource) -> int:
+    """Pick index i with probability proportional to exp(epsilon * score_i / (2 sensitivity)) (Gumbel-max).
+
+    epsilon-DP and epsilon^2/8-zCDP.
+    """
+    if not (math.isfinite(epsilon) and epsilon > 0):
+        raise InvalidPrivacyParameterError(f"epsilon must be finite and > 0; got {epsilon}.")
+    scores = np.asarray(scores, dtype=np.float64)
+    g = np.asarray(rng.gumbel(0.0, 1.0, size=scores.shape), dtype=np.float64)
+    return int(np.argmax(epsilon * scores / (2.0 * sensitivity) + g))
+
+
+def noisy_histogram(counts: np.ndarray, rho: float, rng: NoiseSource) -> np.ndarray:
+    """Counts of ONE histogram (each row in exactly one bin) plus Gaussian noise: rho-zCDP (L2 sensitivity 1)."""
+    return gaussian_mechanism(np.asarray(counts, dtype=np.float64), 1.0, rho, rng)
+
+
+def dp_quantiles(values: np.ndarray, quantiles: Sequence[float], candidates: np.ndarray, rho: float,
+                 rng: NoiseSource) -> np.ndarray:
+    """DP quantiles by the exponential mechanism over a public grid of ``candidates``; rho-zCDP in total.
+
+    Score of candidate c for quantile q: -|#{x < c} - q n|, sensitivity 1 under add/remove.
+    Each quantile gets rho / len(quantiles).
+    """
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    x = x[np.isfinite(x)]
+    candidates = np.sort(np.asarray(candidates, dtype=np.float64))
+    below = np.searchsorted(x, candidates, side="left")
+    rho_each = rho / max(1, len(quantiles))
+    eps_each = math.sqrt(8.0 * rho_each)  # inverse of exponential_mechanism_rho: eps^2/8-zCDP
+    n = len(x)
+    out = []
+    for q in quantiles:
+        scores = -np.abs(below - q * n)
+        out.append(candidates[exponential_mechanism(scores, eps_each, 1.0, rng)])
+    return np.asarray(out)
+
+
+def dp_category_set(values: Sequence[Any], rho: float, delta: float, rng: NoiseSource,
+                    min_threshold: float = 1.0) -> tuple[list[Any], np.ndarray]:
+    """Release the set of categories present in ``values`` by thresholded noisy counts.
+
+    Each distinct value's count gets N(0, sigma^2) noise (sigma from rho); only values whose noisy count clears
+    ``tau = 1 + sigma * Phi^{-1}(1 - delta)`` are kept. A category held by one row only is released with probability
+    at most ``delta``; for the others the release is rho-zCDP. Total: the zCDP cost rho plus ``delta``.
+    Returns the kept categories (sorted by text) and their noisy counts.
+    """
+    from scipy.stats import norm
+
+    if not (0 < delta < 1):
+        raise InvalidPrivacyParameterError(f"delta for the category threshold must be in (0, 1); got {delta}.")
+    sigma = gaussian_sigma(rho, 1.0)
+    tau = max(min_threshold, 1.0 + sigma * float(norm.isf(delta)))
+    uniq, counts = np.unique(np.asarray([str(v) for v in values], dtype=object), return_counts=True)
+    originals: dict[str, Any] = {}
+    for v in values:
+        originals.setdefault(str(v), v)
+    noisy = counts + gaussian_noise(len(counts), sigma, rng) if len(counts) else np.zeros(0)
+    keep = noisy >= tau
+    cats = [originals[u] for u in uniq[keep]]
+    return cats, np.round(noisy[keep], 0)
+
+
+def geometric_grid(lower_mag: float = 1e-6, upper_mag: float = 1e12, per_decade: int = 48) -> np.ndarray:
+    """A public, data-independent grid of candidate values: 0 and +/- a log-spaced ladder."""
+    decades = math.log10(upper_mag) - math.log10(lower_mag)
+    pos = np.logspace(math.log10(lower_mag), math.log10(upper_mag), int(decades * per_decade) + 1)
+    return np.concatenate([-pos[::-1], [0.0], pos])

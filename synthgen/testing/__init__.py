@@ -1,0 +1,1 @@
+"""Test helpers shipped with synthgen: the contract every registered generator must pass."""
