@@ -187,3 +187,29 @@ def geometric_grid(lower_mag: float = 1e-6, upper_mag: float = 1e12, per_decade:
     decades = math.log10(upper_mag) - math.log10(lower_mag)
     pos = np.logspace(math.log10(lower_mag), math.log10(upper_mag), int(decades * per_decade) + 1)
     return np.concatenate([-pos[::-1], [0.0], pos])
+
+
+def log_bucket_edges(lower_mag: float = 1e-4, upper_mag: float = 1e10, per_decade: int = 4) -> np.ndarray:
+    """Public bucket edges covering -upper_mag..upper_mag: +/- log-spaced edges and one bucket around zero."""
+    pos = geometric_grid(lower_mag, upper_mag, per_decade)
+    return pos[pos != 0.0]
+
+
+def dp_range(values: np.ndarray, rho: float, rng: NoiseSource, edges: np.ndarray | None = None,
+             threshold_sigmas: float = 4.0) -> tuple[float, float] | None:
+    """DP bounds: a Gaussian noisy histogram over PUBLIC log-spaced buckets, then the lowest and highest bucket
+    whose noisy count clears ``threshold_sigmas * sigma``. rho-zCDP (one histogram, L2 sensitivity 1).
+
+    Robust where quantile mechanisms fail (ties at the extremes): a few outlying rows cannot move the bounds
+    because their bucket needs about ``threshold_sigmas * sigma`` rows to be kept. Values in dropped tails are
+    clipped by whoever uses the bounds. Returns None when no bucket clears the threshold.
+    """
+    edges = log_bucket_edges() if edges is None else np.asarray(edges, dtype=np.float64)
+    x = np.asarray(values, dtype=np.float64)
+    x = np.clip(x[np.isfinite(x)], edges[0], edges[-1])
+    counts = np.histogram(x, bins=edges)[0].astype(np.float64)
+    noisy = noisy_histogram(counts, rho, rng)
+    keep = np.flatnonzero(noisy >= threshold_sigmas * gaussian_sigma(rho, 1.0))
+    if keep.size == 0:
+        return None
+    return float(edges[keep[0]]), float(edges[keep[-1] + 1])
