@@ -136,8 +136,7 @@ def load_model(path: str | Path) -> Any:
                                   f"{manifest['generator']!r} is {cls.__name__}.")
     arrays = load_file(str(path / ARRAYS_FILE)) if ARRAYS_FILE in manifest["files"] else {}
     model = cls(**_unjsonable(manifest["params"]))
-    if manifest["schema"] is not None:
-        model.schema_ = Schema.from_dict(manifest["schema"])
+    model.schema_ = Schema.from_dict(manifest["schema"]) if manifest["schema"] is not None else None  # None: images
     model.privacy_spent_ = spend_from_dict(manifest["privacy"])
     model.allow_inferred_ = bool(manifest.get("allow_inferred_schema", False))
     if model.schema_ is not None:

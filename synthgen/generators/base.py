@@ -82,7 +82,7 @@ class BaseGenerator:
     # ------------------------------------------------------------------ privacy target
     def _resolve_delta(self, n_rows: int, schema: Schema) -> float:
         delta = getattr(self, "delta", None)
-        n_ref = schema.rows.max if (schema.rows is not None and schema.rows.max) else n_rows
+        n_ref = schema.rows.max if (schema is not None and schema.rows is not None and schema.rows.max) else n_rows
         if delta is None:
             return default_delta(n_ref)
         _, delta = check_epsilon_delta(getattr(self, "epsilon", 1.0), delta)
@@ -109,18 +109,8 @@ class BaseGenerator:
         into their declared bounds and drops rows with undeclared categories (a public, row-wise rule).
         Fields whose bounds were bought with DP (``dp:``) are always clipped, as DP bounds may cut the tails.
         """
-        if schema is None:
-            raise ConfigError(
-                f"{type(self).__name__}.fit needs a declared schema. Fix: pass schema=Schema.load(...), or draft "
-                "one with Schema.draft(df, epsilon=...) (DP) and review it.")
-        if not isinstance(schema, Schema):
-            raise ConfigError(f"schema must be a synthgen.Schema; got {type(schema).__name__}.")
-        if self.provides_dp and schema.is_inferred and not allow_inferred:
-            raise InferredSchemaError(
-                f"{type(self).__name__} is differentially private but the schema's fields "
-                f"{list(schema.inferred_fields)} were inferred from the data without noise, which would leak them. "
-                "Fix: declare public bounds/categories, draft the schema with an epsilon, or pass "
-                "allow_inferred=True (recorded in the model and its reports).")
+        self._check_schema(schema, allow_inferred)
+        inferred = bool(schema is not None and schema.is_inferred)
         table = self._prepare(data, schema, on_violation)
         target = self._target_spend(len(table), schema)
         rng = check_random_state(random_state)
@@ -146,15 +136,31 @@ class BaseGenerator:
                     reservation.commit()  # the data was touched: charge it even though the fit is refused
                 raise PrivacyError(f"internal error: {type(self).__name__} spent {spent} above its target {target}.")
             spent = DPSpend(spent.epsilon, spent.delta, spent.accountant,
-                            details=dict(spent.details, allow_inferred_schema=bool(allow_inferred and
-                                                                                   schema.is_inferred)))
+                            details=dict(spent.details, allow_inferred_schema=bool(allow_inferred and inferred)))
         if reservation is not None:
             reservation.commit()
         self.schema_ = schema
         self.privacy_spent_ = spent
-        self.allow_inferred_ = bool(allow_inferred and schema.is_inferred)
-        self.n_features_in_ = len(schema.learnable)
+        self.allow_inferred_ = bool(allow_inferred and inferred)
+        if schema is not None:
+            self.n_features_in_ = len(schema.learnable)
         return self
+
+    def _check_schema(self, schema: Schema | None, allow_inferred: bool) -> None:
+        """Refuse a missing, wrong-typed or (for DP generators) inferred schema. Image generators override this
+        (their data needs no table schema)."""
+        if schema is None:
+            raise ConfigError(
+                f"{type(self).__name__}.fit needs a declared schema. Fix: pass schema=Schema.load(...), or draft "
+                "one with Schema.draft(df, epsilon=...) (DP) and review it.")
+        if not isinstance(schema, Schema):
+            raise ConfigError(f"schema must be a synthgen.Schema; got {type(schema).__name__}.")
+        if self.provides_dp and schema.is_inferred and not allow_inferred:
+            raise InferredSchemaError(
+                f"{type(self).__name__} is differentially private but the schema's fields "
+                f"{list(schema.inferred_fields)} were inferred from the data without noise, which would leak them. "
+                "Fix: declare public bounds/categories, draft the schema with an epsilon, or pass "
+                "allow_inferred=True (recorded in the model and its reports).")
 
     def _prepare(self, data: Any, schema: Schema, on_violation: str) -> pd.DataFrame:
         """Validate a table against the schema and return it in canonical dtypes (learnable columns only)."""
@@ -200,7 +206,12 @@ class BaseGenerator:
             raise ConfigError(f"sample needs a positive whole number of rows; got {n!r}.")
         rng = check_random_state(random_state)
         raw = self._sample(int(n), rng)
-        out = self._finish_table(raw, int(n), rng)
+        return self._finish_sample(raw, int(n), rng)
+
+    def _finish_sample(self, raw: Any, n: int, rng: np.random.Generator) -> Any:
+        """Turn ``_sample``'s output into the release (tables: conform to the schema, attach the privacy spend).
+        Image generators override this."""
+        out = self._finish_table(raw, n, rng)
         out.attrs["privacy"] = self.privacy_spent_.to_dict()
         return out
 
