@@ -99,7 +99,8 @@ def fit(name: str, random_state: int = 0, **kw: Any) -> Any:
 
 def _as_arrays(sample: Any) -> list[np.ndarray]:
     if isinstance(sample, pd.DataFrame):
-        return [sample[c].astype(str).to_numpy() for c in sample.columns]
+        # numpy's str conversion: pandas 3's astype(str) keeps nulls as NaN, which never compare equal
+        return [sample[c].to_numpy(dtype=object).astype(str) for c in sample.columns]
     if isinstance(sample, tuple):
         return [np.asarray(s) for s in sample]
     if hasattr(sample, "images"):
@@ -165,6 +166,17 @@ def check_save_load_roundtrip(name: str) -> None:
         assert not bad, f"{name}: pickle-style files saved: {bad}"
         loaded = load_model(Path(d) / "model")
     assert type(loaded) is type(gen)
+    if getattr(type(gen), "needs_private_data_at_sample", False):
+        # Narrow, documented exception (image augmentation): such a generator transforms the private images
+        # themselves at sample time, and a saved model must never contain them. So a loaded one must refuse to
+        # sample until the images are re-attached (attach_images); after that it must reproduce the samples.
+        try:
+            loaded.sample(5, random_state=0)
+        except NotFittedError:
+            pass
+        else:
+            raise AssertionError(f"{name}: a loaded model sampled without its images re-attached")
+        loaded.attach_images(fixture_for(name)[0])
     assert _same(gen.sample(40, random_state=5), loaded.sample(40, random_state=5)), \
         f"{name}: save/load must reproduce identical samples"
     assert loaded.privacy_spent_ == gen.privacy_spent_, f"{name}: privacy spend lost in save/load"

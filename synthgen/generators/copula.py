@@ -1,0 +1,277 @@
+"""Gaussian copula with empirical marginals. NO differential-privacy guarantee.
+
+Each column is mapped to latent normal dimension(s) through conditional normal scores of its value's probability
+slice; the correlation of those scores, corrected for the shrinkage that ties and categories cause and repaired into
+a valid correlation matrix, ties the columns together. Sampling draws latent normals and maps them back through each
+column's quantile function. Shared machinery (sampling, state) lives in :class:`CopulaBase`, which the DP copula
+(:mod:`synthgen.generators.dp_copula`) reuses.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import ConfigError
+from ..privacy.spend import NoGuarantee, PrivacySpend
+from ..schema import Schema
+from ..transforms.copula_model import (ColumnModel, CopulaPart, calibrate_onehot_offsets, category_codes,
+                                       column_to_float, sample_parts)
+from ..transforms.normal_scores import corrected_correlation, nearest_correlation, slice_scores, slices_from_probs
+from .base import BaseGenerator, warn_no_guarantee
+
+
+class CopulaBase(BaseGenerator):
+    """Sampling and persistence shared by the plain and the DP Gaussian copula (fitted state: ``parts_``)."""
+
+    condition_on: str | None
+
+    # ----------------------------------------------------------------- helpers for subclasses
+    def _check_condition_on(self, schema: Schema) -> Any:
+        key = self.condition_on
+        if key is None:
+            return None
+        if key not in schema.names:
+            raise ConfigError(f"condition_on={key!r} is not a column of the schema. "
+                              "Fix: name a declared categorical or boolean column, or pass condition_on=None.")
+        f = schema[key]
+        if f.kind not in ("categorical", "boolean"):
+            raise ConfigError(f"Column {key!r} is {f.kind}; condition_on needs a categorical or boolean column. "
+                              "Fix: pick a categorical/boolean key column or pass condition_on=None.")
+        if f.nullable:
+            raise ConfigError(f"Column {key!r} is nullable; condition_on needs a non-nullable key column. "
+                              "Fix: declare it non-nullable (impute first) or pass condition_on=None.")
+        return f
+
+    @staticmethod
+    def _uses_onehot(f: Any, max_onehot: int) -> bool:
+        return f.kind == "categorical" and not f.ordered and 2 < len(f.categories) <= max_onehot
+
+    @staticmethod
+    def _finish_correlation(cov: np.ndarray, a: np.ndarray | None, models: Sequence[ColumnModel],
+                            rng: np.random.Generator) -> np.ndarray:
+        """Shrinkage correction, independence inside one-hot blocks, PSD repair, one-hot offset calibration."""
+        r = corrected_correlation(cov, a)
+        j = 0
+        blocks = []
+        for m in models:
+            j += m.null_prob is not None
+            width = m.n_dims - (m.null_prob is not None)
+            if m.mode == "onehot":
+                blk = slice(j, j + width)
+                sub = np.eye(width)
+                r[blk, blk] = sub
+                blocks.append((m, blk))
+            j += width
+        r = nearest_correlation(r)
+        for m, blk in blocks:
+            m.offsets = calibrate_onehot_offsets(r[blk, blk], m.cdf, rng)
+        return r
+
+    # ----------------------------------------------------------------- BaseGenerator hooks
+    def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        fields = {f.name: f for f in self.schema_.learnable}
+        df = sample_parts(self.parts_, n, rng, fields, self.condition_on)
+        return df[[f.name for f in self.schema_.learnable]]
+
+    def _get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        parts, arrays = [], {}
+        for i, p in enumerate(self.parts_):
+            js, arr = p.state(f"part{i}")
+            parts.append(js)
+            arrays.update(arr)
+        return {"parts": parts, "extra": getattr(self, "fit_info_", {})}, arrays
+
+    def _set_state(self, state: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        self.parts_ = [CopulaPart.from_state(js, arrays, f"part{i}") for i, js in enumerate(state["parts"])]
+        self.fit_info_ = dict(state.get("extra", {}))
+
+
+class GaussianCopula(CopulaBase):
+    """Gaussian copula with exact empirical marginals. **NO differential-privacy guarantee.**
+
+    Numeric, integer and datetime columns keep their empirical quantile function (every distinct value when there
+    are at most ``max_knots`` of them, else ``max_knots`` interpolated quantile knots); nulls are an explicit latent
+    indicator, so missingness keeps its relation to other columns; booleans, binary and ordered categoricals get
+    one ordinal latent dimension, nominal categoricals with 3..``max_onehot`` categories one latent dimension per
+    category. The correlation of conditional normal scores is corrected for the shrinkage that ties and
+    categories cause (``R_ij / (a_i a_j)``) and repaired to the nearest valid correlation matrix.
+
+    Parameters
+    ----------
+    condition_on:
+        Optional name of a declared, non-nullable categorical/boolean column: one copula per class (classes with
+        fewer than ``min_class_rows`` rows share a copula fitted on all rows).
+    protect_values:
+        Value protection, **on by default**. A plain copula re-emits training values verbatim, so rare extremes
+        and rare categories would reappear. With protection, values beyond the ``protect_k``-th smallest/largest
+        of each numeric/datetime column are clipped to those order statistics (they are neither stored nor
+        emitted), categories (and ``condition_on`` classes) held by fewer than ``protect_k`` rows are never
+        emitted, and continuous quantile functions keep at most one knot per ``protect_k`` rows. This is a
+        heuristic, not a privacy guarantee; turn it off (``protect_values=False``) only for data that is not
+        sensitive. For a guarantee, use ``DPGaussianCopula``.
+    protect_k:
+        The ``k`` of value protection (default 5).
+    max_knots:
+        Most quantile knots stored per column (default 1024).
+    max_onehot:
+        Nominal categoricals with more categories than this use one ordinal latent instead of one-hot.
+    min_class_rows:
+        Smallest class that gets its own copula under ``condition_on``.
+    """
+
+    registry_name: ClassVar[str] = "copula"
+    provides_dp: ClassVar[bool] = False
+    no_guarantee_reason: ClassVar[str] = (
+        "GaussianCopula is NOT differentially private: its marginals are the training data's empirical quantile "
+        "functions and may re-emit training values (value protection only hides rare extremes and categories)")
+    contract_params: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, condition_on: str | None = None, protect_values: bool = True, protect_k: int = 5,
+                 max_knots: int = 1024, max_onehot: int = 32, min_class_rows: int = 50):
+        self.condition_on = condition_on
+        self.protect_values = protect_values
+        self.protect_k = protect_k
+        self.max_knots = max_knots
+        self.max_onehot = max_onehot
+        self.min_class_rows = min_class_rows
+
+    # ----------------------------------------------------------------- fit
+    def _check_params(self) -> None:
+        for name in ("protect_k", "max_knots", "min_class_rows"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ConfigError(f"{name} must be a positive integer; got {v!r}.")
+        if self.max_knots < 2:
+            raise ConfigError(f"max_knots must be at least 2; got {self.max_knots}.")
+        if isinstance(self.max_onehot, bool) or not isinstance(self.max_onehot, (int, np.integer)):
+            raise ConfigError(f"max_onehot must be an integer; got {self.max_onehot!r}.")
+
+    @property
+    def _k(self) -> int:
+        return int(self.protect_k) if self.protect_values else 1
+
+    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator) -> PrivacySpend:
+        self._check_params()
+        warn_no_guarantee(self)
+        fkey = self._check_condition_on(schema)
+        cols = [f for f in schema.learnable if fkey is None or f.name != fkey.name]
+        if fkey is None:
+            self.parts_ = [self._fit_part(data, cols, rng)]
+        else:
+            codes = category_codes(data[fkey.name], fkey)
+            counts = np.bincount(codes, minlength=2 if fkey.kind == "boolean" else len(fkey.categories))
+            emit = counts >= self._k
+            if not emit.any():
+                emit = counts == counts.max()
+            pooled = None
+            parts = []
+            for c in np.flatnonzero(emit):
+                if counts[c] >= max(self.min_class_rows, 2):
+                    part = self._fit_part(data.loc[codes == c].reset_index(drop=True), cols, rng)
+                else:
+                    if pooled is None:
+                        pooled = self._fit_part(data, cols, rng)
+                    part = CopulaPart(pooled.columns, pooled.corr)
+                part.weight, part.label = float(counts[c]) / float(counts[emit].sum()), int(c)
+                parts.append(part)
+            self.parts_ = parts
+        self.fit_info_ = {"value_protection": {"enabled": bool(self.protect_values), "k": int(self.protect_k)}}
+        return NoGuarantee(self.no_guarantee_reason)
+
+    def _fit_part(self, df: pd.DataFrame, cols: Sequence[Any], rng: np.random.Generator) -> CopulaPart:
+        n = len(df)
+        scores: list[np.ndarray] = []
+        masks: list[np.ndarray | None] = []
+        models: list[ColumnModel] = []
+        for f in cols:
+            s = df[f.name]
+            if f.kind in ("numeric", "datetime"):
+                x = column_to_float(s, f.kind)
+                null = np.isnan(x)
+            else:
+                codes = category_codes(s, f)
+                null = codes < 0
+            null_prob = None
+            if f.nullable:
+                null_prob = float(null.mean())
+                lo, hi = slices_from_probs(np.array([null_prob, 1.0 - null_prob]))
+                sc = slice_scores(lo, hi)
+                scores.append(np.where(null, sc[0], sc[1]))
+                masks.append(None)
+            obs = ~null
+            if f.kind in ("numeric", "datetime"):
+                model, sc_obs = self._numeric_marginal(x[obs], f)
+                sc_list = [sc_obs]
+            else:
+                model, sc_list = self._categorical_marginal(codes[obs], f)
+            model.null_prob = null_prob
+            full_mask = obs if (f.nullable and not obs.all()) else None
+            for sc_obs in sc_list:
+                full = np.zeros(n)
+                full[obs] = sc_obs
+                scores.append(full)
+                masks.append(full_mask)
+            models.append(model)
+        d = len(scores)
+        if d == 0:
+            return CopulaPart(models, np.zeros((0, 0)))
+        s_mat = np.column_stack(scores)
+        gram = s_mat.T @ s_mat
+        if any(m is not None for m in masks):
+            m_mat = np.column_stack([np.ones(n) if m is None else m.astype(np.float64) for m in masks])
+            denom = np.maximum(m_mat.T @ m_mat, 1.0)
+        else:
+            denom = float(max(n, 1))
+        cov = gram / denom
+        r = self._finish_correlation(cov, None, models, rng)
+        return CopulaPart(models, r)
+
+    def _numeric_marginal(self, xo: np.ndarray, f: Any) -> tuple[ColumnModel, np.ndarray]:
+        m = len(xo)
+        k = self._k
+        if m == 0:
+            mid = 0.5 * (f.lower + f.upper) if f.kind == "numeric" else 0.0
+            return ColumnModel(f.name, f.kind, "discrete", np.array([mid]), np.array([1.0])), np.zeros(0)
+        if k > 1:
+            if m > 2 * k:
+                part = np.partition(xo, (k - 1, m - k))
+                xo = np.clip(xo, part[k - 1], part[m - k])
+            else:
+                xo = np.full(m, float(np.median(xo)))
+        uniq, inv, cnt = np.unique(xo, return_inverse=True, return_counts=True)
+        hi = np.cumsum(cnt) / m
+        lo = hi - cnt / m
+        sc = slice_scores(lo, hi)[inv]
+        if len(uniq) <= min(self.max_knots, max(1, m // k)):
+            hi[-1] = 1.0
+            return ColumnModel(f.name, f.kind, "discrete", uniq.astype(np.float64), hi), sc
+        n_knots = int(min(self.max_knots, max(2, m // k)))
+        probs = np.linspace(0.0, 1.0, n_knots)
+        knots = np.interp(probs, 0.5 * (lo + hi), uniq)
+        return ColumnModel(f.name, f.kind, "continuous", knots, probs), sc
+
+    def _categorical_marginal(self, codes: np.ndarray, f: Any) -> tuple[ColumnModel, list[np.ndarray]]:
+        n_cat = 2 if f.kind == "boolean" else len(f.categories)
+        m = len(codes)
+        cnt = np.bincount(codes, minlength=n_cat).astype(np.float64)
+        emit = cnt >= self._k
+        if not emit.any():
+            emit = cnt == cnt.max() if m else np.arange(n_cat) == 0
+        p_emit = np.where(emit, cnt, 0.0)
+        p_emit = p_emit / p_emit.sum()
+        if not self._uses_onehot(f, self.max_onehot):
+            scores_cat = slice_scores(*slices_from_probs(cnt / max(m, 1))) if m else np.zeros(n_cat)
+            cdf = np.cumsum(p_emit)
+            cdf[-1] = 1.0
+            return ColumnModel(f.name, f.kind, "ordinal", np.arange(n_cat), cdf), [scores_cat[codes]]
+        idx = np.flatnonzero(emit)
+        sc_list = []
+        for c in idx:
+            p = cnt[c] / max(m, 1)
+            s0, s1 = slice_scores(np.array([0.0, 1.0 - p]), np.array([1.0 - p, 1.0]))
+            sc_list.append(np.where(codes == c, s1, s0))
+        model = ColumnModel(f.name, f.kind, "onehot", idx.astype(np.int64), p_emit[idx],
+                            offsets=np.zeros(len(idx)))
+        return model, sc_list
