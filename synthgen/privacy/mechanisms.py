@@ -136,6 +136,23 @@ def noisy_histogram(counts: np.ndarray, rho: float, rng: NoiseSource) -> np.ndar
     return gaussian_mechanism(np.asarray(counts, dtype=np.float64), 1.0, rho, rng)
 
 
+def noisy_gram_matrix(x: np.ndarray, max_norm: float, rho: float, rng: NoiseSource) -> np.ndarray:
+    """Release ``sum_r x_r x_r^T`` over rows clipped to L2 norm ``max_norm``, plus symmetric Gaussian noise.
+
+    Adding or removing one row changes the upper triangle (diagonal included) by at most
+    ``||x x^T||_F = ||x||^2 <= max_norm^2`` in L2, so i.i.d. N(0, sigma^2) noise on the upper triangle with
+    ``sigma = max_norm^2 / sqrt(2 rho)``, mirrored below the diagonal, makes the release rho-zCDP.
+    """
+    x = clip_rows_l2(np.atleast_2d(np.asarray(x, dtype=np.float64)), max_norm)
+    d = x.shape[1]
+    gram = x.T @ x
+    iu = np.triu_indices(d)
+    noisy = gaussian_mechanism(gram[iu], float(max_norm) ** 2, rho, rng)
+    out = np.zeros((d, d))
+    out[iu] = noisy
+    return out + np.triu(out, 1).T
+
+
 def dp_quantiles(values: np.ndarray, quantiles: Sequence[float], candidates: np.ndarray, rho: float,
                  rng: NoiseSource) -> np.ndarray:
     """DP quantiles by the exponential mechanism over a public grid of ``candidates``; rho-zCDP in total.
