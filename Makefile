@@ -27,3 +27,7 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info
+
+# Benchmarks against SDV and smartnoise-synth (their venvs live in benchmarks/; see benchmarks/README.md).
+include benchmarks/bench.mk
+bench: bench-copula bench-ctgan
