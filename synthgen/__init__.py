@@ -12,15 +12,14 @@ __version__ = "0.1.0"
 from . import registry  # noqa: E402
 from .exceptions import *  # noqa: E402,F401,F403
 from .exceptions import SynthgenError  # noqa: E402
-from .privacy import DPSpend, NoGuarantee, PrivacyLedger  # noqa: E402
-from .schema import (  # noqa: E402
-    BooleanField,
-    CategoricalField,
-    DatetimeField,
-    IdentifierField,
-    NumericField,
-    Schema,
-)
+
+# Schema and privacy classes are imported on first use (they pull in pandas/numpy), so that light entry points
+# such as ``synthgen --help`` stay fast.
+_LAZY_ATTRS = {
+    "DPSpend": "privacy", "NoGuarantee": "privacy", "PrivacyLedger": "privacy",
+    "BooleanField": "schema", "CategoricalField": "schema", "DatetimeField": "schema",
+    "IdentifierField": "schema", "NumericField": "schema", "Schema": "schema",
+}
 
 _LAZY = {
     "GaussianCopula": "copula",
@@ -33,6 +32,16 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY_ATTRS:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY_ATTRS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in ("schema", "privacy"):  # submodules that used to be bound by the eager imports
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
     if name in _LAZY:
         return registry.get(_LAZY[name])
     raise AttributeError(f"module 'synthgen' has no attribute {name!r}")

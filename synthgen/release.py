@@ -1,0 +1,177 @@
+"""Release configs (``release.yaml``): one unattended release, validated by ``schemas/release.schema.json``.
+
+A config names the private data, the declared schema, the generator and its parameters, the privacy budget (and
+the ledger that pays for it), how many rows to release, the evaluation and the thresholds the release gate
+enforces. Unknown keys and out-of-range thresholds are :class:`~synthgen.exceptions.ConfigError` naming the key and
+the fix. Relative paths are resolved from the folder holding the config file.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .exceptions import ConfigError, InputError
+from .resources import load_json_schema
+
+THRESHOLD_KEYS = ("min_fidelity", "max_mia_auc", "min_tstr_ratio", "max_detection_auc", "max_exact_match_rate",
+                  "max_dcr_share", "require_dp", "max_epsilon")
+
+# Report-summary metric compared by each numeric threshold, and the direction that passes.
+THRESHOLD_METRICS: dict[str, tuple[str, str]] = {
+    "min_fidelity": ("fidelity_score", "min"),
+    "max_mia_auc": ("mia_auc", "max"),
+    "min_tstr_ratio": ("tstr_ratio", "min"),
+    "max_detection_auc": ("detection_auc", "max"),
+    "max_exact_match_rate": ("exact_match_rate", "max"),
+    "max_dcr_share": ("dcr_share", "max"),
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What a release must meet. ``None`` means "not checked" (except the copy check, see :mod:`synthgen.gate`)."""
+
+    min_fidelity: float | None = None
+    max_mia_auc: float | None = None
+    min_tstr_ratio: float | None = None
+    max_detection_auc: float | None = None
+    max_exact_match_rate: float | None = None
+    max_dcr_share: float | None = None
+    require_dp: bool = False
+    max_epsilon: float | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> "Thresholds":
+        d = dict(d or {})
+        _validate_part(d, "thresholds")
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class ReleaseConfig:
+    path: Path | None
+    train: Path
+    schema: Path
+    generator: str
+    outputs_dir: Path
+    holdout: Path | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    allow_inferred: bool = False
+    on_violation: str = "raise"
+    epsilon: float | None = None
+    delta: float | None = None
+    ledger: Path | None = None
+    rows: int | None = None
+    seed: int | None = None
+    evaluate: bool = True
+    target: str | None = None
+    quasi_identifiers: tuple[str, ...] = ()
+    sensitive: str | None = None
+    metrics: tuple[str, ...] | None = None
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    output_format: str = "csv"
+    html: bool = True
+    export_suite: bool = True
+    name: str | None = None
+
+    @property
+    def synthetic_filename(self) -> str:
+        return "synthetic.parquet" if self.output_format == "parquet" else "synthetic.csv"
+
+
+def _sub_schema(part: str) -> dict:
+    root = load_json_schema("release")
+    return root["properties"][part] if part else root
+
+
+def _error_message(err: Any, prefix: str) -> str:
+    """Turn one jsonschema error into 'where: what. Fix: how.' (values of private data never appear here)."""
+    where = ".".join(str(p) for p in (([prefix] if prefix else []) + list(err.absolute_path))) or "(top level)"
+    v = err.validator
+    if v == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        extra = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
+        parts = []
+        for key in extra:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            parts.append(f"unknown key {key!r}{hint}")
+        return (f"{where}: {'; '.join(parts)}. Fix: use only the keys {', '.join(allowed)}.")
+    if v == "required":
+        return f"{where}: {err.message}. Fix: add the missing key."
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        lo = err.schema.get("minimum", err.schema.get("exclusiveMinimum"))
+        hi = err.schema.get("maximum", err.schema.get("exclusiveMaximum"))
+        rng = f"between {lo} and {hi}" if hi is not None else (
+            f"greater than {lo}" if "exclusiveMinimum" in err.schema else f"at least {lo}")
+        return f"{where}: {err.instance!r} is out of range. Fix: use a value {rng}."
+    if v in ("type", "enum", "const"):
+        return f"{where}: {err.message}. Fix: see schemas/release.schema.json for the allowed values."
+    return f"{where}: {err.message}."
+
+
+def _validate_part(doc: Any, part: str = "") -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(_sub_schema(part))
+    errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        msgs = [_error_message(e, part) for e in errors[:10]]
+        what = f"'{part}' section" if part else "release config"
+        raise ConfigError(f"Invalid {what}:\n  - " + "\n  - ".join(msgs))
+
+
+def load_release_config(path: str | os.PathLike) -> ReleaseConfig:
+    """Read and validate ``release.yaml`` (YAML or JSON); raise :class:`ConfigError` naming each bad key."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Release config {path} does not exist; check the path "
+                         "(see examples/release.yaml for a template).")
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ConfigError(f"Release config {path} is not valid YAML{where}. Fix the syntax "
+                          "(indentation, colons, quotes).") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"Release config {path} must be a mapping of keys (data, schema, generator, ...); "
+                          "see examples/release.yaml.")
+    return release_config_from_dict(doc, base_dir=path.parent, path=path)
+
+
+def release_config_from_dict(doc: Mapping[str, Any], base_dir: str | os.PathLike = ".",
+                             path: Path | None = None) -> ReleaseConfig:
+    _validate_part(dict(doc))
+    base = Path(base_dir)
+
+    def p(value: str | None) -> Path | None:
+        if value is None:
+            return None
+        q = Path(os.path.expanduser(value))
+        return q if q.is_absolute() else base / q
+
+    gen = doc["generator"]
+    priv = doc.get("privacy") or {}
+    ev = doc.get("evaluation") or {}
+    out = doc["outputs"]
+    thresholds = Thresholds(**(doc.get("thresholds") or {}))
+    return ReleaseConfig(
+        path=path, train=p(doc["data"]["train"]), holdout=p(doc["data"].get("holdout")), schema=p(doc["schema"]),
+        generator=gen["name"], params=dict(gen.get("params") or {}),
+        allow_inferred=bool(gen.get("allow_inferred", False)), on_violation=gen.get("on_violation", "raise"),
+        epsilon=priv.get("epsilon"), delta=priv.get("delta"), ledger=p(priv.get("ledger")),
+        rows=doc.get("rows"), seed=doc.get("seed"), evaluate=bool(ev.get("enabled", True)),
+        target=ev.get("target"), quasi_identifiers=tuple(ev.get("quasi_identifiers") or ()),
+        sensitive=ev.get("sensitive"), metrics=tuple(ev["metrics"]) if ev.get("metrics") else None,
+        thresholds=thresholds, outputs_dir=p(out["dir"]), output_format=out.get("format", "csv"),
+        html=bool(out.get("html", True)), export_suite=bool(out.get("export_suite", True)), name=doc.get("name"),
+    )
