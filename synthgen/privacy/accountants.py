@@ -68,3 +68,92 @@ class ZCDPBudget:
             info["delta_split"] = dict(self._delta_spent)
         info.update(details)
         return DPSpend(min(eps, self.epsilon), min(self.delta, d_conv + d_used), "zCDP", details=info)
+
+
+# ------------------------------------------------------------------------------------------ DP-SGD
+class DPSGDAccountant:
+    """A DP-SGD odometer for one training run (Poisson sampling at ``sample_rate``, add/remove one row).
+
+    It solves the noise multiplier from ``(epsilon, delta, sample_rate, planned_steps)`` for the PRV accountant
+    (so the planned run can never exceed ``epsilon``), refuses a step before it is taken when that step would go
+    over the target (:meth:`check_step`), and reports the epsilon of the steps actually taken with PRV, RDP beside
+    it. The accountant readings come from Opacus (via :mod:`synthgen.privacy.dpsgd`).
+    """
+
+    def __init__(self, epsilon: float, delta: float, sample_rate: float, planned_steps: int, *,
+                 noise_multiplier: float | None = None, sigma_max: float = 50.0):
+        from .analysis.dpsgd_plan import max_steps_within, solve_noise_multiplier
+        from .dpsgd import epsilon_prv
+
+        eps, dlt = check_epsilon_delta(epsilon, delta)
+        if dlt <= 0:
+            raise InvalidPrivacyParameterError("DP-SGD needs delta > 0. Fix: pass e.g. delta=1e-6.")
+        if not 0 < sample_rate <= 1:
+            raise InvalidPrivacyParameterError(f"sample_rate must be in (0, 1]; got {sample_rate}.")
+        if planned_steps < 1:
+            raise InvalidPrivacyParameterError(f"planned_steps must be >= 1; got {planned_steps}.")
+        self.epsilon, self.delta, self.sample_rate = eps, dlt, float(sample_rate)
+        self.planned_steps = int(planned_steps)
+        from .dpsgd import epsilon_rdp
+
+        if epsilon_rdp(sigma_max, self.sample_rate, 1, dlt) > eps and epsilon_prv(sigma_max, self.sample_rate, 1,
+                                                                                   dlt) > eps:
+            raise InvalidPrivacyParameterError(
+                f"epsilon={eps:.4g} is too small for even one DP-SGD step at sample rate {sample_rate:.4g} "
+                f"(noise multiplier {sigma_max:g} would still spend more). Fix: raise epsilon, or lower the "
+                "batch size (a smaller sample rate costs less per step).")
+        if noise_multiplier is None:
+            # RDP is cheap and looser than PRV: its solution brackets the PRV one from above, so the PRV search
+            # (about 0.1-0.3 s per reading) only runs on [0.85 * sigma_rdp, sigma_rdp].
+            try:
+                s_rdp = solve_noise_multiplier(lambda s: epsilon_rdp(s, self.sample_rate, self.planned_steps, dlt),
+                                               eps, sigma_max=sigma_max, rel_tol=0.005)
+            except InvalidPrivacyParameterError:
+                s_rdp = sigma_max
+            prv = lambda s: epsilon_prv(s, self.sample_rate, self.planned_steps, dlt)  # noqa: E731
+            if s_rdp < sigma_max and prv(s_rdp) <= eps:
+                noise_multiplier = solve_noise_multiplier(prv, eps, sigma_min=max(0.3, 0.85 * s_rdp),
+                                                          sigma_max=s_rdp)
+            else:
+                noise_multiplier = solve_noise_multiplier(prv, eps, sigma_max=sigma_max)
+        self.noise_multiplier = float(noise_multiplier)
+        # The step count the budget allows at this noise multiplier (== planned when it was solved here).
+        self.max_steps = max_steps_within(lambda k: epsilon_prv(self.noise_multiplier, self.sample_rate, k, dlt),
+                                          eps, self.planned_steps)
+        if self.max_steps < 1:
+            raise InvalidPrivacyParameterError(
+                f"epsilon={eps:.4g} is too small for even one DP-SGD step with noise multiplier "
+                f"{self.noise_multiplier:g}. Fix: raise epsilon or the noise multiplier.")
+        self.steps = 0
+
+    def check_step(self) -> None:
+        """Raise :class:`BudgetExceededError` if one more step would spend more than the target."""
+        if self.steps + 1 > self.max_steps:
+            raise BudgetExceededError(
+                f"DP-SGD step {self.steps + 1} would exceed epsilon={self.epsilon:.4g} "
+                f"(budget allows {self.max_steps} steps at noise multiplier {self.noise_multiplier:.4g}).")
+
+    def can_step(self) -> bool:
+        return self.steps + 1 <= self.max_steps
+
+    def record_step(self) -> None:
+        self.check_step()
+        self.steps += 1
+
+    def epsilon_spent(self, accountant: str = "prv") -> float:
+        from .dpsgd import epsilon_prv, epsilon_rdp
+
+        fn = epsilon_prv if accountant == "prv" else epsilon_rdp
+        return fn(self.noise_multiplier, self.sample_rate, self.steps, self.delta) if self.steps else 0.0
+
+    def to_spend(self, **details) -> DPSpend:
+        """The (epsilon, delta) of the steps taken: PRV epsilon, RDP epsilon in the details."""
+        eps = self.epsilon_spent("prv")
+        if eps > self.epsilon + 1e-9:  # cannot happen: every step was checked against max_steps
+            raise BudgetExceededError(f"internal error: DP-SGD spent {eps} above its target {self.epsilon}.")
+        info = {"noise_multiplier": self.noise_multiplier, "sample_rate": self.sample_rate,
+                "steps": self.steps, "planned_steps": self.planned_steps, "epsilon_prv": eps,
+                "epsilon_rdp": self.epsilon_spent("rdp"), "sampling": "Poisson",
+                "target": {"epsilon": self.epsilon, "delta": self.delta}}
+        info.update(details)
+        return DPSpend(eps, self.delta if self.steps else 0.0, "PRV (Opacus)", details=info)

@@ -1,0 +1,524 @@
+"""DP-CTGAN: a conditional tabular GAN whose discriminator is trained with DP-SGD (Opacus, ghost clipping).
+
+Privacy by construction (add/remove one row):
+
+- The encoding comes from the DECLARED schema only (:mod:`synthgen.generators.ctgan_transformer`): categories,
+  fixed bins over declared bounds. Nothing about the encoding is read off the data.
+- Noisy counts: one histogram per column (each row in exactly one slot), Gaussian noise via
+  :func:`synthgen.privacy.mechanisms.noisy_histogram`, rho-zCDP in total, converted to ``(eps_pre, delta_pre)``.
+  They set the conditional-vector frequencies and the generator's initial output biases. With
+  ``count_fraction=0`` nothing is counted: conditional vectors are uniform.
+- DP-SGD on the discriminator: Poisson sampling of real rows at rate ``batch_size / n``; every row in a step,
+  real and fake, goes through the same per-sample clipping (``max_grad_norm``) before Gaussian noise is added
+  once; the noise multiplier is solved for the PRV accountant from ``(eps_sgd, delta_sgd, rate, steps)``; each
+  step is checked against the budget BEFORE it is taken; the spend is recomputed from the steps actually taken
+  (PRV, RDP beside it). No training-by-sampling: real rows' conditional vectors are read off the rows themselves
+  (inside the clipped per-row gradient), fake rows' from the noisy frequencies.
+- The generator only sees data through the discriminator's outputs (post-processing).
+- Budget split by basic composition: ``eps = eps_pre + eps_sgd`` and ``delta = delta_pre + delta_sgd`` with
+  ``eps_pre = count_fraction * eps`` (and the same fraction of delta).
+
+The saved model holds the generator's weights and the noisy frequencies (both DP outputs); the encoder is rebuilt
+from the schema. Global RNGs are never seeded: every draw uses a ``torch.Generator`` seeded from the numpy rng.
+
+Process-global side effect: the first fit calls ``torch.set_flush_denormal(True)`` (then
+``torch.set_num_threads(n_threads)`` if ``n_threads`` is given); see :func:`synthgen.privacy.dpsgd.configure_torch`.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import ConfigError, InvalidPrivacyParameterError
+from ..privacy.spend import DPSpend, PrivacySpend
+from ..schema import Schema
+from .base import BaseGenerator
+from .ctgan_transformer import TableEncoder
+
+_TAU = 0.2  # Gumbel-softmax temperature (as in CTGAN)
+_FREQ_FLOOR = 1e-4
+
+
+class DPCTGAN(BaseGenerator):
+    """Conditional tabular GAN with a DP-SGD discriminator. See the module docstring for the privacy argument.
+
+    Parameters: ``epsilon``, ``delta`` (None: below 1/n, see :func:`~synthgen.generators.base.default_delta`),
+    ``epochs`` (None: 30), ``batch_size`` (expected rows per DP-SGD step; Poisson rate ``batch_size / n``),
+    network sizes, learning rates (2e-4; 1e-3 hurt under DP), ``max_grad_norm`` (per-row clipping bound),
+    ``n_bins`` (fixed bins per numeric column), ``count_fraction`` (share of the budget for the noisy counts),
+    ``secure`` (Opacus secure mode: CSPRNG noise, no seed allowed), ``n_threads`` (process-global torch threads),
+    ``verbose`` (tqdm bar when stderr is a TTY).
+
+    ``fit(..., on_epoch=callback)``: ``callback(epoch, epsilon_spent, losses)`` after each epoch; returning
+    ``False`` stops early (the spend is then that of the steps taken). ``epsilon_spent`` there is the RDP reading
+    for DP-SGD plus the preprocessing share (a conservative, cheap reading; the final spend uses PRV).
+    """
+
+    registry_name = "dp-ctgan"
+    provides_dp = True
+    contract_params = {"epochs": 2, "batch_size": 64, "embedding_dim": 16, "generator_dim": (32, 32),
+                       "discriminator_dim": (32, 32), "n_bins": 8, "verbose": False}
+
+    def __init__(self, epsilon: float = 1.0, delta: float | None = None, epochs: int | None = None,
+                 batch_size: int = 500, *, embedding_dim: int = 128, generator_dim: tuple = (256, 256),
+                 discriminator_dim: tuple = (256, 256), generator_lr: float = 2e-4, discriminator_lr: float = 2e-4,
+                 max_grad_norm: float = 1.0, n_bins: int = 16, count_fraction: float = 0.1, secure: bool = False,
+                 n_threads: int | None = None, verbose: bool = True):
+        self.epsilon = epsilon
+        self.delta = delta
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.embedding_dim = embedding_dim
+        self.generator_dim = generator_dim
+        self.discriminator_dim = discriminator_dim
+        self.generator_lr = generator_lr
+        self.discriminator_lr = discriminator_lr
+        self.max_grad_norm = max_grad_norm
+        self.n_bins = n_bins
+        self.count_fraction = count_fraction
+        self.secure = secure
+        self.n_threads = n_threads
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ public additions
+    def fit(self, data: Any, schema: Schema | None = None, *, on_epoch: Callable[..., Any] | None = None,
+            **kwargs: Any) -> "DPCTGAN":
+        """Fit as :meth:`BaseGenerator.fit`; ``on_epoch(epoch, epsilon_spent, losses)`` may stop early."""
+        if self.secure and kwargs.get("random_state") is not None:
+            raise ConfigError("secure=True draws noise from a CSPRNG and refuses a random_state. "
+                              "Fix: drop random_state, or use secure=False for reproducible experiments.")
+        self._on_epoch = on_epoch
+        try:
+            return super().fit(data, schema, **kwargs)
+        finally:
+            self._on_epoch = None
+
+    def sample(self, n: int, *, random_state: Any = None, conditions: Mapping[str, Any] | None = None
+               ) -> pd.DataFrame:
+        """Draw ``n`` rows; ``conditions={"col": value}`` fixes one declared category (or boolean) column."""
+        self._conditions = dict(conditions or {})
+        try:
+            return super().sample(n, random_state=random_state)
+        finally:
+            self._conditions = {}
+
+    # ------------------------------------------------------------------ planning (before the ledger is charged)
+    def _check_params(self) -> None:
+        def pos_int(name: str, v: Any) -> None:
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ConfigError(f"DPCTGAN {name} must be a positive whole number; got {v!r}.")
+
+        pos_int("batch_size", self.batch_size)
+        pos_int("embedding_dim", self.embedding_dim)
+        pos_int("n_bins", self.n_bins)
+        if self.epochs is not None:
+            pos_int("epochs", self.epochs)
+        for name in ("generator_dim", "discriminator_dim"):
+            dims = getattr(self, name)
+            if not isinstance(dims, (list, tuple)) or not dims:
+                raise ConfigError(f"DPCTGAN {name} must be a non-empty list of layer widths; got {dims!r}.")
+            for d in dims:
+                pos_int(name, d)
+        for name in ("generator_lr", "discriminator_lr", "max_grad_norm"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise ConfigError(f"DPCTGAN {name} must be a positive number; got {v!r}.")
+        if not (isinstance(self.count_fraction, (int, float)) and 0 <= self.count_fraction < 1):
+            raise ConfigError(f"DPCTGAN count_fraction must be in [0, 1); got {self.count_fraction!r}. "
+                              "Fix: e.g. 0.1 (10% of the budget for the noisy counts) or 0 (uniform).")
+
+    def _target_spend(self, n_rows: int, schema: Schema) -> PrivacySpend:
+        from ..privacy.accountants import DPSGDAccountant
+        from ..privacy.analysis.dpsgd_plan import dpsgd_steps, split_budget
+
+        self._check_params()
+        target = super()._target_spend(n_rows, schema)
+        if self.batch_size >= n_rows:
+            raise ConfigError(
+                f"DPCTGAN batch_size={self.batch_size} is not smaller than the table ({n_rows} rows): Poisson "
+                "sampling at rate batch_size/n >= 1 gives no privacy amplification. Fix: use batch_size <= "
+                f"{max(1, n_rows // 10)} (about a tenth of the rows or less).")
+        rate = self.batch_size / n_rows
+        epochs = 30 if self.epochs is None else int(self.epochs)
+        steps = dpsgd_steps(epochs, rate)
+        (eps_pre, dlt_pre), (eps_sgd, dlt_sgd) = split_budget(target.epsilon, target.delta,
+                                                              float(self.count_fraction))
+        try:
+            acc = DPSGDAccountant(eps_sgd, dlt_sgd, rate, steps)
+        except InvalidPrivacyParameterError as exc:
+            raise InvalidPrivacyParameterError(
+                f"DPCTGAN cannot train within epsilon={target.epsilon:g}: {exc} (DP-SGD gets "
+                f"{eps_sgd:.4g} after {eps_pre:.4g} for the noisy counts; {steps} steps planned). Fix: raise "
+                "epsilon, or lower epochs or batch_size.") from None
+        self._plan = {"accountant": acc, "rate": rate, "epochs": epochs, "steps": steps,
+                      "pre": (eps_pre, dlt_pre), "sgd": (eps_sgd, dlt_sgd)}
+        return target
+
+    # ------------------------------------------------------------------ training
+    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator) -> PrivacySpend:
+        import torch
+
+        from ..privacy.analysis import zcdp_epsilon, zcdp_rho
+        from ..privacy.dpsgd import configure_torch, make_private_ghost, poisson_sample
+        from ..privacy.mechanisms import noise_source, noisy_histogram
+        from ..rng import torch_generator
+
+        plan = self._plan
+        acc = plan["accountant"]
+        configure_torch(self.n_threads)
+        enc = TableEncoder(schema, n_bins=self.n_bins)
+        codes_np, offsets_np = enc.encode(data)
+        n = len(codes_np)
+
+        # ---- preprocessing: noisy counts (or nothing, uniform)
+        eps_pre, dlt_pre = plan["pre"]
+        noise_rng = noise_source(None, secure=True) if self.secure else rng
+        if self.count_fraction > 0:
+            rho = zcdp_rho(eps_pre, dlt_pre)
+            rho_each = rho / len(enc.columns)
+            counts = [np.maximum(np.round(noisy_histogram(h, rho_each, noise_rng)), 0.0)
+                      for h in enc.histograms(codes_np)]
+            pre_spent = min(eps_pre, zcdp_epsilon(rho, dlt_pre))
+        else:
+            counts = [np.ones(c.slots) for c in enc.columns]
+            rho, pre_spent, dlt_pre = 0.0, 0.0, 0.0
+        self.frequencies_ = [_normalise(c) for c in counts]
+
+        # ---- models and DP-SGD
+        gen_t = torch_generator(rng)
+        g_sample = None if self.secure else torch_generator(rng)
+        g_noise = None if self.secure else torch_generator(rng)
+        if self.secure:
+            from ..privacy.dpsgd import secure_generator
+
+            g_sample = secure_generator()
+        G = _build_generator(enc, self.embedding_dim, self.generator_dim, gen_t, self.frequencies_)
+        D = _build_discriminator(enc.dim + enc.cond_dim, self.discriminator_dim, gen_t)
+        opt_g = torch.optim.Adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9), weight_decay=1e-6)
+        opt_d = torch.optim.Adam(D.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9))
+        priv = make_private_ghost(D, opt_d, torch.nn.BCEWithLogitsLoss(), noise_multiplier=acc.noise_multiplier,
+                                  max_grad_norm=self.max_grad_norm, expected_batch_size=self.batch_size,
+                                  noise_generator=g_noise, secure=bool(self.secure))
+        d_mod, d_opt, d_crit = priv.module, priv.optimizer, priv.criterion
+        codes = torch.as_tensor(codes_np)
+        offsets = torch.as_tensor(offsets_np)
+        expander = _Expander(enc)
+        conds = _CondSampler(enc, self.frequencies_)
+        rate, B = plan["rate"], int(self.batch_size)
+        steps_per_epoch = max(1, int(round(1.0 / rate)))
+        bce = torch.nn.BCEWithLogitsLoss()
+        ones_b = torch.ones(B)
+
+        on_epoch = getattr(self, "_on_epoch", None)
+        show = bool(self.verbose) and sys.stderr.isatty()
+        from tqdm.auto import tqdm
+
+        bar = tqdm(range(plan["epochs"]), desc="DP-CTGAN", disable=not show, leave=False)
+        stopped, history = None, []
+        for epoch in bar:
+            d_losses, g_losses = [], []
+            for _ in range(steps_per_epoch):
+                if not acc.can_step():
+                    break
+                # ---- discriminator: one DP-SGD step over Poisson-sampled real rows + fake rows, all clipped
+                idx = poisson_sample(n, rate, g_sample)
+                real = expander(codes[idx], offsets[idx])
+                real_c = conds.from_rows(codes[idx], gen_t)
+                with torch.no_grad():
+                    fake_c, _, _ = conds.sample(B, gen_t)
+                    z = torch.randn(B, self.embedding_dim, generator=gen_t)
+                    fake = _activate(G(torch.cat([z, fake_c], 1)), enc, gen_t)
+                x = torch.cat([torch.cat([real, real_c], 1), torch.cat([fake, fake_c], 1)], 0)
+                y = torch.cat([torch.ones(len(idx)), torch.zeros(B)])
+                acc.record_step()  # checks the budget BEFORE the step: raises if it would overspend
+                loss_d = d_crit(d_mod(x).squeeze(1), y)
+                loss_d.backward()
+                d_opt.step()
+                d_opt.zero_grad(set_to_none=True)
+                d_losses.append(float(loss_d.item()))
+                # ---- generator: through the (frozen) discriminator; post-processing of DP outputs
+                priv.hooks_off()
+                for p in D.parameters():
+                    p.requires_grad_(False)
+                fake_c, col, slot = conds.sample(B, gen_t)
+                z = torch.randn(B, self.embedding_dim, generator=gen_t)
+                logits = G(torch.cat([z, fake_c], 1))
+                fake = _activate(logits, enc, gen_t)
+                loss_g = bce(d_mod(torch.cat([fake, fake_c], 1)).squeeze(1), ones_b) + \
+                    conds.loss(logits, col, slot)
+                opt_g.zero_grad(set_to_none=True)
+                loss_g.backward()
+                opt_g.step()
+                for p in D.parameters():
+                    p.requires_grad_(True)
+                priv.hooks_on()
+                g_losses.append(float(loss_g.item()))
+            losses = {"discriminator": float(np.mean(d_losses)) if d_losses else float("nan"),
+                      "generator": float(np.mean(g_losses)) if g_losses else float("nan")}
+            history.append(losses)
+            if show or on_epoch is not None:
+                eps_now = pre_spent + acc.epsilon_spent("rdp")
+                bar.set_postfix(eps=f"{eps_now:.3f}", d=f"{losses['discriminator']:.3f}",
+                                g=f"{losses['generator']:.3f}")
+                if on_epoch is not None and on_epoch(epoch + 1, eps_now, losses) is False:
+                    stopped = epoch + 1
+                    break
+            if not acc.can_step():
+                break
+        bar.close()
+
+        self.generator_ = G.eval()
+        self.encoder_ = enc
+        self.n_steps_ = acc.steps
+        self.loss_history_ = history
+        sgd = acc.to_spend()
+        eps_total = pre_spent + sgd.epsilon
+        dlt_total = dlt_pre + sgd.delta
+        details = {
+            "composition": "basic: noisy counts (zCDP, Gaussian) + DP-SGD (PRV), epsilons and deltas add up",
+            "split": {"counts": {"epsilon": pre_spent, "delta": dlt_pre, "rho": rho},
+                      "dpsgd": {"epsilon": sgd.epsilon, "delta": sgd.delta}},
+            "dpsgd": dict(sgd.details),
+            "epsilon_rdp_total": pre_spent + float(sgd.details["epsilon_rdp"]),
+            "epochs_run": len(history), "stopped_early_at_epoch": stopped,
+            "clipping": f"per-sample (ghost clipping), max_grad_norm={self.max_grad_norm}, real and fake rows",
+            "secure_mode": bool(self.secure),
+        }
+        return DPSpend(eps_total, dlt_total, "PRV (Opacus) + zCDP", details=details)
+
+    # ------------------------------------------------------------------ sampling
+    def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        import torch
+
+        from ..rng import torch_generator
+
+        enc, G = self.encoder_, self.generator_
+        g = torch_generator(rng)
+        conds = _CondSampler(enc, self.frequencies_)
+        fixed = None
+        cond_map = getattr(self, "_conditions", {}) or {}
+        if len(cond_map) > 1:
+            raise ConfigError("DPCTGAN conditions on one column at a time; got "
+                              f"{sorted(cond_map)}. Fix: pass a single {{column: value}}.")
+        if cond_map:
+            (name, value), = cond_map.items()
+            fixed = enc.resolve_condition(name, value)
+        slots_out, scal_out = [], []
+        with torch.no_grad():
+            for start in range(0, n, 8192):
+                m = min(8192, n - start)
+                if fixed is None:
+                    c, col, slot = conds.sample(m, g)
+                else:
+                    col = torch.full((m,), fixed[0], dtype=torch.long)
+                    slot = torch.full((m,), fixed[1], dtype=torch.long)
+                    c = conds.onehot(col, slot)
+                z = torch.randn(m, self.embedding_dim, generator=g)
+                logits = G(torch.cat([z, c], 1))
+                slots = torch.zeros(m, len(enc.columns), dtype=torch.long)
+                scal = torch.zeros(m, len(enc.columns))
+                for j, (s0, k) in enumerate(enc.col_softmax):
+                    lg = logits[:, s0:s0 + k] + _gumbel(m, k, g)
+                    slots[:, j] = lg.argmax(1)
+                    if enc.col_scalar[j] >= 0:
+                        scal[:, j] = torch.tanh(logits[:, enc.col_scalar[j]])
+                if enc.cond_columns:  # the conditioned column takes its condition's value
+                    cols = torch.as_tensor(enc.cond_columns)[col]
+                    slots[torch.arange(m), cols] = slot
+                slots_out.append(slots.numpy())
+                scal_out.append(scal.numpy())
+        return enc.decode(np.concatenate(slots_out), np.concatenate(scal_out))
+
+    # ------------------------------------------------------------------ persistence
+    def _get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        arrays = {f"generator.{k}": v.detach().cpu().numpy().astype(np.float32)
+                  for k, v in self.generator_.state_dict().items()}
+        for j, f in enumerate(self.frequencies_):
+            arrays[f"frequencies.{j}"] = np.asarray(f, dtype=np.float64)
+        state = {"n_columns": len(self.frequencies_), "n_steps": int(self.n_steps_),
+                 "note": "generator weights and noisy (DP) frequencies only; encoder rebuilt from the schema"}
+        return state, arrays
+
+    def _set_state(self, state: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        import torch
+
+        enc = TableEncoder(self.schema_, n_bins=self.n_bins)
+        self.encoder_ = enc
+        self.frequencies_ = [np.asarray(arrays[f"frequencies.{j}"]) for j in range(int(state["n_columns"]))]
+        G = _build_generator(enc, self.embedding_dim, self.generator_dim, None, self.frequencies_)
+        G.load_state_dict({k[len("generator."):]: torch.as_tensor(np.array(v)) for k, v in arrays.items()
+                           if k.startswith("generator.")})
+        self.generator_ = G.eval()
+        self.n_steps_ = int(state["n_steps"])
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _normalise(counts: np.ndarray) -> np.ndarray:
+    c = np.asarray(counts, dtype=np.float64)
+    total = c.sum()
+    p = c / total if total > 0 else np.full(len(c), 1.0 / len(c))
+    return p
+
+
+def _gumbel(m: int, k: int, g: Any):
+    import torch
+
+    u = torch.rand(m, k, generator=g).clamp_(1e-10, 1.0 - 1e-10)
+    return -torch.log(-torch.log(u))
+
+
+def _activate(logits: Any, enc: TableEncoder, g: Any) -> Any:
+    """tanh for scalars, Gumbel-softmax (explicit generator, temperature 0.2) for one-hot spans."""
+    import torch
+
+    parts = []
+    for start, size, kind in enc.spans:
+        x = logits[:, start:start + size]
+        if kind == "tanh":
+            parts.append(torch.tanh(x))
+        else:
+            parts.append(torch.softmax((x + _gumbel(len(x), size, g)) / _TAU, dim=1))
+    return torch.cat(parts, 1)
+
+
+def _init_linear(layer: Any, g: Any) -> None:
+    import torch
+
+    fan_in = layer.weight.shape[1]
+    bound = 1.0 / math.sqrt(fan_in)
+    with torch.no_grad():
+        layer.weight.uniform_(-bound, bound, generator=g)
+        layer.bias.uniform_(-bound, bound, generator=g)
+
+
+def _build_generator(enc: TableEncoder, emb: int, dims: Any, g: Any, freqs: list[np.ndarray]) -> Any:
+    import torch
+    from torch import nn
+
+    class Residual(nn.Module):
+        def __init__(self, i: int, o: int):
+            super().__init__()
+            self.fc = nn.Linear(i, o)
+            self.norm = nn.LayerNorm(o)
+
+        def forward(self, x: Any) -> Any:
+            return torch.cat([torch.relu(self.norm(self.fc(x))), x], 1)
+
+    layers, d = [], emb + enc.cond_dim
+    for w in dims:
+        layers.append(Residual(d, int(w)))
+        d += int(w)
+    head = nn.Linear(d, enc.dim)
+    net = nn.Sequential(*layers, head)
+    if g is not None:
+        for mod in net.modules():
+            if isinstance(mod, nn.Linear):
+                _init_linear(mod, g)
+        with torch.no_grad():
+            head.weight.mul_(0.1)  # start close to the (noisy) marginals set in the bias below
+            for (s0, k), p in zip(enc.col_softmax, freqs):
+                head.bias[s0:s0 + k] = torch.as_tensor(np.log(np.maximum(p, _FREQ_FLOOR)), dtype=torch.float32)
+    return net
+
+
+def _build_discriminator(d_in: int, dims: Any, g: Any) -> Any:
+    from torch import nn
+
+    layers, d = [], d_in
+    for w in dims:
+        layers += [nn.Linear(d, int(w)), nn.LeakyReLU(0.2)]
+        d = int(w)
+    layers.append(nn.Linear(d, 1))
+    net = nn.Sequential(*layers)  # no BatchNorm, no dropout: per-row gradients, no global RNG
+    for mod in net.modules():
+        if isinstance(mod, nn.Linear):
+            _init_linear(mod, g)
+    return net
+
+
+class _Expander:
+    """Codes/offsets -> the one-hot + scalar rows the discriminator reads."""
+
+    def __init__(self, enc: TableEncoder):
+        import torch
+
+        self.dim = enc.dim
+        self.starts = torch.as_tensor([s for s, _ in enc.col_softmax], dtype=torch.long)
+        self.scalar_cols = torch.as_tensor([j for j, p in enumerate(enc.col_scalar) if p >= 0], dtype=torch.long)
+        self.scalar_pos = torch.as_tensor([p for p in enc.col_scalar if p >= 0], dtype=torch.long)
+
+    def __call__(self, codes: Any, offsets: Any) -> Any:
+        import torch
+
+        b = len(codes)
+        x = torch.zeros(b, self.dim)
+        x.scatter_(1, codes + self.starts, 1.0)
+        if len(self.scalar_pos):
+            x[:, self.scalar_pos] = offsets[:, self.scalar_cols]
+        return x
+
+
+class _CondSampler:
+    """Conditional vectors: a conditional column chosen uniformly, its slot from the noisy frequencies."""
+
+    def __init__(self, enc: TableEncoder, freqs: list[np.ndarray]):
+        import torch
+
+        self.enc = enc
+        self.k = len(enc.cond_columns)
+        self.dim = enc.cond_dim
+        self.probs = [torch.as_tensor(freqs[i], dtype=torch.float64) for i in enc.cond_columns]
+        self.offsets = torch.as_tensor(enc.cond_offsets, dtype=torch.long) if self.k else None
+        self.cols = torch.as_tensor(enc.cond_columns, dtype=torch.long) if self.k else None
+
+    def onehot(self, col: Any, slot: Any) -> Any:
+        import torch
+
+        c = torch.zeros(len(col), self.dim)
+        if self.k:
+            c[torch.arange(len(col)), self.offsets[col] + slot] = 1.0
+        return c
+
+    def sample(self, m: int, g: Any) -> tuple[Any, Any, Any]:
+        import torch
+
+        if not self.k:
+            return torch.zeros(m, 0), None, None
+        col = torch.randint(self.k, (m,), generator=g)
+        slot = torch.zeros(m, dtype=torch.long)
+        for i in range(self.k):
+            mask = col == i
+            cnt = int(mask.sum())
+            if cnt:
+                slot[mask] = torch.multinomial(self.probs[i], cnt, replacement=True, generator=g)
+        return self.onehot(col, slot), col, slot
+
+    def from_rows(self, codes: Any, g: Any) -> Any:
+        """Real rows' conditional vectors: a column chosen uniformly, the row's own value in it."""
+        import torch
+
+        m = len(codes)
+        if not self.k:
+            return torch.zeros(m, 0)
+        col = torch.randint(self.k, (m,), generator=g)
+        slot = codes[torch.arange(m), self.cols[col]]
+        return self.onehot(col, slot)
+
+    def loss(self, logits: Any, col: Any, slot: Any) -> Any:
+        """Cross-entropy of the generator's output for the conditioned column against the condition."""
+        import torch
+
+        if not self.k:
+            return torch.zeros(())
+        total = torch.zeros(())
+        for i, j in enumerate(self.enc.cond_columns):
+            mask = col == i
+            if bool(mask.any()):
+                s0, k = self.enc.col_softmax[j]
+                total = total + torch.nn.functional.cross_entropy(logits[mask, s0:s0 + k], slot[mask],
+                                                                  reduction="sum")
+        return total / len(col)

@@ -1,0 +1,141 @@
+"""DP-SGD wiring: the only module in synthgen that imports ``opacus``.
+
+What it offers:
+
+- :func:`epsilon_prv` / :func:`epsilon_rdp`: Opacus's PRV and RDP accountants for a Poisson-subsampled Gaussian
+  mechanism run for ``steps`` steps (cached; both are pure functions of their arguments).
+- :func:`make_private_ghost`: wraps a module and an optimizer for DP-SGD with Opacus ghost clipping
+  (``grad_sample_mode="ghost"``): per-sample gradient clipping to ``max_grad_norm`` and Gaussian noise of std
+  ``noise_multiplier * max_grad_norm`` on the sum, drawn from an explicit ``torch.Generator`` (never the global
+  RNG) or, with ``secure=True``, from Opacus's secure mode (a CSPRNG from ``torchcsprng``; no seed allowed).
+- :func:`poisson_sample`: Poisson sampling of row indices (each row independently with probability ``q``), the
+  sampling the accountants assume, equivalent to Opacus's ``DPDataLoader`` but on an in-memory tensor and with
+  an explicit generator.
+- :func:`configure_torch`: process-global torch settings for fast CPU training, applied once per process.
+
+Neighbouring relation: add/remove one row. None of the Opacus code paths used here call ``torch.manual_seed``
+(only Opacus's own test utilities do).
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ..exceptions import PrivacyError
+
+_CONFIG_LOCK = threading.Lock()
+_CONFIGURED: dict[str, Any] = {}
+
+
+def configure_torch(num_threads: int | None = None) -> dict[str, Any]:
+    """Process-global torch settings for CPU training; the first call wins, later calls change nothing.
+
+    ``torch.set_flush_denormal(True)`` (subnormal floats made DP-SGD 12-15x slower on CPU) is set BEFORE
+    ``torch.set_num_threads``: it only takes effect that way. The thread count is only set when asked for.
+    Both settings are global to the process (they affect any other torch code running in it).
+    """
+    with _CONFIG_LOCK:
+        if not _CONFIGURED:
+            _CONFIGURED["flush_denormal"] = bool(torch.set_flush_denormal(True))
+            if num_threads is not None:
+                torch.set_num_threads(int(num_threads))
+            _CONFIGURED["num_threads"] = torch.get_num_threads()
+        return dict(_CONFIGURED)
+
+
+# ------------------------------------------------------------------------------------------ accountants
+@functools.lru_cache(maxsize=4096)
+def epsilon_prv(noise_multiplier: float, sample_rate: float, steps: int, delta: float) -> float:
+    """Upper bound on epsilon from Opacus's PRV accountant (Gopi et al. 2021) at ``delta``."""
+    from opacus.accountants import PRVAccountant
+
+    if steps <= 0:
+        return 0.0
+    acc = PRVAccountant()
+    acc.history = [(float(noise_multiplier), float(sample_rate), int(steps))]
+    return float(acc.get_epsilon(delta=float(delta)))
+
+
+@functools.lru_cache(maxsize=4096)
+def epsilon_rdp(noise_multiplier: float, sample_rate: float, steps: int, delta: float) -> float:
+    """Epsilon from Opacus's RDP accountant at ``delta`` (reported beside the PRV reading)."""
+    from opacus.accountants import RDPAccountant
+
+    if steps <= 0:
+        return 0.0
+    acc = RDPAccountant()
+    acc.history = [(float(noise_multiplier), float(sample_rate), int(steps))]
+    return float(acc.get_epsilon(delta=float(delta)))
+
+
+# ------------------------------------------------------------------------------------------ sampling
+def poisson_sample(n: int, sample_rate: float, generator: Any) -> torch.Tensor:
+    """Indices of the rows drawn by Poisson sampling: each of ``n`` rows independently with ``sample_rate``."""
+    return torch.nonzero(torch.rand(n, generator=generator) < sample_rate, as_tuple=False).flatten()
+
+
+def secure_generator() -> Any:
+    """Opacus's secure-mode generator (``torchcsprng`` reading /dev/urandom). It cannot be seeded."""
+    try:
+        import torchcsprng as csprng  # type: ignore[import-not-found]
+    except ImportError:
+        raise PrivacyError(
+            "secure=True uses Opacus's secure mode, which needs the 'torchcsprng' package (not installed). "
+            "Fix: install torchcsprng built for this torch version, or use secure=False (reproducible noise "
+            "from a seeded torch.Generator; fine for experiments, not for production releases).") from None
+    return csprng.create_random_device_generator("/dev/urandom")
+
+
+# ------------------------------------------------------------------------------------------ DP-SGD
+@dataclass
+class PrivateModule:
+    """A module wrapped for DP-SGD with ghost clipping: call ``criterion(logits, target).backward()`` then
+    ``optimizer.step()``. ``module`` computes per-sample gradient norms while its hooks are enabled."""
+
+    module: Any
+    optimizer: Any
+    criterion: Any
+    noise_multiplier: float
+    max_grad_norm: float
+    expected_batch_size: int
+
+    def hooks_off(self) -> None:
+        """Use the module outside DP-SGD (e.g. to train a GAN's generator through it)."""
+        self.module.disable_hooks()
+
+    def hooks_on(self) -> None:
+        self.module.enable_hooks()
+
+
+def make_private_ghost(module: torch.nn.Module, optimizer: torch.optim.Optimizer, criterion: torch.nn.Module, *,
+                       noise_multiplier: float, max_grad_norm: float, expected_batch_size: int,
+                       noise_generator: Any = None, secure: bool = False) -> PrivateModule:
+    """Wrap ``module``/``optimizer``/``criterion`` for DP-SGD with Opacus ghost clipping.
+
+    ``loss_reduction="mean"``: the noisy sum of clipped per-sample gradients is divided by
+    ``expected_batch_size`` (public: ``sample_rate * n``), as Opacus does under Poisson sampling.
+    The module must hold no buffers (no BatchNorm): each row's gradient then depends on that row only.
+    """
+    from opacus.grad_sample import GradSampleModuleFastGradientClipping
+    from opacus.optimizers import DPOptimizerFastGradientClipping
+    from opacus.utils.fast_gradient_clipping_utils import DPLossFastGradientClipping
+    from opacus.validators import ModuleValidator
+
+    if secure and noise_generator is not None:
+        raise PrivacyError("secure=True refuses a seeded noise generator (Opacus secure mode). Fix: drop the seed.")
+    errors = ModuleValidator.validate(module, strict=False)
+    if errors:
+        raise PrivacyError(f"module is not compatible with DP-SGD: {errors[0]}")
+    generator = secure_generator() if secure else noise_generator
+    gsm = GradSampleModuleFastGradientClipping(module, batch_first=True, loss_reduction="mean",
+                                               max_grad_norm=max_grad_norm, use_ghost_clipping=True)
+    dp_opt = DPOptimizerFastGradientClipping(optimizer, noise_multiplier=noise_multiplier,
+                                             max_grad_norm=max_grad_norm, expected_batch_size=expected_batch_size,
+                                             loss_reduction="mean", generator=generator, secure_mode=bool(secure))
+    dp_crit = DPLossFastGradientClipping(gsm, dp_opt, criterion, loss_reduction="mean")
+    return PrivateModule(gsm, dp_opt, dp_crit, float(noise_multiplier), float(max_grad_norm),
+                         int(expected_batch_size))
