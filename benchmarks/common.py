@@ -61,7 +61,8 @@ def machine_info() -> dict:
 
 # ---------------------------------------------------------------------------------------------------- data
 def load_split(name: str, seed: int = 0, holdout: float = 0.2, max_train: int | None = None):
-    """``(train, holdout, schema)`` for a bundled table: the seeded 80/20 split, identifier columns dropped.
+    """``(train, holdout, schema)`` for a bundled table: the seeded 80/20 split, all declared columns kept
+    (synthgen generators take the declared table; use :func:`learnable` for the rivals and metrics).
 
     ``max_train`` keeps a seeded random subset of the training part (the holdout is never shrunk).
     """
@@ -69,12 +70,15 @@ def load_split(name: str, seed: int = 0, holdout: float = 0.2, max_train: int | 
 
     df, schema = datasets.load(name)
     train, test = datasets.train_holdout(df, holdout, seed)
-    keep = [f.name for f in schema.learnable]
-    train, test = train[keep].reset_index(drop=True), test[keep].reset_index(drop=True)
     if max_train is not None and len(train) > max_train:
         idx = np.random.default_rng(seed + 10_000).choice(len(train), size=max_train, replace=False)
         train = train.iloc[np.sort(idx)].reset_index(drop=True)
     return train, test, schema
+
+
+def learnable(df: pd.DataFrame, schema) -> pd.DataFrame:
+    """Only the columns a generator learns (identifiers and undeclared columns dropped)."""
+    return df[[f.name for f in schema.learnable]].reset_index(drop=True)
 
 
 def sdmetrics_metadata(schema) -> dict:
