@@ -498,10 +498,12 @@ class Schema:
             elif f.kind == "categorical":
                 keys = _category_key(f.categories)
                 lookup = dict(zip(keys, f.categories))
-                mask = s.notna()
-                vals = pd.Series([None] * len(s), index=s.index, dtype=object)
-                vals[mask] = [lookup.get(k) for k in _category_key(s[mask])]
-                out[f.name] = vals
+                mask = s.notna().to_numpy()
+                vals = np.full(len(s), None, dtype=object)
+                codes, uniq = pd.factorize(s[mask])  # map each distinct value once, not each row
+                mapped = np.array([lookup.get(k) for k in _category_key(uniq)] + [None], dtype=object)
+                vals[mask] = mapped[codes]
+                out[f.name] = pd.Series(vals, index=s.index, dtype=object)
             else:
                 out[f.name] = s
         return pd.DataFrame(out, index=df.index)
@@ -618,8 +620,9 @@ def _validate_column(f: Field, col: pd.Series) -> list[Violation]:
     elif f.kind == "categorical":
         mask = col.notna()
         known = set(_category_key(f.categories))
-        keys = _category_key(col[mask])
-        unknown = sum(1 for k in keys if k not in known)
+        codes, uniq = pd.factorize(col[mask])  # check each distinct value once, not each row
+        bad = np.array([k not in known for k in _category_key(uniq)], dtype=bool)
+        unknown = int(np.bincount(codes, minlength=len(uniq))[bad].sum()) if len(uniq) else 0
         if unknown:
             v.append(Violation(name, "unknown_category",
                                f"{unknown} value(s) are not among the {len(f.categories)} declared categories. "
