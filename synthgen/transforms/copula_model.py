@@ -94,13 +94,17 @@ class ColumnModel:
             days = np.where(null, 0.0, vals.astype(np.float64))
             t = pd.to_datetime(np.round(days * NS_PER_DAY).astype(np.int64), unit="ns")
             return pd.Series(t).mask(null).to_numpy()
-        cats = category_values(f)
-        out = cats[vals.astype(np.int64)]
-        if null.any():
-            out = out.copy()
-            out[null] = None
+        codes = vals.astype(np.int64)
         if self.kind == "boolean":
-            return pd.array(out, dtype="boolean")
+            out = pd.array(codes.astype(bool), dtype="boolean")
+            if null.any():
+                out[null] = pd.NA
+            return out
+        if f.type == "string":  # a Categorical is built from codes without touching a million Python strings
+            return pd.Categorical.from_codes(np.where(null, -1, codes), categories=list(f.categories))
+        out = category_values(f)[codes]
+        if null.any():
+            out[null] = None
         return out
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
@@ -208,8 +212,8 @@ def sample_parts(parts: list[CopulaPart], n: int, rng: np.random.Generator, fiel
             fk = fields[key]
             cats = category_values(fk)
             val = cats[part.label]
-            cols[key] = pd.array([val] * int(m), dtype="boolean") if fk.kind == "boolean" else \
-                np.array([val] * int(m), dtype=object)
+            cols[key] = pd.array(np.full(int(m), bool(val)), dtype="boolean") if fk.kind == "boolean" else \
+                np.full(int(m), val, dtype=object)
         frames.append(pd.DataFrame(cols))
     df = pd.concat(frames, ignore_index=True)
     return df.iloc[rng.permutation(len(df))].reset_index(drop=True)
