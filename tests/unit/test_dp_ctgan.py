@@ -1,0 +1,170 @@
+"""DP-CTGAN: spend never above target, bad input, save/load, conditional sampling, encoder from the schema."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthgen.exceptions import ConfigError, InvalidPrivacyParameterError, PrivacyError, SynthgenError
+from synthgen.generators.ctgan_transformer import TableEncoder
+from synthgen.generators.dp_ctgan import DPCTGAN
+from synthgen.privacy.ledger import PrivacyLedger
+from synthgen.schema import BooleanField, CategoricalField, NumericField, Schema
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+TINY = dict(epochs=2, batch_size=32, embedding_dim=8, generator_dim=(16,), discriminator_dim=(16,), n_bins=6,
+            verbose=False)
+
+
+def table(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    g = rng.choice(["a", "b", "c"], size=n, p=[0.6, 0.3, 0.1])
+    wage = np.clip(np.exp(rng.normal(6, 0.6, n)) + 50, 50, 20000)
+    df = pd.DataFrame({"g": g, "wage": wage, "edu": rng.integers(0, 19, n).astype(float),
+                       "flag": rng.random(n) < 0.3})
+    schema = Schema((CategoricalField("g", ("a", "b", "c"), categories_source="public:test"),
+                     NumericField("wage", 50, 20000, bounds_source="public:test"),
+                     NumericField("edu", 0, 18, integer=True, bounds_source="public:test"),
+                     BooleanField("flag")))
+    return df, schema
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    df, schema = table()
+    return DPCTGAN(epsilon=2.0, **TINY).fit(df, schema, random_state=0)
+
+
+def test_spend_never_above_target_and_reports_prv_and_rdp(fitted):
+    sp = fitted.privacy_spent_
+    assert 0 < sp.epsilon <= 2.0 and sp.delta < 1 / 300
+    d = sp.details
+    assert d["split"]["counts"]["epsilon"] + d["split"]["dpsgd"]["epsilon"] == pytest.approx(sp.epsilon)
+    assert d["split"]["counts"]["epsilon"] <= 0.2 + 1e-12  # count_fraction=0.1 of epsilon
+    assert d["dpsgd"]["epsilon_prv"] <= d["dpsgd"]["target"]["epsilon"]
+    assert d["dpsgd"]["epsilon_rdp"] > 0 and d["dpsgd"]["sampling"] == "Poisson"
+    assert fitted.n_steps_ == d["dpsgd"]["steps"] <= d["dpsgd"]["planned_steps"]
+
+
+def test_samples_conform_and_respect_declared_domain(fitted):
+    out = fitted.sample(500, random_state=1)
+    assert fitted.schema_.validate(out, release=True).ok
+    assert set(out["g"]) <= {"a", "b", "c"} and out["wage"].between(50, 20000).all()
+
+
+def test_conditional_sampling(fitted):
+    out = fitted.sample(200, random_state=2, conditions={"g": "c"})
+    assert (out["g"] == "c").all()
+    with pytest.raises(ConfigError, match="'g'"):
+        fitted.sample(10, conditions={"g": "zzz"})
+    with pytest.raises(ConfigError, match="wage"):
+        fitted.sample(10, conditions={"wage": 100})
+
+
+def test_save_load_holds_weights_and_noisy_frequencies_only(fitted, tmp_path):
+    fitted.save(tmp_path / "m")
+    files = sorted(p.name for p in (tmp_path / "m").iterdir())
+    assert files == ["arrays.safetensors", "manifest.json"]
+    from safetensors.numpy import load_file
+
+    keys = load_file(str(tmp_path / "m" / "arrays.safetensors")).keys()
+    assert all(k.startswith(("generator.", "frequencies.")) for k in keys)
+    loaded = DPCTGAN.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(loaded.sample(50, random_state=3), fitted.sample(50, random_state=3))
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["privacy"]["epsilon"] <= 2.0
+
+
+def test_same_seed_same_model_and_on_epoch_early_stop():
+    df, schema = table(200)
+    seen = []
+
+    def cb(epoch, eps, losses):
+        seen.append((epoch, eps, set(losses)))
+        return False  # stop after the first epoch
+
+    params = dict(TINY, epochs=4)
+    g = DPCTGAN(epsilon=2.0, **params).fit(df, schema, random_state=5, on_epoch=cb)
+    assert len(seen) == 1 and seen[0][2] == {"discriminator", "generator"} and 0 < seen[0][1] <= 2.0
+    full = DPCTGAN(epsilon=2.0, **params).fit(df, schema, random_state=5)
+    assert g.n_steps_ < full.n_steps_ and g.privacy_spent_.epsilon < full.privacy_spent_.epsilon
+    assg = g.privacy_spent_.details["stopped_early_at_epoch"]
+    assert assg == 1
+
+
+def test_epsilon_too_small_fails_before_the_ledger_is_charged(tmp_path):
+    df, schema = table(200)
+    ledger = PrivacyLedger.create(tmp_path / "l.json", epsilon=1.0, delta=1e-5)
+    with pytest.raises(InvalidPrivacyParameterError, match="epsilon"):
+        DPCTGAN(epsilon=1e-4, **dict(TINY, batch_size=100)).fit(df, schema, ledger=ledger, random_state=0)
+    assert ledger.charges() == ()
+
+
+def test_batch_larger_than_table_fails_before_the_ledger(tmp_path):
+    df, schema = table(50)
+    ledger = PrivacyLedger.create(tmp_path / "l.json", epsilon=5.0, delta=1e-4)
+    with pytest.raises(ConfigError, match="batch_size"):
+        DPCTGAN(epsilon=1.0, **dict(TINY, batch_size=64)).fit(df, schema, ledger=ledger, random_state=0)
+    assert ledger.charges() == ()
+
+
+def test_bad_parameters_are_typed_errors():
+    df, schema = table(100)
+    for bad in (dict(epochs=0), dict(generator_dim=()), dict(count_fraction=1.5), dict(generator_lr=-1.0)):
+        with pytest.raises(SynthgenError):
+            DPCTGAN(epsilon=1.0, **dict(TINY, **bad)).fit(df, schema, random_state=0)
+
+
+def test_secure_mode_refuses_a_seed_and_needs_torchcsprng():
+    df, schema = table(100)
+    with pytest.raises(ConfigError, match="random_state"):
+        DPCTGAN(epsilon=1.0, secure=True, **TINY).fit(df, schema, random_state=0)
+    try:
+        import torchcsprng  # noqa: F401
+    except ImportError:
+        with pytest.raises(PrivacyError, match="torchcsprng"):
+            DPCTGAN(epsilon=1.0, secure=True, **TINY).fit(df, schema)
+
+
+@pytest.mark.parametrize("cols", [["g", "flag"], ["wage", "edu"]])
+def test_only_categorical_or_only_numeric(cols):
+    df, schema = table(150)
+    sub = Schema(tuple(schema[c] for c in cols))
+    g = DPCTGAN(epsilon=2.0, **TINY).fit(df[cols], sub, random_state=0)
+    out = g.sample(40, random_state=0)
+    assert list(out.columns) == cols and sub.validate(out, release=True).ok
+
+
+def test_hundreds_of_categories_and_an_all_null_column():
+    rng = np.random.default_rng(0)
+    n = 150
+    cats = tuple(f"c{i:03d}" for i in range(400))
+    df = pd.DataFrame({"big": rng.choice(cats[:50], n), "empty": [np.nan] * n, "x": rng.random(n)})
+    schema = Schema((CategoricalField("big", cats, categories_source="public:test"),
+                     NumericField("empty", 0, 1, nullable=True, bounds_source="public:test"),
+                     NumericField("x", 0, 1, bounds_source="public:test")))
+    g = DPCTGAN(epsilon=2.0, **TINY).fit(df, schema, random_state=0)
+    out = g.sample(100, random_state=0)
+    assert schema.validate(out, release=True).ok
+    assert out["empty"].isna().any()  # the null slot exists; its share is a noisy count (150 rows: very noisy)
+    codes, offsets = TableEncoder(schema).encode(df)  # training rows held as small codes, not one-hot
+    assert codes.shape == (n, 3) and codes.dtype == np.int64
+
+
+def test_encoder_is_schema_driven():
+    df, schema = table(100)
+    enc = TableEncoder(schema, n_bins=10)
+    kinds = {c.name: (c.kind, c.log) for c in enc.columns}
+    assert kinds == {"g": ("categorical", False), "wage": ("binned", True), "edu": ("levels", False),
+                     "flag": ("boolean", False)}
+    codes, offsets = enc.encode(df)
+    # decoding the encoded rows gives the values back (offsets carry the position inside a bin)
+    j = [c.name for c in enc.columns].index("wage")
+    back = enc.decode(codes, offsets)
+    assert np.allclose(back["wage"], df["wage"], rtol=1e-4)
+    assert (back["g"] == df["g"]).all() and np.array_equal(back["edu"], df["edu"])
+    assert offsets[:, j].min() >= -1 and offsets[:, j].max() <= 1
+    # same schema, different data: same layout (nothing read off the data)
+    enc2 = TableEncoder(schema, n_bins=10)
+    assert enc2.spans == enc.spans and enc2.dim == enc.dim
