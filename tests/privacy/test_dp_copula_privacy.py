@@ -1,0 +1,113 @@
+"""Privacy properties of DPGaussianCopula and the noisy Gram-matrix mechanism."""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthgen.exceptions import InferredSchemaError, PrivacyError
+from synthgen.generators import dp_copula as dp_module
+from synthgen.generators.dp_copula import DPGaussianCopula
+from synthgen.privacy import mechanisms
+from synthgen.privacy.analysis import gaussian_sigma, zcdp_rho
+from synthgen.schema import CategoricalField, NumericField, Schema
+
+
+def _data(n=1000, seed=0, canary=False):
+    rng = np.random.default_rng(seed)
+    x = np.clip(40 + 10 * rng.standard_normal(n), 0, 100)
+    g = rng.choice(["a", "b"], size=n).astype(object)
+    if canary:
+        x[-1], g[-1] = 990.0, "rare"
+    df = pd.DataFrame({"x": x, "g": g})
+    schema = Schema((NumericField("x", 0, 1000, bounds_source="public:t"),
+                     CategoricalField("g", ("a", "b", "rare"), categories_source="public:t")))
+    return df, schema
+
+
+def test_budget_split_sums_to_target(tmp_path):
+    df, schema = _data()
+    gen = DPGaussianCopula(1.0, 1e-6, marginal_share=0.3).fit(df, schema, random_state=0)
+    d = gen.privacy_spent_.details
+    rho = zcdp_rho(1.0, 1e-6)
+    assert d["rho_total"] == pytest.approx(rho)
+    assert sum(d["rho_split"].values()) == pytest.approx(rho, rel=1e-9)
+    assert d["rho_split"]["correlation"] == pytest.approx(0.7 * rho)
+    assert d["rho_split"]["marginal:x"] == pytest.approx(0.15 * rho)
+    assert gen.privacy_spent_.epsilon == pytest.approx(1.0, rel=1e-6)
+    assert gen.privacy_spent_.epsilon <= 1.0
+    gen.save(tmp_path / "m")
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["privacy"]["details"]["rho_split"] == pytest.approx(d["rho_split"])
+
+
+def test_marginal_noise_matches_split(monkeypatch):
+    """Empirical std of the histogram noise over repeated fits on fixed data = sigma implied by the split."""
+    df, schema = _data(400)
+    seen = []
+    real = mechanisms.noisy_histogram
+
+    def spy(counts, rho, rng):
+        out = real(counts, rho, rng)
+        seen.append((np.asarray(counts, float), out, rho))
+        return out
+
+    monkeypatch.setattr(dp_module, "noisy_histogram", spy)
+    eps, delta, share = 1.0, 1e-6, 0.5
+    for seed in range(25):
+        DPGaussianCopula(eps, delta, marginal_share=share, n_bins=32).fit(df, schema, random_state=seed)
+    expected_rho = share * zcdp_rho(eps, delta) / 2  # two columns
+    assert all(r == pytest.approx(expected_rho) for _, _, r in seen)
+    noise = np.concatenate([out - c for c, out, _ in seen])
+    sigma = gaussian_sigma(expected_rho)
+    assert noise.size >= 25 * 35
+    assert np.std(noise) == pytest.approx(sigma, rel=0.08)
+    assert abs(np.mean(noise)) < 0.1 * sigma
+
+
+def test_noisy_gram_matrix_noise_and_symmetry():
+    rng = np.random.default_rng(0)
+    x = np.zeros((50, 4))
+    rho, bound = 0.5, 2.0
+    draws = np.stack([mechanisms.noisy_gram_matrix(x, bound, rho, rng) for _ in range(400)])
+    assert np.allclose(draws, np.swapaxes(draws, 1, 2))
+    iu = np.triu_indices(4)
+    assert np.std(draws[:, iu[0], iu[1]]) == pytest.approx(bound**2 / math.sqrt(2 * rho), rel=0.05)
+    # rows are clipped to the bound: one huge row adds at most bound^2 to the diagonal
+    big = np.zeros((1, 4))
+    big[0, 0] = 1e6
+    clipped = mechanisms.clip_rows_l2(big, bound)
+    assert np.linalg.norm(clipped) == pytest.approx(bound)
+
+
+def test_canary_not_detectable():
+    with_c, schema = _data(canary=True)
+    without, _ = _data(canary=False)
+    without = without.iloc[:-1]
+    a = DPGaussianCopula(1.0, 1e-6).fit(with_c, schema, random_state=0)
+    b = DPGaussianCopula(1.0, 1e-6).fit(without, schema, random_state=0)
+    sa, sb = a.sample(5000, random_state=0), b.sample(5000, random_state=0)
+    assert abs((sa["x"] > 500).mean() - (sb["x"] > 500).mean()) < 0.01
+    assert (sa["g"] == "rare").mean() < 0.01
+    _, arrays = a._get_state()
+    assert not any(np.isclose(v, 990.0).any() for v in arrays.values() if v.size)
+
+
+def test_secure_refuses_seed():
+    df, schema = _data(300)
+    with pytest.raises(PrivacyError, match="seed"):
+        DPGaussianCopula(1.0, 1e-6, secure=True).fit(df, schema, random_state=0)
+    g1 = DPGaussianCopula(1.0, 1e-6, secure=True).fit(df, schema)
+    g2 = DPGaussianCopula(1.0, 1e-6, secure=True).fit(df, schema)
+    assert g1.privacy_spent_.details["secure_noise"] is True
+    assert not np.array_equal(g1.parts_[0].columns[0].cdf, g2.parts_[0].columns[0].cdf)
+
+
+def test_inferred_schema_refused_unless_allowed():
+    df, _ = _data(300)
+    inferred = Schema((NumericField("x", 0, 1000), CategoricalField("g", ("a", "b", "rare"))))
+    with pytest.raises(InferredSchemaError):
+        DPGaussianCopula(1.0, 1e-6).fit(df, inferred, random_state=0)
+    gen = DPGaussianCopula(1.0, 1e-6).fit(df, inferred, random_state=0, allow_inferred=True)
+    assert gen.privacy_spent_.details["allow_inferred_schema"] is True
