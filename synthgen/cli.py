@@ -479,6 +479,8 @@ def _headline(summary: dict) -> str:
     parts = []
     for k in keys:
         v = summary.get(k)
+        if isinstance(v, dict):  # e.g. verdict = {"status": ..., "reasons": [...]}
+            v = v.get("status")
         if v is None:
             continue
         parts.append(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}")
@@ -493,13 +495,15 @@ def _headline(summary: dict) -> str:
 @click.option("--target", default=None, help="Target column for train-on-synthetic/test-on-real.")
 @click.option("--model", "model_dir", type=click.Path(), default=None, help="Model directory (privacy spend).")
 @click.option("--quasi-identifier", "quasi_identifiers", multiple=True, help="Quasi-identifier column (repeatable).")
+@click.option("--metrics", default=None,
+              help="Comma-separated metric groups/parts to compute, e.g. fidelity,utility,privacy (default: all).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="report.json to write.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, help="report.html to write.")
 @common
 def evaluate_cmd(out: Out, real: str, holdout: str, synthetic: str, schema_path: str, target: str | None,
-                 model_dir: str | None, quasi_identifiers: tuple[str, ...], seed: int, out_path: str,
-                 html_path: str | None) -> None:
+                 model_dir: str | None, quasi_identifiers: tuple[str, ...], metrics: str | None, seed: int,
+                 out_path: str, html_path: str | None) -> None:
     """Measure fidelity, utility and privacy risk of a synthetic table; write the report."""
     _evaluators()
     schema = _load_schema(schema_path)
@@ -512,6 +516,7 @@ def evaluate_cmd(out: Out, real: str, holdout: str, synthetic: str, schema_path:
         privacy = read_manifest(model_dir)["privacy"]
     report = evaluate_release(real=tables["real"], holdout=tables["holdout"], synthetic=tables["synthetic"],
                               schema=schema, target=target, privacy=privacy, quasi_identifiers=quasi_identifiers,
+                              metrics=[m.strip() for m in metrics.split(",") if m.strip()] if metrics else None,
                               seed=seed, quiet=out.quiet)
     report.save_json(out_path)
     if html_path:

@@ -121,15 +121,18 @@ def _frame_for_gate(df: Any, schema: Any) -> Any:
     import pandas as pd
 
     out = df.copy()
+    for col in out.columns:  # GX 1.24 does not recognise pandas 3's "str" dtype; object columns of str values it does
+        if isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
     for f in schema.fields:
         if f.name not in out.columns:
             continue
         if f.kind == "datetime":
             out[f.name] = pd.to_datetime(out[f.name], errors="coerce")
-        elif f.kind == "categorical" and f.type == "string" and not pd.api.types.is_string_dtype(out[f.name]):
+        elif f.kind == "categorical" and f.type == "string" and pd.api.types.is_numeric_dtype(out[f.name]):
             s = out[f.name]
             out[f.name] = pd.Series([None if pd.isna(v) else _canon(v.item() if hasattr(v, "item") else v)
-                                     for v in s], index=s.index, dtype="str")
+                                     for v in s], index=s.index, dtype=object)
     return out
 
 
