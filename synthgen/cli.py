@@ -559,7 +559,8 @@ def print_gate(out: Out, doc: dict) -> None:
 
 
 @main.command("validate")
-@click.option("--synthetic", required=True, type=click.Path(), help="Synthetic release (.csv/.parquet).")
+@click.argument("files", nargs=-1, type=click.Path())
+@click.option("--synthetic", default=None, type=click.Path(), help="Synthetic release (.csv/.parquet).")
 @click.option("--schema", "schema_path", required=True, type=click.Path(), help="Declared schema JSON.")
 @click.option("--report", "report_path", type=click.Path(), default=None, help="report.json from `synthgen evaluate`.")
 @click.option("--config", "config_path", type=click.Path(), default=None, help="release.yaml with thresholds.")
@@ -571,18 +572,22 @@ def print_gate(out: Out, doc: dict) -> None:
               help="Also write the GX ExpectationSuite JSON here.")
 @click.option("--engine", type=click.Choice(["auto", "gx", "native"]), default="auto", show_default=True)
 @common
-def validate_cmd(out: Out, synthetic: str, schema_path: str, report_path: str | None, config_path: str | None,
-                 model_dir: str | None, ledger: str | None, real_path: str | None, suite_path: str | None,
-                 engine: str) -> None:
-    """The release gate: schema expectations (Great Expectations) + report thresholds + privacy checks."""
+def validate_cmd(out: Out, files: tuple[str, ...], synthetic: str | None, schema_path: str,
+                 report_path: str | None, config_path: str | None, model_dir: str | None, ledger: str | None,
+                 real_path: str | None, suite_path: str | None, engine: str) -> None:
+    """The release gate: schema expectations (Great Expectations) + report thresholds + privacy checks.
+
+    The release is --synthetic FILE; extra FILES (e.g. from a pre-commit hook) are each validated the same way.
+    """
     from .gate import export_suite, gate_json, run_gate
     from .release import Thresholds, load_release_config
 
+    paths = ([synthetic] if synthetic else []) + list(files)
+    if not paths:
+        raise ConfigError("Nothing to validate: pass --synthetic FILE (or file names as arguments).")
     cfg = load_release_config(config_path) if config_path else None
     thresholds = cfg.thresholds if cfg else Thresholds()
     schema = _load_schema(schema_path)
-    df = _read_table(synthetic, "Synthetic file")
-    _check_columns(df, schema, synthetic, release=True)
     summary = _load_report_summary(report_path) if report_path else None
     privacy = None
     if model_dir is not None:
@@ -593,12 +598,28 @@ def validate_cmd(out: Out, synthetic: str, schema_path: str, report_path: str | 
     real = _read_table(real_path, "Training table") if real_path else None
     ledger_path = ledger or (str(cfg.ledger) if cfg and cfg.ledger else None)
     budget = (cfg.epsilon, cfg.delta) if cfg else (None, None)
-    doc = gate_json(run_gate(df, schema, report_summary=summary, thresholds=thresholds, privacy=privacy,
-                             budget=budget, ledger=ledger_path, real=real, engine=engine))
+    frames = []
+    for path in paths:
+        df = _read_table(path, "Synthetic file")
+        _check_columns(df, schema, path, release=True)
+        frames.append((path, df))
+    docs = []
+    for path, df in frames:
+        doc = gate_json(run_gate(df, schema, report_summary=summary, thresholds=thresholds, privacy=privacy,
+                                 budget=budget, ledger=ledger_path, real=real, engine=engine))
+        if len(frames) > 1:
+            out.say(f"{path}:")
+        print_gate(out, doc)
+        docs.append(dict(doc, file=str(path)))
     if suite_path:
-        written = export_suite(schema, suite_path, thresholds)
-        doc["meta"]["exported_suites"] = [str(p) for p in written]
-    print_gate(out, doc)
+        written = [str(p) for p in export_suite(schema, suite_path, thresholds)]
+        for doc in docs:
+            doc["meta"]["exported_suites"] = written
+    if len(docs) == 1:
+        doc = docs[0]
+    else:
+        failed = sorted({f"{d['file']}: {c}" for d in docs for c in d["failed_checks"]})
+        doc = {"success": all(d["success"] for d in docs), "failed_checks": failed, "releases": docs}
     out.emit(doc)
     if not doc["success"]:
         raise ChecksFailed(f"checks failed: {', '.join(doc['failed_checks'])}")

@@ -242,3 +242,36 @@ def test_release_config_errors(tmp_path):
     assert r.exit_code == 2
     r = invoke("run", tmp_path / "none.yaml")
     assert r.exit_code == 2 and "does not exist" in r.stderr
+
+
+def test_validate_many_files_like_pre_commit(small_cps, tmp_path):
+    invoke("fit", small_cps / "train.csv", "--schema", small_cps / "schema.json", "--generator", "cli-test-dp",
+           "--epsilon", 1, "--out", tmp_path / "m", "--seed", 0)
+    invoke("sample", tmp_path / "m", "--rows", 20, "--out", tmp_path / "a.csv", "--seed", 0)
+    bad = pd.read_csv(tmp_path / "a.csv")
+    bad.loc[0, "region"] = "atlantis"
+    bad.to_parquet(tmp_path / "b.parquet")
+    r = invoke("validate", "--schema", small_cps / "schema.json", "--engine", "native", tmp_path / "a.csv")
+    assert r.exit_code == 0
+    r = invoke("validate", "--schema", small_cps / "schema.json", "--engine", "native", tmp_path / "a.csv",
+               tmp_path / "b.parquet")
+    assert r.exit_code == 1
+    doc = as_json(r)
+    assert [d["success"] for d in doc["releases"]] == [True, False]
+    assert doc["failed_checks"] == [f"{tmp_path / 'b.parquet'}: categories:region"]
+    r = invoke("validate", "--schema", small_cps / "schema.json")
+    assert r.exit_code == 2 and "Nothing to validate" in r.stderr
+
+
+def test_examples_are_valid():
+    import yaml
+
+    hooks = yaml.safe_load((REPO / "examples" / ".pre-commit-hooks.yaml").read_text())
+    assert hooks[0]["id"] == "synthgen-validate" and hooks[0]["entry"].startswith("synthgen validate")
+    for name in ("api_walkthrough.py", "airflow_release_dag.py", "dagster_release_check.py", "prepare_cps.py"):
+        compile((REPO / "examples" / name).read_text(), name, "exec")
+    import importlib.util
+
+    for name in ("airflow_release_dag.py", "dagster_release_check.py"):  # import without Airflow/Dagster installed
+        spec = importlib.util.spec_from_file_location(name[:-3], REPO / "examples" / name)
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
