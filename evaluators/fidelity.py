@@ -263,13 +263,16 @@ def marginal_bins(prep: Prepared, n_bins: int = 20) -> list[dict]:
     for c in prep.columns:
         if c.kind == "numeric":
             r = prep.real[c.name].to_numpy()
+            q_lo, q_hi = np.nanquantile(r, [0.01, 0.99])
+            lo, hi, src = _nice(q_lo, up=False), _nice(q_hi, up=True), "real 1st-99th percentiles rounded outward " \
+                "to 2 significant digits"
             if c.declared and c.lower is not None:
-                lo, hi, src = c.lower, c.upper, "declared bounds"
-            else:
-                q_lo, q_hi = np.nanquantile(r, [0.01, 0.99])
-                lo, hi, src = _nice(q_lo, up=False), _nice(q_hi, up=True), "rounded 1st-99th percentiles"
+                lo, hi = max(lo, c.lower), min(hi, c.upper)
+                src += ", within the declared bounds"
                 if not hi > lo:
-                    hi = lo + 1.0
+                    lo, hi = c.lower, c.upper
+            if not hi > lo:
+                hi = lo + 1.0
             edges = np.linspace(lo, hi, n_bins + 1)
             counts = {}
             for w, f in frames.items():

@@ -121,7 +121,7 @@ def _png(fig) -> str:
 
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=72)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -173,7 +173,8 @@ def _plot_marginals(marginals: list[dict]) -> str:
         ax.tick_params(labelsize=7)
         if i == 0:
             ax.legend(fontsize=7)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.05, right=0.98, top=1 - 0.35 / rows, bottom=0.9 / (2.6 * rows), hspace=0.75,
+                        wspace=0.25)
     return _img(fig, "Marginal distributions: real vs synthetic (shares of rows per bin)")
 
 
@@ -192,7 +193,7 @@ def _plot_heatmap(assoc: Mapping[str, Any]) -> str:
     ax.set_yticklabels([str(n)[:14] for n in names], fontsize=7)
     fig.colorbar(im, ax=ax, shrink=0.8, label="synthetic - real association")
     ax.set_title("Association difference", fontsize=9)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.8 / (1.0 + 0.45 * k) + 0.05, bottom=0.9 / (0.8 + 0.45 * k) + 0.05, top=0.92)
     return _img(fig, "Correlation-difference heatmap")
 
 
@@ -211,7 +212,7 @@ def _plot_dcr(dcr: Mapping[str, Any]) -> str:
     ax.set_xlabel("distance to closest record")
     ax.set_ylabel("share of rows")
     ax.legend(fontsize=7)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.12, bottom=0.18, right=0.97, top=0.95)
     return _img(fig, "Distance to closest record histograms")
 
 
@@ -226,7 +227,7 @@ def _plot_roc(roc: Mapping[str, Any]) -> str:
     ax.set_ylabel("true positive rate")
     ax.set_title("Membership-inference ROC", fontsize=9)
     ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.17, bottom=0.14, right=0.96, top=0.91)
     return _img(fig, "Membership inference ROC curve")
 
 

@@ -1,0 +1,121 @@
+"""Report: JSON schema, round trip, HTML from the JSON alone, no raw values anywhere, loud privacy status."""
+import json
+
+import jsonschema
+import numpy as np
+import pandas as pd
+import pytest
+
+import evaluators
+from evaluators import EvaluationError, Report
+from synthgen import DPSpend, NoGuarantee
+from synthgen.resources import load_json_schema
+
+SUMMARY_KEYS = {"verdict", "fidelity_score", "detection_auc", "tstr_ratio", "mia_auc", "dcr_share",
+                "exact_match_rate", "privacy"}
+
+
+def test_json_validates_and_round_trips(small_report, tmp_path):
+    d = small_report.to_dict()
+    jsonschema.validate(d, load_json_schema("report"))
+    assert SUMMARY_KEYS <= set(small_report.summary)
+    assert small_report.summary["verdict"]["status"] in ("pass", "warn", "fail")
+    assert small_report.summary["verdict"]["reasons"]
+    path = tmp_path / "r.json"
+    small_report.save_json(path)
+    back = Report.load_json(path)
+    assert back.to_dict() == d
+    assert back.results == small_report.results  # frozen dataclasses compare by value
+    assert back.to_html() == small_report.to_html()
+
+
+def test_results_are_frozen_and_grouped(small_report):
+    r = small_report["fidelity.score"]
+    with pytest.raises(Exception):
+        r.value = 0.0  # type: ignore[misc]
+    groups = {x.group for x in small_report.results}
+    assert groups == {"fidelity", "utility", "privacy"}
+    for x in small_report.results:
+        if x.group == "privacy" and x.name != "privacy.exact_match_rate" or x.name.startswith("privacy.exact"):
+            assert x.details.get("attacker"), x.name  # every risk names its attacker
+    util = small_report["utility.gbm.macro_f1"]
+    assert util.ci is not None and util.ci[0] <= util.value <= util.ci[1]
+    assert util.details["floor"] is not None and util.reference is not None
+    ka = small_report["privacy.k_anonymity"]
+    assert ka.value >= 1 and ka.reference is not None
+    assert small_report["privacy.l_diversity"].value >= 1
+
+
+def test_missing_optional_risks_are_reported_plainly(small_report):
+    names = {x["name"]: x["reason"] for x in small_report.not_computed}
+    assert "privacy.anonymeter_singling_out" in names
+    assert "NOT COMPUTED" in names["privacy.anonymeter_singling_out"]
+    html = small_report.to_html()
+    assert "anonymeter" in html and "NOT COMPUTED" in html
+
+
+def test_invalid_report_json_is_refused(small_report, tmp_path):
+    d = small_report.to_dict()
+    del d["summary"]["mia_auc"]
+    with pytest.raises(EvaluationError, match="summary"):
+        Report.from_dict(d)
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(EvaluationError, match="not valid JSON"):
+        Report.load_json(bad)
+
+
+def test_no_dp_banner_and_dp_spend(diamonds_parts):
+    train, holdout, fresh, schema = diamonds_parts
+    kw = dict(metrics=["fidelity"], random_state=1)
+    none = evaluators.evaluate(train.iloc[:300], fresh.iloc[:300], None, schema, **kw)
+    assert none.summary["privacy"]["guarantee"] == "none"
+    assert "NO DP GUARANTEE" in none.to_html()
+    ng = evaluators.evaluate(train.iloc[:300], fresh.iloc[:300], None, schema,
+                             privacy=NoGuarantee("plain copula"), **kw)
+    assert "plain copula" in ng.to_html() and "NO DP GUARANTEE" in ng.to_html()
+    dp = evaluators.evaluate(train.iloc[:300], fresh.iloc[:300], None, schema,
+                             privacy=DPSpend(1.0, 1e-6), **kw)
+    html = dp.to_html()
+    assert "NO DP GUARANTEE" not in html and "&epsilon; = 1" in html
+    assert dp.summary["privacy"]["epsilon"] == 1.0
+    # holdout-free runs say which risks were skipped
+    assert dp.summary["mia_auc"] is None and dp.summary["tstr_ratio"] is None
+
+
+def test_planted_unique_values_never_reach_json_or_html(tmp_path):
+    """A unique number and a unique category planted in the real data must not appear in either file."""
+    rng = np.random.default_rng(0)
+    n = 400
+
+    def table(seed):
+        r = np.random.default_rng(seed)
+        return pd.DataFrame({"income": r.lognormal(10, 0.5, n).round(2), "age": r.integers(18, 90, n),
+                             "city": r.choice(["north", "south", "east", "west"], n),
+                             "flag": r.choice(["y", "n"], n)})
+
+    real, syn, holdout = table(1), table(2), table(3)
+    real.loc[7, "income"] = 98765432.1
+    real.loc[11, "city"] = "Zyxwvutsrq"
+    real.loc[12, "age"] = 1234567
+    rep = evaluators.evaluate(real, syn, holdout, target="flag", quasi_identifiers=["age", "city"],
+                              sensitive="flag", random_state=int(rng.integers(100)))
+    rep.save_json(tmp_path / "r.json")
+    rep.save_html(tmp_path / "r.html")
+    for path in (tmp_path / "r.json", tmp_path / "r.html"):
+        text = path.read_text()
+        for needle in ("98765432", "9876543", "Zyxwvutsrq", "1234567"):
+            assert needle not in text, (path.name, needle)
+    # the unique category is counted as "other", not named
+    city = next(m for m in rep.plots["marginals"] if m["column"] == "city")
+    assert "Zyxwvutsrq" not in city["labels"] and city["counts"]["real"]["other"] == 1
+
+
+def test_html_is_self_contained(small_report, tmp_path):
+    html = small_report.to_html()
+    assert "http://" not in html and "https://" not in html
+    assert "default-src 'none'" in html
+    for section in ('id="verdict"', 'id=utility', 'id="privacy-spend"', "Correlation-difference",
+                    "Distance to closest record", "Membership inference ROC", "Marginal distributions"):
+        assert section in html, section
+    assert html.count("data:image/png;base64,") >= 4
