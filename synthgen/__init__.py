@@ -54,6 +54,13 @@ def load(path: Any) -> Any:
     return load_model(path)
 
 
+def evaluate(*args: Any, **kwargs: Any) -> Any:
+    """Fidelity, utility and privacy-risk report of a synthetic table (see :func:`evaluators.evaluate`)."""
+    from evaluators import evaluate as _evaluate
+
+    return _evaluate(*args, **kwargs)
+
+
 def get_generator(name: str, **params: Any) -> Any:
     """Instantiate a registered generator by name, e.g. ``get_generator("dp-copula", epsilon=1.0)``."""
     return registry.get(name)(**params)
@@ -61,5 +68,6 @@ def get_generator(name: str, **params: Any) -> Any:
 
 __all__ = [
     "BooleanField", "CategoricalField", "DPSpend", "DatetimeField", "IdentifierField", "NoGuarantee",
-    "NumericField", "PrivacyLedger", "Schema", "SynthgenError", "__version__", "get_generator", "load", "registry",
+    "NumericField", "PrivacyLedger", "Schema", "SynthgenError", "__version__", "evaluate", "get_generator", "load",
+    "registry",
 ]
