@@ -265,8 +265,8 @@ class DPGaussianCopula(CopulaBase):
                 a_obs.append(score_variance(probs))
                 q.append(obs_frac)
         d = len(scores)
-        if d == 0 or n == 0:
-            return CopulaPart(models, np.eye(d)), False
+        if d == 0:  # depends on the schema only; an empty class still releases its noisy Gram matrix below,
+            return CopulaPart(models, np.eye(d)), False  # so whether noise is released never depends on data
         n_hat = max(float(np.mean(totals)), 1.0)
         a = np.asarray(a_obs)
         qv = np.asarray(q)
