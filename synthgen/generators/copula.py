@@ -217,13 +217,15 @@ class GaussianCopula(CopulaBase):
         d = len(scores)
         if d == 0:
             return CopulaPart(models, np.zeros((0, 0)))
-        s_mat = np.column_stack(scores)
-        gram = s_mat.T @ s_mat
-        if any(m is not None for m in masks):
-            m_mat = np.column_stack([np.ones(n) if m is None else m.astype(np.float64) for m in masks])
-            denom = np.maximum(m_mat.T @ m_mat, 1.0)
-        else:
-            denom = float(max(n, 1))
+        # pairwise dot products: no (n, d) matrix is ever built; pairwise-complete over null-masked dimensions
+        gram = np.empty((d, d))
+        denom = np.full((d, d), float(max(n, 1)))
+        for i in range(d):
+            for j in range(i, d):
+                gram[i, j] = gram[j, i] = float(np.dot(scores[i], scores[j]))
+                if masks[i] is not None or masks[j] is not None:
+                    both = masks[i] if masks[j] is None else (masks[j] if masks[i] is None else masks[i] & masks[j])
+                    denom[i, j] = denom[j, i] = max(float(np.count_nonzero(both)), 1.0)
         cov = gram / denom
         r = self._finish_correlation(cov, None, models, rng)
         return CopulaPart(models, r)
