@@ -136,6 +136,11 @@ def read_image_data(path: str | os.PathLike) -> ImageData:
 
 
 def _read_npz(path: Path) -> ImageData:
+    import zipfile
+
+    if not zipfile.is_zipfile(path):  # np.load would otherwise try to unpickle it
+        raise InputError(f"{path} is not a readable .npz file (not a zip archive). Fix: re-create it with "
+                         "np.savez.")
     try:
         with np.load(path, allow_pickle=False) as z:
             files = set(z.files)
@@ -147,8 +152,8 @@ def _read_npz(path: Path) -> ImageData:
     except InputError:
         raise
     except ValueError as exc:  # object arrays need pickle, which is refused
-        raise DataValidationError(f"{path} holds non-numeric (object) arrays, which are refused: {exc}. Fix: save "
-                                  "numeric pixel arrays (uint8 or float).") from None
+        raise DataValidationError(f"{path} holds non-numeric (object) arrays, which are never unpickled. Fix: "
+                                  "save numeric pixel arrays (uint8 or float).") from None
     except (OSError, EOFError, Exception) as exc:  # zipfile.BadZipFile and friends
         raise InputError(f"{path} is not a readable .npz file ({type(exc).__name__}). Fix: re-create it with "
                          "np.savez.") from None

@@ -24,6 +24,7 @@ until :meth:`ImageAugmenter.attach_images` is called with the images again.
 """
 from __future__ import annotations
 
+import inspect
 import json
 import random
 from pathlib import Path
@@ -113,6 +114,11 @@ def build_compose(pipeline: Any, image_shape: tuple[int, ...]) -> A.Compose:
         cls, defaults = TRANSFORMS[step["name"]]
         kw = dict(defaults(image_shape) if callable(defaults) else defaults)
         kw.update({k: (tuple(v) if isinstance(v, list) else v) for k, v in step.items() if k != "name"})
+        allowed = set(inspect.signature(cls.__init__).parameters) - {"self"}
+        unknown = sorted(set(kw) - allowed)
+        if unknown:
+            raise ConfigError(f"pipeline step {i} ({step['name']} -> albumentations.{cls.__name__}): invalid "
+                              f"arguments {unknown}; valid: {sorted(allowed)}.")
         try:
             transforms.append(cls(**kw))
         except Exception as exc:  # pydantic.ValidationError, TypeError: bad or unknown arguments
