@@ -252,7 +252,7 @@ def run(prep: Prepared, rng: np.random.Generator, quasi_identifiers: Sequence[st
                                                       "row closer than half their distance to any other training "
                                                       "row (reference: the same with holdout rows)",
                                            "n_targets": top, "records": view,
-                                           "note": "row positions refer to the sampled training table; no values"}))
+                                           "note": "0-based row positions in the real table passed in; distances only, no values"}))
     # ---- k-anonymity / l-diversity on declared quasi-identifiers
     if quasi_identifiers:
         mm = min(len(prep.synthetic), len(prep.holdout)) if prep.holdout is not None else len(prep.synthetic)

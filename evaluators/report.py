@@ -342,8 +342,8 @@ def render_html(d: Mapping[str, Any]) -> str:
         parts.append("<h3>Membership inference</h3>" + _plot_roc(plots["mia_roc"]))
     vul = by_name.get("privacy.vulnerable_records_exposed")
     if vul and vul["details"].get("records"):
-        parts.append("<h3>Most isolated training records</h3><p class=note>Row positions in the (sampled) training "
-                     "table and distances only; no values.</p><table><tr><th>row position</th><th>isolation</th>"
+        parts.append("<h3>Most isolated training records</h3><p class=note>0-based row positions in the real "
+                     "(training) table and distances only; no values.</p><table><tr><th>row position</th><th>isolation</th>"
                      "<th>nearest release row</th><th>nearest holdout row</th><th>copied</th></tr>")
         for rec in vul["details"]["records"]:
             parts.append(f"<tr><td>{rec['row_position']}</td><td>{_fmt(rec['isolation'])}</td>"
