@@ -30,7 +30,7 @@ def _jsonable(obj: Any) -> Any:
     """Convert numpy scalars/arrays and tuples into JSON types; reject NaN/inf (they are not valid JSON)."""
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
+    if isinstance(obj, (list, tuple, range)):
         return [_jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
         return _jsonable(obj.tolist())
