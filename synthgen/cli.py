@@ -517,7 +517,7 @@ def evaluate_cmd(out: Out, real: str, holdout: str, synthetic: str, schema_path:
     report = evaluate_release(real=tables["real"], holdout=tables["holdout"], synthetic=tables["synthetic"],
                               schema=schema, target=target, privacy=privacy, quasi_identifiers=quasi_identifiers,
                               metrics=[m.strip() for m in metrics.split(",") if m.strip()] if metrics else None,
-                              seed=seed, quiet=out.quiet)
+                              seed=seed, quiet=out.quiet or not sys.stderr.isatty())
     report.save_json(out_path)
     if html_path:
         report.save_html(html_path)
@@ -690,7 +690,7 @@ def run_cmd(out: Out, config_path: str, engine: str) -> None:
             report = evaluate_release(real=real, holdout=holdout, synthetic=synth, schema=schema, target=cfg.target,
                                       privacy=privacy, quasi_identifiers=cfg.quasi_identifiers,
                                       sensitive=cfg.sensitive, metrics=cfg.metrics, seed=cfg.seed or 0,
-                                      quiet=out.quiet)
+                                      quiet=out.quiet or not sys.stderr.isatty())
             summary = dict(report.summary)
             bar.update(1)
         gate = _gate_release(synth, schema, cfg, summary, privacy, engine)
@@ -818,7 +818,7 @@ def demo_cmd(out: Out, out_dir: str, epsilon: float, delta: float, seed: int) ->
         try:
             _evaluators()
             report = evaluate_release(real=train, holdout=holdout, synthetic=synth, schema=schema,
-                                      target="parttime", privacy=privacy, seed=seed, quiet=out.quiet)
+                                      target="parttime", privacy=privacy, seed=seed, quiet=out.quiet or not sys.stderr.isatty())
             report.save_json(out_path / "report.json")
             report.save_html(out_path / "report.html")
             summary = dict(report.summary)

@@ -157,7 +157,7 @@ def release_config_from_dict(doc: Mapping[str, Any], base_dir: str | os.PathLike
         if value is None:
             return None
         q = Path(os.path.expanduser(value))
-        return q if q.is_absolute() else base / q
+        return q if q.is_absolute() else Path(os.path.normpath(base / q))
 
     gen = doc["generator"]
     priv = doc.get("privacy") or {}

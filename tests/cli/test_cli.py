@@ -275,3 +275,44 @@ def test_examples_are_valid():
     for name in ("airflow_release_dag.py", "dagster_release_check.py"):  # import without Airflow/Dagster installed
         spec = importlib.util.spec_from_file_location(name[:-3], REPO / "examples" / name)
         spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+def test_image_generator_dispatch(tmp_path):
+    from synthgen import registry
+
+    if not registry.is_available("dp-image"):
+        pytest.skip("dp-image is not available")
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "imgs.npz", images=rng.random((60, 8, 8)).astype("float32"), labels=rng.integers(0, 2, 60))
+    r = invoke("fit", tmp_path / "imgs.npz", "--generator", "dp-image", "--epsilon", 1, "--out", tmp_path / "m",
+               "--seed", 0, "--param", "classes=[0,1]", "--param", "n_iter=5", "--param", "n_features=40",
+               "--param", "hidden=8", "--param", "batch_size=30")
+    assert r.exit_code == 0, r.stderr
+    assert as_json(r)["privacy"]["guarantee"] == "dp"
+    r = invoke("sample", tmp_path / "m", "--rows", 7, "--out", tmp_path / "out.npz", "--seed", 1)
+    assert r.exit_code == 0, r.stderr
+    z = np.load(tmp_path / "out.npz")
+    assert z["images"].shape == (7, 8, 8) and set(np.unique(z["labels"])) <= {0, 1}
+    r = invoke("fit", tmp_path / "missing.npz", "--generator", "dp-image", "--epsilon", 1, "--out", tmp_path / "m2",
+               "--param", "classes=[0,1]")
+    assert r.exit_code == 2 and "does not exist" in r.stderr
+
+
+def test_schema_draft_dp_charges_ledger_and_inferred_is_refused(small_cps, tmp_path):
+    led = tmp_path / "l.json"
+    invoke("ledger", "init", led, "--epsilon", 1, "--delta", 1e-5)
+    r = invoke("schema", "draft", small_cps / "train.csv", "--out", tmp_path / "dp.json", "--epsilon", 0.5,
+               "--delta", 1e-6, "--ledger", led, "--seed", 0, "--identifier", "rownames")
+    assert r.exit_code == 0, r.stderr
+    assert as_json(r)["inferred_fields"] == [] and (tmp_path / "dp.json").exists()
+    assert as_json(invoke("ledger", "show", led))["spent"]["epsilon"] == pytest.approx(0.5)
+    r = invoke("schema", "draft", small_cps / "train.csv", "--out", tmp_path / "inf.json")
+    assert r.exit_code == 0 and "WITHOUT noise" in r.stderr and as_json(r)["inferred_fields"]
+    r = invoke("fit", small_cps / "train.csv", "--schema", tmp_path / "inf.json", "--generator", "cli-test-dp",
+               "--epsilon", 1, "--out", tmp_path / "m")
+    assert r.exit_code == 2 and as_json(r)["error"]["type"] == "InferredSchemaError"
+    r = invoke("fit", small_cps / "train.csv", "--schema", tmp_path / "inf.json", "--generator", "cli-test-dp",
+               "--epsilon", 1, "--out", tmp_path / "m", "--allow-inferred")
+    assert r.exit_code == 0 and as_json(r)["privacy"]["details"]["allow_inferred_schema"] is True
