@@ -818,7 +818,8 @@ def demo_cmd(out: Out, out_dir: str, epsilon: float, delta: float, seed: int) ->
         try:
             _evaluators()
             report = evaluate_release(real=train, holdout=holdout, synthetic=synth, schema=schema,
-                                      target="parttime", privacy=privacy, seed=seed, quiet=out.quiet or not sys.stderr.isatty())
+                                      target="parttime", privacy=privacy, seed=seed,
+                                      quiet=out.quiet or not sys.stderr.isatty())
             report.save_json(out_path / "report.json")
             report.save_html(out_path / "report.html")
             summary = dict(report.summary)
