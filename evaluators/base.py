@@ -149,6 +149,13 @@ def _key(v: Any) -> str:
     return str(v)
 
 
+def _keys(s: pd.Series) -> pd.Series:
+    """Canonical text keys of a column's values, computed once per distinct value (nulls stay null)."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    keyed = np.array([_key(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(keyed[codes], index=s.index, dtype=object)
+
+
 def check_columns(real: pd.DataFrame, other: pd.DataFrame, what: str) -> None:
     missing = [c for c in real.columns if c not in other.columns]
     extra = [c for c in other.columns if c not in real.columns]
@@ -244,7 +251,7 @@ def prepare(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame |
                         raise EvaluationError(
                             f"Column {name!r} has dtype {real[name].dtype} in the real table but {df[name].dtype} in "
                             f"the {what} table. Fix: give it the same dtype in every table (schema.coerce(df)).")
-            keys = {what: df[name].map(_key, na_action="ignore") for what, df in tables.items() if df is not None}
+            keys = {what: _keys(df[name]) for what, df in tables.items() if df is not None}
             if fld is not None and fld.kind == "categorical":
                 declared = [_key(c) for c in fld.categories]
             elif fld is not None and fld.kind == "boolean":

@@ -77,17 +77,6 @@ def _cramers_v(a: np.ndarray, b: np.ndarray, ka: int, kb: int) -> float:
     return float(math.sqrt(chi2 / n / (min(table.shape) - 1)))
 
 
-def _pearson(x: np.ndarray, y: np.ndarray) -> float:
-    ok = ~(np.isnan(x) | np.isnan(y))
-    if ok.sum() < 3:
-        return float("nan")
-    x, y = x[ok], y[ok]
-    sx, sy = x.std(), y.std()
-    if sx == 0 or sy == 0:
-        return float("nan")
-    return float(((x - x.mean()) * (y - y.mean())).mean() / (sx * sy))
-
-
 # ------------------------------------------------------------------------------------------ evaluators
 def column_shapes(prep: Prepared) -> tuple[list[Result], dict[str, tuple[float, float | None]]]:
     out: list[Result] = []
@@ -111,9 +100,23 @@ def column_shapes(prep: Prepared) -> tuple[list[Result], dict[str, tuple[float, 
     return out, scores
 
 
+def _corr(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """Pearson correlations of numeric columns (pairwise-complete rows; constant columns give NaN)."""
+    x = frame[cols].to_numpy()
+    if not np.isnan(x).any():
+        sd = x.std(0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = (x - x.mean(0)) / np.where(sd > 0, sd, np.nan)
+            c = z.T @ z / len(x)
+        return pd.DataFrame(c, index=cols, columns=cols)
+    return frame[cols].corr(method="pearson", min_periods=3)
+
+
 def pair_trends(prep: Prepared, n_bins: int = 10) -> dict[str, Any]:
     """Per-pair similarity scores and real/synthetic association strengths (see module docstring)."""
     frames = [prep.real, prep.synthetic] + ([prep.holdout] if prep.holdout is not None else [])
+    num = prep.numeric
+    corrs = [_corr(f, num) for f in frames] if len(num) > 1 else []
     codes, levels = bin_codes(prep, frames, n_bins)
     cols = list(prep.columns)
     idx = {c.name: j for j, c in enumerate(cols)}
@@ -122,12 +125,12 @@ def pair_trends(prep: Prepared, n_bins: int = 10) -> dict[str, Any]:
         ja, jb = idx[a.name], idx[b.name]
         if a.kind == "numeric" and b.kind == "numeric":
             metric = "CorrelationSimilarity"
-            rr = _pearson(prep.real[a.name].to_numpy(), prep.real[b.name].to_numpy())
-            rs = _pearson(prep.synthetic[a.name].to_numpy(), prep.synthetic[b.name].to_numpy())
+            rr = float(corrs[0].at[a.name, b.name])
+            rs = float(corrs[1].at[a.name, b.name])
             score = 1.0 - abs(rr - rs) / 2.0 if not (math.isnan(rr) or math.isnan(rs)) else float("nan")
             ref = None
             if prep.holdout is not None:
-                rh = _pearson(prep.holdout[a.name].to_numpy(), prep.holdout[b.name].to_numpy())
+                rh = float(corrs[2].at[a.name, b.name])
                 ref = 1.0 - abs(rr - rh) / 2.0 if not (math.isnan(rr) or math.isnan(rh)) else None
             assoc_r, assoc_s = rr, rs
             weight = abs(rr) if not math.isnan(rr) else 0.0

@@ -14,7 +14,8 @@ import pandas as pd
 
 from .base import EvaluationError, Prepared, Result, encode_matrix, numeric_scale, subsample
 
-MAX_TRAIN_ROWS = 20_000
+MAX_TRAIN_ROWS = 10_000
+MAX_TEST_ROWS = 10_000
 N_BOOT = 200
 
 
@@ -46,10 +47,9 @@ def _xy(prep: Prepared, frame: pd.DataFrame, target: str, scale: dict, task: str
 def _weighted_auc(pos: np.ndarray, score: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Binary ROC AUC for each row of the weight matrix ``w`` (B x n; bootstrap counts), ties counted half."""
     u, inv = np.unique(score, return_inverse=True)
-    wp = np.zeros((w.shape[0], len(u)))
-    wn = np.zeros((w.shape[0], len(u)))
-    np.add.at(wp.T, inv[pos], w[:, pos].T)
-    np.add.at(wn.T, inv[~pos], w[:, ~pos].T)
+    k = len(u)
+    wp = np.stack([np.bincount(inv[pos], weights=row[pos], minlength=k) for row in w])
+    wn = np.stack([np.bincount(inv[~pos], weights=row[~pos], minlength=k) for row in w])
     neg_below = np.cumsum(wn, axis=1) - wn
     num = (wp * (neg_below + 0.5 * wn)).sum(1)
     den = wp.sum(1) * wn.sum(1)
@@ -124,6 +124,7 @@ def run(prep: Prepared, target: str, rng: np.random.Generator) -> tuple[list[Res
         cut = int(len(perm) * 0.7)
         train_real, test = prep.real.iloc[perm[:cut]], prep.real.iloc[perm[cut:]]
         test_source = "30% of the real table (the generator saw these rows: TSTR is optimistic)"
+    test = test.iloc[np.sort(subsample(len(test), MAX_TEST_ROWS, rng))]
     train_real = train_real.iloc[subsample(len(train_real), MAX_TRAIN_ROWS, rng)]
     syn = prep.synthetic.iloc[subsample(len(prep.synthetic), MAX_TRAIN_ROWS, rng)]
     xr, yr = _xy(prep, train_real, target, scale, task)
@@ -135,9 +136,8 @@ def run(prep: Prepared, target: str, rng: np.random.Generator) -> tuple[list[Res
     classes = np.unique(np.concatenate([yr, ys, yt])) if task == "classification" else np.array([])
     n_t = len(yt)
     boot_idx = rng.integers(0, n_t, size=(N_BOOT, n_t))
-    weights = np.zeros((N_BOOT + 1, n_t))
-    weights[0] = 1.0                                       # row 0: the test set itself
-    np.add.at(weights, (np.repeat(np.arange(1, N_BOOT + 1), n_t), boot_idx.ravel()), 1.0)
+    weights = np.vstack([np.ones(n_t)] + [np.bincount(b, minlength=n_t) for b in boot_idx]).astype("float64")
+    # row 0 is the test set itself, rows 1.. are bootstrap resamples (counts per test row)
     seed = int(rng.integers(2**31 - 1))
 
     def metrics_of(pred: np.ndarray) -> dict[str, np.ndarray]:
