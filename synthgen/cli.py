@@ -421,7 +421,8 @@ def fit_cmd(out: Out, data: str, schema_path: str | None, generator: str, epsilo
 @main.command("sample")
 @click.argument("model_dir", type=click.Path())
 @click.option("--rows", required=True, type=click.IntRange(min=1), help="Number of rows (or images) to draw.")
-@click.option("--out", "out_path", required=True, type=click.Path(), help="Output .csv/.parquet (.npz/folder for images).")
+@click.option("--out", "out_path", required=True, type=click.Path(),
+              help="Output .csv/.parquet (.npz/folder for images).")
 @click.option("--seed", type=int, default=None, help="Random seed (default: fresh entropy).")
 @common
 def sample_cmd(out: Out, model_dir: str, rows: int, out_path: str, seed: int | None) -> None:

@@ -261,7 +261,8 @@ def _run_native(frames: Sequence[tuple[str, Any, list[dict]]]) -> tuple[list[dic
             ok = False
             col = kw.get("column")
             if col is not None and col not in df.columns:
-                exc = {"raised_exception": True, "exception_message": f'The column "{col}" in BatchData does not exist.'}
+                exc = {"raised_exception": True,
+                       "exception_message": f'The column "{col}" in BatchData does not exist.'}
             elif kind == "expect_table_columns_to_match_set":
                 observed = [str(c) for c in df.columns]
                 res["observed_value"] = observed

@@ -4,7 +4,15 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import fakegen  # noqa: E402,F401  (registers the test-only generators)
+import fakegen  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fake_generators():
+    """Test-only generators, registered for the CLI tests only (and removed afterwards)."""
+    fakegen.register()
+    yield
+    fakegen.unregister()
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,16 @@ class FakeNoDP(FakeDP):
         self.sleep, self.spread = sleep, spread
 
 
-for _name, _cls, _g in (("cli-test-dp", "FakeDP", "dp"), ("cli-test-nodp", "FakeNoDP", "none")):
-    if _name not in registry.names():
-        registry.register(_name, f"{__name__}:{_cls}", _g, "table", f"test-only {_cls}")
+FAKES = (("cli-test-dp", "FakeDP", "dp"), ("cli-test-nodp", "FakeNoDP", "none"))
+
+
+def register() -> None:
+    """Register the fakes (not at import: the contract suite, collected later, must not see them)."""
+    for name, cls, guarantee in FAKES:
+        if name not in registry.names():
+            registry.register(name, f"{__name__}:{cls}", guarantee, "table", f"test-only {cls}")
+
+
+def unregister() -> None:
+    for name, _, _ in FAKES:
+        registry._REGISTRY.pop(name, None)

@@ -131,7 +131,8 @@ def test_overspend_refused_before_work_ledger_unchanged(small_cps, tmp_path):
 
 def test_bad_inputs_exit_2(small_cps, tmp_path):
     schema = small_cps / "schema.json"
-    r = invoke("fit", tmp_path / "missing.csv", "--schema", schema, "--generator", "cli-test-dp", "--out", tmp_path / "m")
+    r = invoke("fit", tmp_path / "missing.csv", "--schema", schema, "--generator", "cli-test-dp",
+               "--out", tmp_path / "m")
     assert r.exit_code == 2 and "does not exist" in r.stderr
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"\x00\xff\xfe garbage \x00\n\"unterminated")
@@ -173,7 +174,7 @@ def test_internal_error_exit_3_without_traceback_or_values(small_cps, tmp_path, 
 def test_sigint_mid_fit_leaves_nothing_and_cancels_charge(small_cps, tmp_path):
     led = tmp_path / "l.json"
     invoke("ledger", "init", led, "--epsilon", 2, "--delta", 1e-5)
-    code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import fakegen; from synthgen.cli import main; main()"
+    code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import fakegen; fakegen.register(); from synthgen.cli import main; main()"
     proc = subprocess.Popen(
         [PY, "-c", code, "fit", str(small_cps / "train.csv"), "--schema", str(small_cps / "schema.json"),
          "--generator", "cli-test-dp", "--epsilon", "1", "--ledger", str(led), "--out", str(tmp_path / "model"),
