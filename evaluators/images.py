@@ -18,6 +18,7 @@ Every metric is a :class:`evaluators.base.Result` with the value a real holdout 
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import json
@@ -35,6 +36,18 @@ from .base import EvaluationError, Result, jsonable
 FORMAT = "synthgen-image-report/1"
 MEMBERSHIP_FLAG = 0.8
 MEMBERSHIP_OK = 0.55
+
+
+def _one_thread(fn):
+    """Run ``fn`` with BLAS/OpenMP limited to one thread: on a shared CPU, small sklearn fits are 5-15x faster
+    than with contended threads (measured: MLP on 600 digits 37 s -> 2 s)."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any):
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 def _data(x: Any, what: str, need_labels: bool = True) -> ImageData:
@@ -81,6 +94,7 @@ def _fit_score(kind: str, xtr, ytr, xte, yte, seed: int) -> float:
         return float(_classifier(kind, seed).fit(xtr, ytr).score(xte, yte))
 
 
+@_one_thread
 def tstr(synthetic: Any, train: Any, test: Any, models: Sequence[str] = ("logreg", "mlp"),
          random_state: int = 0) -> list[Result]:
     """Train-on-synthetic, test-on-real accuracy per model, with TRTR (train on real train) as the reference."""
@@ -159,6 +173,7 @@ def _subsample(x: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
     return x if len(x) <= m else x[rng.choice(len(x), m, replace=False)]
 
 
+@_one_thread
 def feature_metrics(synthetic: Any, train: Any, holdout: Any, *, k: int = 5, max_points: int = 2000,
                     random_state: int = 0, net: FeatureNet | None = None) -> list[Result]:
     """Frechet distance and PRDC in the feature space of a small net trained on ``train`` only."""
@@ -182,6 +197,7 @@ def feature_metrics(synthetic: Any, train: Any, holdout: Any, *, k: int = 5, max
 
 
 # ------------------------------------------------------------------------------------------- membership
+@_one_thread
 def membership_auc(synthetic: Any, train: Any, holdout: Any, random_state: int = 0) -> Result:
     """Nearest-neighbour membership test in pixel space: AUC of -distance-to-nearest-synthetic, train vs holdout.
 
@@ -281,6 +297,7 @@ def _counts(labels: np.ndarray | None) -> dict[str, int]:
     return {str(int(a)): int(b) for a, b in zip(u, c)}
 
 
+@_one_thread
 def image_report(synthetic: Any, train: Any, holdout: Any, *, privacy: Mapping[str, Any] | None = None,
                  show_private: bool = False, models: Sequence[str] = ("logreg", "mlp"), random_state: int = 0,
                  title: str = "synthgen image report") -> ImageReport:
