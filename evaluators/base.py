@@ -46,9 +46,10 @@ class Result:
 
     def __post_init__(self) -> None:
         if self.group not in ("fidelity", "utility", "privacy"):
-            raise ValueError(f"Result {self.name!r}: group must be fidelity/utility/privacy; got {self.group!r}.")
+            raise EvaluationError(f"Result {self.name!r}: group must be fidelity/utility/privacy; got {self.group!r}.")
         if self.direction not in ("higher_is_better", "lower_is_better"):
-            raise ValueError(f"Result {self.name!r}: bad direction {self.direction!r}.")
+            raise EvaluationError(f"Result {self.name!r}: direction must be 'higher_is_better' or "
+                                  f"'lower_is_better'; got {self.direction!r}.")
         object.__setattr__(self, "value", _clean(self.value))
         object.__setattr__(self, "reference", _clean(self.reference))
         if self.ci is not None:

@@ -67,7 +67,7 @@ def test_invalid_report_json_is_refused(small_report, tmp_path):
 
 def test_no_dp_banner_and_dp_spend(diamonds_parts):
     train, holdout, fresh, schema = diamonds_parts
-    kw = dict(metrics=["fidelity"], random_state=1)
+    kw = dict(metrics=["privacy"], random_state=1)  # no holdout: only exact matches, so the page has no plots
     none = evaluators.evaluate(train.iloc[:300], fresh.iloc[:300], None, schema, **kw)
     assert none.summary["privacy"]["guarantee"] == "none"
     assert "NO DP GUARANTEE" in none.to_html()
@@ -79,8 +79,10 @@ def test_no_dp_banner_and_dp_spend(diamonds_parts):
     html = dp.to_html()
     assert "NO DP GUARANTEE" not in html and "&epsilon; = 1" in html
     assert dp.summary["privacy"]["epsilon"] == 1.0
-    # holdout-free runs say which risks were skipped
+    # holdout-free runs say which risks were skipped, and why
     assert dp.summary["mia_auc"] is None and dp.summary["tstr_ratio"] is None
+    skipped = {x["name"]: x["reason"] for x in dp.not_computed}
+    assert "holdout" in skipped["privacy.mia"] and "privacy.dcr_share" in skipped
 
 
 def test_planted_unique_values_never_reach_json_or_html(tmp_path):
