@@ -166,3 +166,21 @@ def test_draft_canary_category_and_extreme_not_released(cps):
     s = Schema.draft(df, epsilon=1.0, delta=1e-6, random_state=1)
     assert "atlantis-canary" not in s["region"].categories
     assert s["wage"].upper < 987654.0
+
+
+def test_atomic_writes_respect_the_umask(tmp_path):
+    import os
+    import stat
+
+    from synthgen.io import atomic_directory, atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.txt", "x")
+        with atomic_directory(tmp_path / "d") as d:
+            (d / "f").write_text("y")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "d" / "f").stat().st_mode) == 0o644
