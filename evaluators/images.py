@@ -138,17 +138,17 @@ class FeatureNet:
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Frechet distance between Gaussians fitted to two feature sets."""
-    from scipy import linalg
+    """Frechet distance between Gaussians fitted to two feature sets.
 
+    The trace term tr((C1 C2)^1/2) is computed as the sum of square roots of the eigenvalues of the symmetric PSD
+    matrix C1^1/2 C2 C1^1/2 (same spectrum), which stays stable when a covariance is singular (dead units).
+    """
     mu1, mu2 = a.mean(0), b.mean(0)
-    c1, c2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(c1 @ c2, disp=False)
-    if not np.isfinite(covmean).all():
-        eps = np.eye(len(c1)) * 1e-6
-        covmean = linalg.sqrtm((c1 + eps) @ (c2 + eps))
-    covmean = np.real(covmean)
-    return float(max(0.0, ((mu1 - mu2) ** 2).sum() + np.trace(c1) + np.trace(c2) - 2.0 * np.trace(covmean)))
+    c1, c2 = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    w, v = np.linalg.eigh(c1)
+    s1 = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+    tr_covmean = float(np.sqrt(np.clip(np.linalg.eigvalsh(s1 @ c2 @ s1), 0.0, None)).sum())
+    return float(max(0.0, ((mu1 - mu2) ** 2).sum() + np.trace(c1) + np.trace(c2) - 2.0 * tr_covmean))
 
 
 def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str, float]:

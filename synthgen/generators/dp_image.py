@@ -70,8 +70,8 @@ class DPImageGenerator(BaseGenerator):
                                                  "hidden": 64}
 
     def __init__(self, epsilon: float = 1.0, delta: float | None = None, classes: Sequence[int] | None = None,
-                 class_counts: Any = "dp", n_features: int = 4000, length_scales: Sequence[float] = (0.35, 0.7),
-                 count_share: float = 0.05, n_iter: int = 1500, batch_size: int = 500, hidden: int = 256,
+                 class_counts: Any = "dp", n_features: int = 2000, length_scales: Sequence[float] = (0.35, 0.7),
+                 count_share: float = 0.05, n_iter: int = 800, batch_size: int = 500, hidden: int = 256,
                  latent_dim: int = 16, learning_rate: float = 2e-3):
         self.epsilon = epsilon
         self.delta = delta
