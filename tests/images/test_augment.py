@@ -141,3 +141,13 @@ def test_throughput(small):
     aug.augment(xs, random_state=0)
     rate = len(xs) / (time.perf_counter() - t)
     assert rate > 1000, f"{rate:.0f} images/s"
+
+
+def test_parallel_output_equals_serial(small):
+    x, y = small
+    a = ImageAugmenter(PIPE[:2], n_per_image=80).augment(x, y, random_state=5)
+    b = ImageAugmenter(PIPE[:2], n_per_image=80, n_jobs=2).augment(x, y, random_state=5)
+    assert len(a) == 4000
+    np.testing.assert_array_equal(a.images, b.images)
+    with pytest.raises(ConfigError, match="n_jobs"):
+        ImageAugmenter(n_jobs=0).augment(x, y)
