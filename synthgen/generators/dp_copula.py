@@ -38,6 +38,14 @@ from ..transforms.normal_scores import score_variance, slice_scores, slices_from
 from .copula import CopulaBase
 
 
+def _bounded_scores(probs: np.ndarray) -> np.ndarray:
+    """Slice scores where rows in a bin whose noisy mass was suppressed get the nearest score of a bin with mass
+    (not +/-8 from a zero-width slice at the edge, which would dominate the clipped Gram matrix)."""
+    sc = slice_scores(*slices_from_probs(probs))
+    pos = probs > 0
+    return np.clip(sc, sc[pos].min(), sc[pos].max()) if pos.any() else np.zeros_like(sc)
+
+
 class _Binning:
     """Public bins of one column, from its declared schema only."""
 
@@ -123,7 +131,7 @@ class DPGaussianCopula(CopulaBase):
     contract_params: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, epsilon: float, delta: float | None = None, condition_on: str | None = None,
-                 marginal_share: float = 0.5, n_bins: int = 64, max_discrete: int = 128, log_bins: Any = "auto",
+                 marginal_share: float = 0.5, n_bins: int = 128, max_discrete: int = 128, log_bins: Any = "auto",
                  suppress_sigmas: float = 2.0, clip_factor: float = 2.0, max_onehot: int = 32,
                  secure: bool = False):
         self.epsilon = epsilon
@@ -245,7 +253,7 @@ class DPGaussianCopula(CopulaBase):
             if f.nullable:
                 null_prob = float(noisy[k] / max(noisy.sum(), 1.0))
                 obs_frac = 1.0 - null_prob
-                sc = slice_scores(*slices_from_probs(np.array([null_prob, obs_frac])))
+                sc = _bounded_scores(np.array([null_prob, obs_frac]))
                 scores.append(np.where(idx < 0, sc[0], sc[1]))
                 a_obs.append(score_variance(np.array([null_prob, obs_frac])))
                 q.append(1.0)
@@ -260,7 +268,7 @@ class DPGaussianCopula(CopulaBase):
                     a_obs.append(score_variance(np.array([1.0 - p, p])))
                     q.append(obs_frac)
             else:
-                sc = slice_scores(*slices_from_probs(probs))
+                sc = _bounded_scores(probs)
                 scores.append(np.where(obs, sc[safe], 0.0))
                 a_obs.append(score_variance(probs))
                 q.append(obs_frac)
