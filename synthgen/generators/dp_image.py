@@ -28,7 +28,7 @@ import numpy as np
 from ..exceptions import ConfigError, DataValidationError
 from ..imageio import ImageData, as_image_data
 from ..privacy.accountants import ZCDPBudget
-from ..privacy.mechanisms import gaussian_mechanism
+from ..privacy.mechanisms import clip_rows_l2, gaussian_mechanism
 from ..privacy.spend import PrivacySpend
 from ..rng import torch_generator
 from .base import BaseGenerator
@@ -193,7 +193,8 @@ class DPImageGenerator(BaseGenerator):
 
         # --- the only accesses to private data: per-class feature sums and counts, released once with noise
         with torch.no_grad():
-            phi = self._phi(x, w).double().numpy()  # (n, D), each row of norm 1
+            phi = self._phi(x.double(), w.double()).numpy()  # (n, D), each row of norm 1 (cos^2 + sin^2)
+        phi = clip_rows_l2(phi, 1.0)  # enforce the unit norm the sensitivity relies on, even after rounding
         sums = np.zeros((k, phi.shape[1]))
         np.add.at(sums, y, phi)
         counts = np.bincount(y, minlength=k).astype(float)
