@@ -202,6 +202,8 @@ def membership_auc(synthetic: Any, train: Any, holdout: Any, random_state: int =
     """Nearest-neighbour membership test in pixel space: AUC of -distance-to-nearest-synthetic, train vs holdout.
 
     0.5 means the synthetic images are no closer to training images than to unseen ones; above 0.8 is flagged.
+    All members and non-members are used (AUC does not depend on the balance); ``ci`` is a 95 % Hanley-McNeil
+    interval. ``random_state`` is unused (the test is deterministic) and kept for a uniform signature.
     """
     from sklearn.metrics import roc_auc_score
     from sklearn.neighbors import NearestNeighbors
@@ -210,18 +212,22 @@ def membership_auc(synthetic: Any, train: Any, holdout: Any, random_state: int =
     tr = _data(train, "real training images", need_labels=False)
     ho = _data(holdout, "real holdout images", need_labels=False)
     _check_shapes(("synthetic", s), ("train", tr), ("holdout", ho))
-    rng = np.random.default_rng(random_state)
     x_tr, x_ho = _flat(tr), _flat(ho)
-    m = min(len(x_tr), len(x_ho))
-    x_tr, x_ho = _subsample(x_tr, m, rng), _subsample(x_ho, m, rng)
     nn = NearestNeighbors(n_neighbors=1).fit(_flat(s))
     d_tr = nn.kneighbors(x_tr)[0][:, 0]
     d_ho = nn.kneighbors(x_ho)[0][:, 0]
-    y = np.r_[np.ones(m), np.zeros(m)]
+    y = np.r_[np.ones(len(d_tr)), np.zeros(len(d_ho))]  # AUC does not depend on the class balance: use all
     auc = float(roc_auc_score(y, -np.r_[d_tr, d_ho]))
+    # Hanley & McNeil (1982) standard error of an AUC, for a 95 % interval
+    n1, n0 = len(d_tr), len(d_ho)
+    q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
+    se = float(np.sqrt(max(0.0, auc * (1 - auc) + (n1 - 1) * (q1 - auc ** 2) + (n0 - 1) * (q2 - auc ** 2))
+                       / (n1 * n0)))
     verdict = "high risk" if auc > MEMBERSHIP_FLAG else ("ok" if auc <= MEMBERSHIP_OK else "elevated")
-    return Result("membership_auc", "privacy", auc, "lower_is_better", reference=0.5,
-                  details={"attack": "nearest synthetic neighbour distance (pixel space)", "n_each": m,
+    return Result("membership_auc", "privacy", auc, "lower_is_better", ci=(auc - 1.96 * se, auc + 1.96 * se),
+                  reference=0.5,
+                  details={"attack": "nearest synthetic neighbour distance (pixel space)", "n_members": n1,
+                           "n_non_members": n0,
                            "verdict": verdict, "flag_above": MEMBERSHIP_FLAG, "ok_at_most": MEMBERSHIP_OK,
                            "median_distance_train": float(np.median(d_tr)),
                            "median_distance_holdout": float(np.median(d_ho))})

@@ -57,6 +57,7 @@ def test_membership_flags_augmented_copies_not_holdout(split):
     assert leak.value > 0.8 and leak.details["verdict"] == "high risk"
     independent = membership_auc((xte, yte), members, nonmembers)  # images from neither set
     assert abs(independent.value - 0.5) < 0.1
+    assert independent.ci[0] < 0.5 < independent.ci[1] and leak.ci[0] > 0.7  # Hanley-McNeil interval
 
 
 def test_report_html_json_and_private_grids(tmp_path, split):
