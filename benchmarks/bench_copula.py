@@ -46,7 +46,7 @@ def run_table(dataset: str, seeds: list[int], eps_list: list[float], work: Path,
     train, test, schema = C.load_split(dataset, seed=0)
     meta = C.sdmetrics_metadata(schema)
     train_path = C.write_parquet(C.learnable(train, schema), work / f"{dataset}-train.parquet")
-    print(f"\n## {dataset}: {len(train)} train / {len(test)} holdout rows, {train.shape[1]} columns, "
+    print(f"\n## {dataset}: {len(train)} train / {len(test)} holdout rows, {len(schema.learnable)} columns, "
           f"TSTR target `{target}` (macro F1)", flush=True)
 
     methods: list[tuple[str, str, float | None, str | None]] = []  # (label, registry name, eps, condition_on)
@@ -306,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale-rows", type=int, default=None, help="rows of the scale run (default 1M; quick 200k)")
     p.add_argument("--scale-cols", type=int, default=20)
     p.add_argument("--no-scale", action="store_true")
+    p.add_argument("--scale-only", action="store_true", help="only the scale run (no tables, no SDV)")
     p.add_argument("--scale-child", nargs=4, metavar=("GEN", "ROWS", "COLS", "SEED"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
 
@@ -317,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = list(range(a.seeds if a.seeds else (1 if a.quick else 3)))
     scale_rows = a.scale_rows or (200_000 if a.quick else 1_000_000)
     use_sdv = not a.no_sdv
-    if use_sdv and not C.venv_ready(C.SDV_PYTHON):
+    if use_sdv and not a.scale_only and not C.venv_ready(C.SDV_PYTHON):
         print("benchmarks/.venv-sdv is missing: run `make bench-sdv-venv` (or pass --no-sdv).", file=sys.stderr)
         return 2
     info = C.machine_info()
@@ -327,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     tables, summaries, md = {}, {}, []
     with C.tempdir("bench-copula-") as d:
         work = Path(d)
-        for ds in a.datasets:
+        for ds in ([] if a.scale_only else a.datasets):
             tables[ds] = run_table(ds, seeds, a.eps, work, use_sdv, a.per_class)
             text, summaries[ds] = summarise(tables[ds])
             md.append(f"### {ds} ({tables[ds]['n_train']} train rows, target `{tables[ds]['target']}`)\n\n{text}")
