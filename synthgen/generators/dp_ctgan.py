@@ -21,8 +21,9 @@ Privacy by construction (add/remove one row):
 The saved model holds the generator's weights and the noisy frequencies (both DP outputs); the encoder is rebuilt
 from the schema. Global RNGs are never seeded: every draw uses a ``torch.Generator`` seeded from the numpy rng.
 
-Process-global side effect: the first fit calls ``torch.set_flush_denormal(True)`` (then
-``torch.set_num_threads(n_threads)`` if ``n_threads`` is given); see :func:`synthgen.privacy.dpsgd.configure_torch`.
+Process-global side effects: fit calls ``torch.set_flush_denormal(True)`` (see
+:func:`synthgen.privacy.dpsgd.configure_torch`) and trains with ``n_threads`` intra-op torch threads (None: 1, the
+fastest for these small networks, by far on a loaded machine), restoring the previous thread count afterwards.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from .base import BaseGenerator
 from .ctgan_transformer import TableEncoder
 
 _TAU = 0.2  # Gumbel-softmax temperature (as in CTGAN)
+_KNOBS: dict[str, Any] = {"loss": "bce"}
 _FREQ_FLOOR = 1e-4
 
 
@@ -50,7 +52,7 @@ class DPCTGAN(BaseGenerator):
     ``epochs`` (None: 30), ``batch_size`` (expected rows per DP-SGD step; Poisson rate ``batch_size / n``),
     network sizes, learning rates (2e-4; 1e-3 hurt under DP), ``max_grad_norm`` (per-row clipping bound),
     ``n_bins`` (fixed bins per numeric column), ``count_fraction`` (share of the budget for the noisy counts),
-    ``secure`` (Opacus secure mode: CSPRNG noise, no seed allowed), ``n_threads`` (process-global torch threads),
+    ``secure`` (Opacus secure mode: CSPRNG noise, no seed allowed), ``n_threads`` (torch threads while fitting; None: 1),
     ``verbose`` (tqdm bar when stderr is a TTY).
 
     ``fit(..., on_epoch=callback)``: ``callback(epoch, epsilon_spent, losses)`` after each epoch; returning
@@ -160,16 +162,22 @@ class DPCTGAN(BaseGenerator):
 
     # ------------------------------------------------------------------ training
     def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator) -> PrivacySpend:
+        from ..privacy.dpsgd import configure_torch, torch_threads
+
+        configure_torch()
+        with torch_threads(1 if self.n_threads is None else int(self.n_threads)):
+            return self._train(data, schema, rng)
+
+    def _train(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator) -> PrivacySpend:
         import torch
 
         from ..privacy.analysis import zcdp_epsilon, zcdp_rho
-        from ..privacy.dpsgd import configure_torch, make_private_ghost, poisson_sample
+        from ..privacy.dpsgd import make_private_ghost, poisson_sample
         from ..privacy.mechanisms import noise_source, noisy_histogram
         from ..rng import torch_generator
 
         plan = self._plan
         acc = plan["accountant"]
-        configure_torch(self.n_threads)
         enc = TableEncoder(schema, n_bins=self.n_bins)
         codes_np, offsets_np = enc.encode(data)
         n = len(codes_np)
@@ -200,7 +208,8 @@ class DPCTGAN(BaseGenerator):
         D = _build_discriminator(enc.dim + enc.cond_dim, self.discriminator_dim, gen_t)
         opt_g = torch.optim.Adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9), weight_decay=1e-6)
         opt_d = torch.optim.Adam(D.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9))
-        priv = make_private_ghost(D, opt_d, torch.nn.BCEWithLogitsLoss(), noise_multiplier=acc.noise_multiplier,
+        crit = torch.nn.BCEWithLogitsLoss() if _KNOBS["loss"] == "bce" else _WassersteinLoss()
+        priv = make_private_ghost(D, opt_d, crit, noise_multiplier=acc.noise_multiplier,
                                   max_grad_norm=self.max_grad_norm, expected_batch_size=self.batch_size,
                                   noise_generator=g_noise, secure=bool(self.secure))
         d_mod, d_opt, d_crit = priv.module, priv.optimizer, priv.criterion
@@ -210,6 +219,7 @@ class DPCTGAN(BaseGenerator):
         conds = _CondSampler(enc, self.frequencies_)
         rate, B = plan["rate"], int(self.batch_size)
         steps_per_epoch = max(1, int(round(1.0 / rate)))
+        loss_kind = _KNOBS["loss"]
         bce = torch.nn.BCEWithLogitsLoss()
         ones_b = torch.ones(B)
 
@@ -219,20 +229,23 @@ class DPCTGAN(BaseGenerator):
 
         bar = tqdm(range(plan["epochs"]), desc="DP-CTGAN", disable=not show, leave=False)
         stopped, history = None, []
+        d_params = [p for p in D.parameters()]
         for epoch in bar:
             d_losses, g_losses = [], []
             for _ in range(steps_per_epoch):
                 if not acc.can_step():
                     break
+                # ---- one batch of fake rows, used by both steps (G is not updated in between)
+                fake_c, col, slot = conds.sample(B, gen_t)
+                z = torch.randn(B, self.embedding_dim, generator=gen_t)
+                logits = G(torch.cat([z, fake_c], 1))
+                fake = _activate(logits, enc, gen_t)
                 # ---- discriminator: one DP-SGD step over Poisson-sampled real rows + fake rows, all clipped
                 idx = poisson_sample(n, rate, g_sample)
-                real = expander(codes[idx], offsets[idx])
-                real_c = conds.from_rows(codes[idx], gen_t)
-                with torch.no_grad():
-                    fake_c, _, _ = conds.sample(B, gen_t)
-                    z = torch.randn(B, self.embedding_dim, generator=gen_t)
-                    fake = _activate(G(torch.cat([z, fake_c], 1)), enc, gen_t)
-                x = torch.cat([torch.cat([real, real_c], 1), torch.cat([fake, fake_c], 1)], 0)
+                c_idx = codes[idx]
+                real = expander(c_idx, offsets[idx])
+                real_c = conds.from_rows(c_idx, gen_t)
+                x = torch.cat([torch.cat([real, real_c], 1), torch.cat([fake.detach(), fake_c], 1)], 0)
                 y = torch.cat([torch.ones(len(idx)), torch.zeros(B)])
                 acc.record_step()  # checks the budget BEFORE the step: raises if it would overspend
                 loss_d = d_crit(d_mod(x).squeeze(1), y)
@@ -242,18 +255,15 @@ class DPCTGAN(BaseGenerator):
                 d_losses.append(float(loss_d.item()))
                 # ---- generator: through the (frozen) discriminator; post-processing of DP outputs
                 priv.hooks_off()
-                for p in D.parameters():
+                for p in d_params:
                     p.requires_grad_(False)
-                fake_c, col, slot = conds.sample(B, gen_t)
-                z = torch.randn(B, self.embedding_dim, generator=gen_t)
-                logits = G(torch.cat([z, fake_c], 1))
-                fake = _activate(logits, enc, gen_t)
-                loss_g = bce(d_mod(torch.cat([fake, fake_c], 1)).squeeze(1), ones_b) + \
-                    conds.loss(logits, col, slot)
+                out = d_mod(torch.cat([fake, fake_c], 1)).squeeze(1)
+                adv = bce(out, ones_b) if loss_kind == "bce" else -out.mean()
+                loss_g = adv + conds.loss(logits, col, slot)
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
-                for p in D.parameters():
+                for p in d_params:
                     p.requires_grad_(True)
                 priv.hooks_on()
                 g_losses.append(float(loss_g.item()))
@@ -261,7 +271,7 @@ class DPCTGAN(BaseGenerator):
                       "generator": float(np.mean(g_losses)) if g_losses else float("nan")}
             history.append(losses)
             if show or on_epoch is not None:
-                eps_now = pre_spent + acc.epsilon_spent("prv")  # ~0.1-0.3 s; only when someone looks
+                eps_now = pre_spent + acc.epsilon_reading()  # cheap upper bound (RDP, capped by PRV at max)
                 bar.set_postfix(eps=f"{eps_now:.3f}", d=f"{losses['discriminator']:.3f}",
                                 g=f"{losses['generator']:.3f}")
                 if on_epoch is not None and on_epoch(epoch + 1, eps_now, losses) is False:
@@ -357,6 +367,16 @@ class DPCTGAN(BaseGenerator):
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+class _WassersteinLoss:
+    """Per-row critic loss for DP-SGD: ``-D(x)`` for real rows (target 1), ``+D(x)`` for fake rows (target 0)."""
+
+    reduction = "mean"
+
+    def __call__(self, out: Any, target: Any) -> Any:
+        per_row = (1.0 - 2.0 * target) * out
+        return per_row if self.reduction == "none" else per_row.mean()
+
+
 def _normalise(counts: np.ndarray) -> np.ndarray:
     c = np.asarray(counts, dtype=np.float64)
     total = c.sum()
@@ -381,7 +401,11 @@ def _activate(logits: Any, enc: TableEncoder, g: Any) -> Any:
         if kind == "tanh":
             parts.append(torch.tanh(x))
         else:
-            parts.append(torch.softmax((x + _gumbel(len(x), size, g)) / _TAU, dim=1))
+            soft = torch.softmax((x + _gumbel(len(x), size, g)) / _TAU, dim=1)
+            if _KNOBS.get("hard"):  # straight-through: exact one-hots forward, the soft gradient backward
+                hard = torch.zeros_like(soft).scatter_(1, soft.argmax(1, keepdim=True), 1.0)
+                soft = hard - soft.detach() + soft
+            parts.append(soft)
     return torch.cat(parts, 1)
 
 

@@ -146,6 +146,22 @@ class DPSGDAccountant:
         fn = epsilon_prv if accountant == "prv" else epsilon_rdp
         return fn(self.noise_multiplier, self.sample_rate, self.steps, self.delta) if self.steps else 0.0
 
+    def epsilon_reading(self) -> float:
+        """A cheap upper bound on the spend so far, for progress bars and per-epoch callbacks.
+
+        ``min(RDP(steps taken), PRV(max_steps))``: both are valid upper bounds on the epsilon of the steps taken
+        (the PRV one because epsilon grows with the steps and ``max_steps`` was already evaluated, hence cached),
+        so their minimum is one too, and it never reads above the target. An RDP reading costs ~0.05 s, a PRV
+        one 0.2-0.3 s (on a loaded 2-core machine): 30 PRV readings would add seconds to a 30-epoch fit. The
+        final spend (:meth:`to_spend`) is the PRV reading of the steps actually taken.
+        """
+        from .dpsgd import epsilon_prv, epsilon_rdp
+
+        if not self.steps:
+            return 0.0
+        cap = epsilon_prv(self.noise_multiplier, self.sample_rate, self.max_steps, self.delta)
+        return min(epsilon_rdp(self.noise_multiplier, self.sample_rate, self.steps, self.delta), cap)
+
     def to_spend(self, **details) -> DPSpend:
         """The (epsilon, delta) of the steps taken: PRV epsilon, RDP epsilon in the details."""
         eps = self.epsilon_spent("prv")

@@ -9,7 +9,7 @@ from synthgen.exceptions import BudgetExceededError, InvalidPrivacyParameterErro
 from synthgen.privacy.accountants import DPSGDAccountant
 from synthgen.privacy.analysis.dpsgd_plan import (dpsgd_steps, max_steps_within, solve_noise_multiplier,
                                                   split_budget)
-from synthgen.privacy.dpsgd import epsilon_prv, epsilon_rdp, poisson_sample
+from synthgen.privacy.dpsgd import epsilon_prv, epsilon_rdp, poisson_sample, torch_threads
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -65,6 +65,26 @@ def test_accountant_checks_before_each_step_and_reports_prv_and_rdp():
     spend = acc.to_spend()
     assert spend.epsilon <= 1.0 and spend.details["epsilon_rdp"] >= spend.epsilon * 0.9
     assert spend.details["steps"] == 40 and spend.details["sampling"] == "Poisson"
+
+
+def test_cheap_per_epoch_reading_bounds_the_prv_spend_and_never_reads_above_target():
+    acc = DPSGDAccountant(1.0, 1e-6, 0.05, 40)
+    assert acc.epsilon_reading() == 0.0
+    for k in range(1, 41):
+        acc.record_step()
+        if k in (1, 20, 40):
+            reading = acc.epsilon_reading()
+            assert acc.epsilon_spent("prv") <= reading + 1e-12 and reading <= 1.0
+    assert acc.epsilon_reading() < acc.epsilon_spent("rdp")  # near the end the PRV cap is the tighter bound
+
+
+def test_torch_threads_restores_the_thread_count():
+    import torch
+
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
 
 
 def test_accountant_with_fixed_sigma_caps_steps():
