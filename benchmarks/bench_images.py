@@ -153,7 +153,8 @@ def main(argv=None) -> None:
         if "mnist" in only:
             train, test = load_mnist_data()
             rows += bench_dp("mnist", train, test, args.epsilons, args.seeds, 4000,
-                             {"n_features": 4000, "n_iter": 1500, "hidden": 512}, feature=False)
+                             {"n_features": 4000, "n_iter": 2500, "hidden": 512, "length_scales": (0.15, 0.3)},
+                             feature=False)
         results["dp"] = rows
         if rows:
             summarise(rows)
