@@ -129,7 +129,9 @@ def run_table(dataset: str, seeds: list[int], eps_list: list[float], work: Path,
 def summarise(table: dict) -> tuple[str, list[dict]]:
     runs, trtr = table["runs"], float(np.mean(table["trtr_f1"]))
     labels = list(dict.fromkeys(r["method"] for r in runs))
-    sdv_time = C.mean_sd([r["time_s"] for r in runs if r["generator"] == "sdv-gaussian-copula"])[0]
+    # times: the MEDIAN over seeds (robust to load spikes on a shared machine); quality and F1: mean ± sd
+    med = lambda xs: float(np.median(xs)) if len(xs) else float("nan")  # noqa: E731
+    sdv_time = med([r["time_s"] for r in runs if r["generator"] == "sdv-gaussian-copula"])
     rows, summary = [], []
     for label in labels:
         rs = [r for r in runs if r["method"] == label]
@@ -139,15 +141,15 @@ def summarise(table: dict) -> tuple[str, list[dict]]:
         eps_spent = rs[0]["epsilon_spent"]
         s = {"method": label, "generator": rs[0]["generator"], "epsilon": rs[0]["epsilon"],
              "condition_on": rs[0]["condition_on"], "n_seeds": len(rs),
-             "time_s": C.mean_sd(t)[0], "speedup_vs_sdv": sdv_time / C.mean_sd(t)[0] if np.isfinite(sdv_time) else None,
+             "time_s": med(t), "speedup_vs_sdv": sdv_time / med(t) if np.isfinite(sdv_time) else None,
              "quality": C.mean_sd(q)[0], "quality_sd": C.mean_sd(q)[1], "quality_min": float(np.nanmin(q)),
              "tstr_f1": C.mean_sd(f)[0], "tstr_over_trtr": C.mean_sd(f)[0] / trtr, "epsilon_spent": eps_spent}
         summary.append(s)
         rows.append([label, C.fmt(eps_spent, 3) if eps_spent is not None else "none (no DP)",
-                     C.fmt_ms(t, 2), C.fmt(s["speedup_vs_sdv"], 1) + "×" if s["speedup_vs_sdv"] else "—",
+                     f"{med(t):.2f} [{min(t):.2f}–{max(t):.2f}]", C.fmt(s["speedup_vs_sdv"], 1) + "×" if s["speedup_vs_sdv"] else "—",
                      C.fmt_ms(q), C.fmt_ms(f), C.fmt(s["tstr_over_trtr"], 2) + "×"])
     rows.append(["real data (TRTR)", "—", "—", "—", "—", C.fmt_ms(table["trtr_f1"]), "1.00×"])
-    header = ["method", "ε spent (δ=1e-6)", "fit+sample s", "speed vs SDV", "quality (sdmetrics)",
+    header = ["method", "ε spent (δ=1e-6)", "fit+sample s, median [range]", "speed vs SDV", "quality (sdmetrics)",
               f"TSTR F1 ({table['target']})", "TSTR/TRTR"]
     return C.markdown_table(header, rows), summary
 
