@@ -6,7 +6,8 @@ Privacy by construction (add/remove one row):
   fixed bins over declared bounds. Nothing about the encoding is read off the data.
 - Noisy counts: one histogram per column (each row in exactly one slot), Gaussian noise via
   :func:`synthgen.privacy.mechanisms.noisy_histogram`, rho-zCDP in total, converted to ``(eps_pre, delta_pre)``.
-  They set the conditional-vector frequencies and the generator's initial output biases. With
+  They set the conditional-vector frequencies, the generator's initial output biases and the target of its
+  marginal loss (every softmax span's batch mean pulled towards the noisy frequencies). With
   ``count_fraction=0`` nothing is counted: conditional vectors are uniform.
 - DP-SGD on the discriminator: Poisson sampling of real rows at rate ``batch_size / n``; every row in a step,
   real and fake, goes through the same per-sample clipping (``max_grad_norm``) before Gaussian noise is added
@@ -22,8 +23,9 @@ The saved model holds the generator's weights and the noisy frequencies (both DP
 from the schema. Global RNGs are never seeded: every draw uses a ``torch.Generator`` seeded from the numpy rng.
 
 Process-global side effects: fit calls ``torch.set_flush_denormal(True)`` (see
-:func:`synthgen.privacy.dpsgd.configure_torch`) and trains with ``n_threads`` intra-op torch threads (None: 1, the
-fastest for these small networks, by far on a loaded machine), restoring the previous thread count afterwards.
+:func:`synthgen.privacy.dpsgd.configure_torch`) and trains with ``n_threads`` intra-op torch threads (None: the
+cores the 1-minute load leaves idle, at least 1: on a loaded 2-core machine 2 threads ran 4-10x slower than 1, on
+an idle one 1.4x faster), restoring the previous thread count afterwards.
 """
 from __future__ import annotations
 
@@ -41,7 +43,6 @@ from .base import BaseGenerator
 from .ctgan_transformer import TableEncoder
 
 _TAU = 0.2  # Gumbel-softmax temperature (as in CTGAN)
-_KNOBS: dict[str, Any] = {"loss": "bce"}
 _FREQ_FLOOR = 1e-4
 
 
@@ -50,14 +51,23 @@ class DPCTGAN(BaseGenerator):
 
     Parameters: ``epsilon``, ``delta`` (None: below 1/n, see :func:`~synthgen.generators.base.default_delta`),
     ``epochs`` (None: 30), ``batch_size`` (expected rows per DP-SGD step; Poisson rate ``batch_size / n``),
-    network sizes, learning rates (2e-4; 1e-3 hurt under DP), ``max_grad_norm`` (per-row clipping bound),
-    ``n_bins`` (fixed bins per numeric column), ``count_fraction`` (share of the budget for the noisy counts),
-    ``secure`` (Opacus secure mode: CSPRNG noise, no seed allowed), ``n_threads`` (torch threads while fitting; None: 1),
-    ``verbose`` (tqdm bar when stderr is a TTY).
+    network sizes, learning rates, ``max_grad_norm`` (per-row clipping bound), ``n_bins`` (fixed bins per numeric
+    column), ``count_fraction`` (share of the budget for the noisy counts), ``discriminator_loss`` ("wasserstein":
+    a critic whose per-row loss is -D(real) / +D(fake), clipped per row like everything else; or "bce"),
+    ``marginal_weight`` (weight of a generator loss pulling every column's batch marginal towards the noisy counts:
+    post-processing, free; 0 turns it off), ``secure`` (Opacus secure mode: CSPRNG noise, no seed allowed),
+    ``n_threads`` (torch threads while fitting; None: idle cores, >= 1), ``verbose`` (tqdm bar when stderr is a TTY).
+
+    Defaults measured on CPS1988 (22.5k rows, eps=1, 30 epochs, one seed per setting, sdmetrics quality / TSTR
+    macro-F1 on `parttime`): the marginal loss lifted quality from 0.69-0.81 to 0.93-0.95 (without it the noisy
+    discriminator let the marginals drift from their initial noisy-count values); a (128, 128) critic beat
+    (256, 256) (fewer parameters, less noise in norm); WGAN beat BCE; batch 250 beat 500/1000/2000 on TSTR;
+    5e-4 beat 2e-4 on TSTR at batch 250; straight-through (hard) Gumbel samples were worse.
 
     ``fit(..., on_epoch=callback)``: ``callback(epoch, epsilon_spent, losses)`` after each epoch; returning
-    ``False`` stops early (the spend is then that of the steps taken). ``epsilon_spent`` there is the PRV reading
-    for the DP-SGD steps so far plus the preprocessing share, as in the final spend.
+    ``False`` stops early (the spend is then that of the steps taken). ``epsilon_spent`` there is a cheap upper
+    bound on the spend so far (RDP, capped by the PRV reading of the whole planned run) plus the preprocessing
+    share; the final spend is the PRV reading of the steps actually taken.
     """
 
     registry_name = "dp-ctgan"
@@ -66,9 +76,10 @@ class DPCTGAN(BaseGenerator):
                        "discriminator_dim": (32, 32), "n_bins": 8, "verbose": False}
 
     def __init__(self, epsilon: float = 1.0, delta: float | None = None, epochs: int | None = None,
-                 batch_size: int = 500, *, embedding_dim: int = 128, generator_dim: tuple = (256, 256),
-                 discriminator_dim: tuple = (256, 256), generator_lr: float = 2e-4, discriminator_lr: float = 2e-4,
-                 max_grad_norm: float = 1.0, n_bins: int = 16, count_fraction: float = 0.1, secure: bool = False,
+                 batch_size: int = 250, *, embedding_dim: int = 128, generator_dim: tuple = (256, 256),
+                 discriminator_dim: tuple = (128, 128), generator_lr: float = 5e-4, discriminator_lr: float = 5e-4,
+                 max_grad_norm: float = 1.0, n_bins: int = 16, count_fraction: float = 0.1,
+                 discriminator_loss: str = "wasserstein", marginal_weight: float = 0.2, secure: bool = False,
                  n_threads: int | None = None, verbose: bool = True):
         self.epsilon = epsilon
         self.delta = delta
@@ -82,6 +93,8 @@ class DPCTGAN(BaseGenerator):
         self.max_grad_norm = max_grad_norm
         self.n_bins = n_bins
         self.count_fraction = count_fraction
+        self.discriminator_loss = discriminator_loss
+        self.marginal_weight = marginal_weight
         self.secure = secure
         self.n_threads = n_threads
         self.verbose = verbose
@@ -129,6 +142,12 @@ class DPCTGAN(BaseGenerator):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ConfigError(f"DPCTGAN {name} must be a positive number; got {v!r}.")
+        if self.discriminator_loss not in ("wasserstein", "bce"):
+            raise ConfigError(f"DPCTGAN discriminator_loss must be 'wasserstein' or 'bce'; got "
+                              f"{self.discriminator_loss!r}.")
+        mw = self.marginal_weight
+        if isinstance(mw, bool) or not (isinstance(mw, (int, float)) and math.isfinite(mw) and mw >= 0):
+            raise ConfigError(f"DPCTGAN marginal_weight must be a number >= 0; got {mw!r}.")
         if not (isinstance(self.count_fraction, (int, float)) and 0 <= self.count_fraction < 1):
             raise ConfigError(f"DPCTGAN count_fraction must be in [0, 1); got {self.count_fraction!r}. "
                               "Fix: e.g. 0.1 (10% of the budget for the noisy counts) or 0 (uniform).")
@@ -162,10 +181,10 @@ class DPCTGAN(BaseGenerator):
 
     # ------------------------------------------------------------------ training
     def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator) -> PrivacySpend:
-        from ..privacy.dpsgd import configure_torch, torch_threads
+        from ..privacy.dpsgd import auto_threads, configure_torch, torch_threads
 
         configure_torch()
-        with torch_threads(1 if self.n_threads is None else int(self.n_threads)):
+        with torch_threads(auto_threads() if self.n_threads is None else int(self.n_threads)):
             return self._train(data, schema, rng)
 
     def _train(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator) -> PrivacySpend:
@@ -208,7 +227,7 @@ class DPCTGAN(BaseGenerator):
         D = _build_discriminator(enc.dim + enc.cond_dim, self.discriminator_dim, gen_t)
         opt_g = torch.optim.Adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9), weight_decay=1e-6)
         opt_d = torch.optim.Adam(D.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9))
-        crit = torch.nn.BCEWithLogitsLoss() if _KNOBS["loss"] == "bce" else _WassersteinLoss()
+        crit = torch.nn.BCEWithLogitsLoss() if self.discriminator_loss == "bce" else _WassersteinLoss()
         priv = make_private_ghost(D, opt_d, crit, noise_multiplier=acc.noise_multiplier,
                                   max_grad_norm=self.max_grad_norm, expected_batch_size=self.batch_size,
                                   noise_generator=g_noise, secure=bool(self.secure))
@@ -219,7 +238,9 @@ class DPCTGAN(BaseGenerator):
         conds = _CondSampler(enc, self.frequencies_)
         rate, B = plan["rate"], int(self.batch_size)
         steps_per_epoch = max(1, int(round(1.0 / rate)))
-        loss_kind = _KNOBS["loss"]
+        loss_kind = self.discriminator_loss
+        marg_w = float(self.marginal_weight) if self.count_fraction > 0 else 0.0
+        marg = _MarginalLoss(enc, self.frequencies_)
         bce = torch.nn.BCEWithLogitsLoss()
         ones_b = torch.ones(B)
 
@@ -260,6 +281,8 @@ class DPCTGAN(BaseGenerator):
                 out = d_mod(torch.cat([fake, fake_c], 1)).squeeze(1)
                 adv = bce(out, ones_b) if loss_kind == "bce" else -out.mean()
                 loss_g = adv + conds.loss(logits, col, slot)
+                if marg_w > 0:
+                    loss_g = loss_g + marg_w * marg.loss(logits)
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
@@ -367,6 +390,31 @@ class DPCTGAN(BaseGenerator):
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+class _MarginalLoss:
+    """KL(noisy frequencies || batch mean of the generator's softmax), summed over the softmax spans.
+
+    Anchors every column's marginal (categories, levels, bins) to the noisy counts: post-processing of DP
+    outputs, no privacy cost. Under DP-SGD's noise the discriminator alone lets the marginals drift.
+    """
+
+    def __init__(self, enc: TableEncoder, freqs: list[np.ndarray]):
+        import torch
+
+        self.spans = list(enc.col_softmax)
+        self.p = [torch.as_tensor(np.maximum(f, _FREQ_FLOOR) / np.maximum(f, _FREQ_FLOOR).sum(),
+                                  dtype=torch.float32) for f in freqs]
+        self.logp = [torch.log(p) for p in self.p]
+
+    def loss(self, logits: Any) -> Any:
+        import torch
+
+        total = torch.zeros(())
+        for (s0, k), p, logp in zip(self.spans, self.p, self.logp):
+            q = torch.softmax(logits[:, s0:s0 + k], dim=1).mean(0)
+            total = total + (p * (logp - torch.log(q + 1e-8))).sum()
+        return total
+
+
 class _WassersteinLoss:
     """Per-row critic loss for DP-SGD: ``-D(x)`` for real rows (target 1), ``+D(x)`` for fake rows (target 0)."""
 
@@ -401,11 +449,7 @@ def _activate(logits: Any, enc: TableEncoder, g: Any) -> Any:
         if kind == "tanh":
             parts.append(torch.tanh(x))
         else:
-            soft = torch.softmax((x + _gumbel(len(x), size, g)) / _TAU, dim=1)
-            if _KNOBS.get("hard"):  # straight-through: exact one-hots forward, the soft gradient backward
-                hard = torch.zeros_like(soft).scatter_(1, soft.argmax(1, keepdim=True), 1.0)
-                soft = hard - soft.detach() + soft
-            parts.append(soft)
+            parts.append(torch.softmax((x + _gumbel(len(x), size, g)) / _TAU, dim=1))
     return torch.cat(parts, 1)
 
 

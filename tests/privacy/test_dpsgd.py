@@ -9,7 +9,7 @@ from synthgen.exceptions import BudgetExceededError, InvalidPrivacyParameterErro
 from synthgen.privacy.accountants import DPSGDAccountant
 from synthgen.privacy.analysis.dpsgd_plan import (dpsgd_steps, max_steps_within, solve_noise_multiplier,
                                                   split_budget)
-from synthgen.privacy.dpsgd import epsilon_prv, epsilon_rdp, poisson_sample, torch_threads
+from synthgen.privacy.dpsgd import epsilon_prv, epsilon_rdp, poisson_sample, torch_threads, auto_threads
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -85,6 +85,7 @@ def test_torch_threads_restores_the_thread_count():
     with torch_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+    assert 1 <= auto_threads() <= before
 
 
 def test_accountant_with_fixed_sigma_caps_steps():

@@ -111,7 +111,8 @@ def test_batch_larger_than_table_fails_before_the_ledger(tmp_path):
 
 def test_bad_parameters_are_typed_errors():
     df, schema = table(100)
-    for bad in (dict(epochs=0), dict(generator_dim=()), dict(count_fraction=1.5), dict(generator_lr=-1.0)):
+    for bad in (dict(epochs=0), dict(generator_dim=()), dict(count_fraction=1.5), dict(generator_lr=-1.0),
+                dict(discriminator_loss="hinge"), dict(marginal_weight=-0.1), dict(marginal_weight=True)):
         with pytest.raises(SynthgenError):
             DPCTGAN(epsilon=1.0, **dict(TINY, **bad)).fit(df, schema, random_state=0)
 
@@ -168,3 +169,26 @@ def test_encoder_is_schema_driven():
     # same schema, different data: same layout (nothing read off the data)
     enc2 = TableEncoder(schema, n_bins=10)
     assert enc2.spans == enc.spans and enc2.dim == enc.dim
+
+
+def test_marginal_loss_is_zero_at_the_noisy_frequencies_and_positive_elsewhere():
+    import torch
+
+    from synthgen.generators.dp_ctgan import _MarginalLoss
+
+    df, schema = table(100)
+    enc = TableEncoder(schema, n_bins=6)
+    rng = np.random.default_rng(0)
+    freqs = [rng.dirichlet(np.ones(c.slots)) for c in enc.columns]
+    ml = _MarginalLoss(enc, freqs)
+    logits = torch.zeros(4, enc.dim)
+    for (s0, k), f in zip(enc.col_softmax, freqs):
+        logits[:, s0:s0 + k] = torch.as_tensor(np.log(f), dtype=torch.float32)
+    assert float(ml.loss(logits)) == pytest.approx(0.0, abs=1e-4)
+    assert float(ml.loss(torch.zeros(4, enc.dim))) > 0.01
+
+
+def test_bce_loss_without_marginal_term_still_trains():
+    df, schema = table(150)
+    g = DPCTGAN(epsilon=2.0, discriminator_loss="bce", marginal_weight=0.0, **TINY).fit(df, schema, random_state=0)
+    assert schema.validate(g.sample(30, random_state=0), release=True).ok and g.privacy_spent_.epsilon <= 2.0
