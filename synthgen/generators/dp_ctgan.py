@@ -23,9 +23,10 @@ The saved model holds the generator's weights and the noisy frequencies (both DP
 from the schema. Global RNGs are never seeded: every draw uses a ``torch.Generator`` seeded from the numpy rng.
 
 Process-global side effects: fit calls ``torch.set_flush_denormal(True)`` (see
-:func:`synthgen.privacy.dpsgd.configure_torch`) and trains with ``n_threads`` intra-op torch threads (None: the
-cores the 1-minute load leaves idle, at least 1: on a loaded 2-core machine 2 threads ran 4-10x slower than 1, on
-an idle one 1.4x faster), restoring the previous thread count afterwards.
+:func:`synthgen.privacy.dpsgd.configure_torch`) and trains with ``n_threads`` intra-op torch threads (default 1, so
+that a seed reproduces the model whatever the load; ``"auto"``: the cores the 1-minute load leaves idle, at least 1:
+on a loaded 2-core machine 2 threads ran 4-10x slower than 1, on an idle one 1.4x faster), restoring the previous
+thread count afterwards.
 """
 from __future__ import annotations
 
@@ -56,7 +57,8 @@ class DPCTGAN(BaseGenerator):
     a critic whose per-row loss is -D(real) / +D(fake), clipped per row like everything else; or "bce"),
     ``marginal_weight`` (weight of a generator loss pulling every column's batch marginal towards the noisy counts:
     post-processing, free; 0 turns it off), ``secure`` (Opacus secure mode: CSPRNG noise, no seed allowed),
-    ``n_threads`` (torch threads while fitting; None: idle cores, >= 1), ``verbose`` (tqdm bar when stderr is a TTY).
+    ``n_threads`` (torch threads while fitting; default 1, so a seed reproduces the model on any load: float
+    reductions differ with the thread count; ``"auto"``: the cores the load leaves idle, faster but not reproducible), ``verbose`` (tqdm bar when stderr is a TTY).
 
     Defaults measured on CPS1988 (22.5k rows, eps=1, 30 epochs, one seed per setting, sdmetrics quality / TSTR
     macro-F1 on `parttime`): the marginal loss lifted quality from 0.69-0.81 to 0.93-0.95 (without it the noisy
@@ -80,7 +82,7 @@ class DPCTGAN(BaseGenerator):
                  discriminator_dim: tuple = (128, 128), generator_lr: float = 5e-4, discriminator_lr: float = 5e-4,
                  max_grad_norm: float = 1.0, n_bins: int = 16, count_fraction: float = 0.1,
                  discriminator_loss: str = "wasserstein", marginal_weight: float = 0.2, secure: bool = False,
-                 n_threads: int | None = None, verbose: bool = True):
+                 n_threads: int | str = 1, verbose: bool = True):
         self.epsilon = epsilon
         self.delta = delta
         self.epochs = epochs
@@ -130,6 +132,8 @@ class DPCTGAN(BaseGenerator):
         pos_int("batch_size", self.batch_size)
         pos_int("embedding_dim", self.embedding_dim)
         pos_int("n_bins", self.n_bins)
+        if self.n_threads != "auto":
+            pos_int("n_threads (or 'auto')", self.n_threads)
         if self.epochs is not None:
             pos_int("epochs", self.epochs)
         for name in ("generator_dim", "discriminator_dim"):
@@ -184,7 +188,7 @@ class DPCTGAN(BaseGenerator):
         from ..privacy.dpsgd import auto_threads, configure_torch, torch_threads
 
         configure_torch()
-        with torch_threads(auto_threads() if self.n_threads is None else int(self.n_threads)):
+        with torch_threads(auto_threads() if self.n_threads == "auto" else int(self.n_threads)):
             return self._train(data, schema, rng)
 
     def _train(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator) -> PrivacySpend:

@@ -192,3 +192,17 @@ def test_bce_loss_without_marginal_term_still_trains():
     df, schema = table(150)
     g = DPCTGAN(epsilon=2.0, discriminator_loss="bce", marginal_weight=0.0, **TINY).fit(df, schema, random_state=0)
     assert schema.validate(g.sample(30, random_state=0), release=True).ok and g.privacy_spent_.epsilon <= 2.0
+
+
+def test_n_threads_is_validated_before_any_budget_is_spent(tmp_path):
+    from synthgen.exceptions import ConfigError
+    from synthgen.generators.dp_ctgan import DPCTGAN
+    from synthgen.privacy import PrivacyLedger
+    from synthgen.testing.contract import contract_table
+
+    df, schema = contract_table()
+    ledger = PrivacyLedger.create(tmp_path / "l.json", epsilon=5.0, delta=1e-5)
+    with pytest.raises(ConfigError, match="n_threads"):
+        DPCTGAN(epsilon=3.0, epochs=1, n_threads="many").fit(df, schema, ledger=ledger)
+    assert ledger.spent() == (0.0, 0.0)
+    assert DPCTGAN(epsilon=1.0).n_threads == 1  # reproducible by default
