@@ -71,7 +71,7 @@ def is_available(name: str) -> bool:
 
 
 register("copula", "synthgen.generators.copula:GaussianCopula", "none", "table",
-         "Gaussian copula with exact empirical marginals. NO DP guarantee.")
+         "Gaussian copula with empirical marginals (rare extremes and categories withheld by default). NO DP guarantee.")
 register("dp-copula", "synthgen.generators.dp_copula:DPGaussianCopula", "dp", "table",
          "Gaussian copula with noisy histogram marginals and a DP correlation (zCDP).")
 register("dp-ctgan", "synthgen.generators.dp_ctgan:DPCTGAN", "dp", "table",
