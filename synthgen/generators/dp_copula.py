@@ -5,7 +5,10 @@ What touches the private data, and what it costs (all noise drawn in :mod:`synth
 1. One noisy histogram per column over bins fixed by the DECLARED schema (declared bounds, declared categories,
    plus a null bin for nullable columns): ``rho_marginals / n_columns`` each. Skewed money-like columns get
    log-scaled bins, decided from the declared bounds only. Noisy counts are rounded, negatives and bins below
-   ``suppress_sigmas`` noise standard deviations are set to zero, so empty tails carry ~no mass. The row count
+   ``suppress_sigmas`` noise standard deviations are set to zero; in linear/log-binned columns a kept bin must also
+   be linked, through kept bins at most ``ceil(0.1 k)`` bins apart, to a bin clearing
+   ``Phi^{-1}(1 - suppress_fp / k)`` sigmas (``k`` bins), so isolated noise spikes far out in wide declared bounds
+   are dropped too and empty tails carry ~no mass (post-processing; public thresholds only). The row count
    is the mean of the noisy histogram totals (no extra cost).
 2. One noisy Gram matrix of the rows' conditional normal scores, computed through the already released noisy
    marginals (a public, row-wise transform), rows clipped to L2 norm ``B`` (``B^2 = clip_factor * sum_i a_i``,
@@ -24,6 +27,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from ..exceptions import ConfigError, PrivacyError
 from ..privacy.accountants import ZCDPBudget
@@ -117,7 +121,13 @@ class DPGaussianCopula(CopulaBase):
         ``"auto"`` (log-scaled bins when the declared bounds are skewed: ``lower > 0`` and ``upper/lower >= 100``, or
         ``lower == 0`` and ``upper >= 1e4``), ``True``, ``False`` or a list of column names.
     suppress_sigmas:
-        Noisy bins below this many noise standard deviations are set to zero.
+        Noisy bins below this many noise standard deviations are always set to zero.
+    suppress_fp:
+        Isolated-spike cleaning of linear/log-binned columns (``k`` bins): bins clearing
+        ``Phi^{-1}(1 - suppress_fp / k)`` sigmas (about ``suppress_fp`` false ones per empty histogram) are trusted;
+        other kept bins survive only when linked to a trusted one through kept bins at most ``ceil(0.1 k)`` apart
+        (a spurious bin far out in the declared bounds, e.g. y=50 for data in 0-10, ruins Pearson correlations).
+        ``0`` disables it.
     clip_factor:
         Rows' normal-score vectors are clipped to ``B^2 = clip_factor * sum_i a_i`` before the Gram matrix.
     max_onehot:
@@ -127,13 +137,14 @@ class DPGaussianCopula(CopulaBase):
     """
 
     registry_name: ClassVar[str] = "dp-copula"
+    _REACH: ClassVar[float] = 0.1  # spike cleaning: a kept bin links to another within ceil(0.1 * k) bins
     provides_dp: ClassVar[bool] = True
     contract_params: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, epsilon: float, delta: float | None = None, condition_on: str | None = None,
                  marginal_share: float = 0.5, n_bins: int = 128, max_discrete: int = 128, log_bins: Any = "auto",
-                 suppress_sigmas: float = 2.0, clip_factor: float = 2.0, max_onehot: int = 32,
-                 secure: bool = False):
+                 suppress_sigmas: float = 2.0, suppress_fp: float = 0.01, clip_factor: float = 2.0,
+                 max_onehot: int = 32, secure: bool = False):
         self.epsilon = epsilon
         self.delta = delta
         self.condition_on = condition_on
@@ -142,6 +153,7 @@ class DPGaussianCopula(CopulaBase):
         self.max_discrete = max_discrete
         self.log_bins = log_bins
         self.suppress_sigmas = suppress_sigmas
+        self.suppress_fp = suppress_fp
         self.clip_factor = clip_factor
         self.max_onehot = max_onehot
         self.secure = secure
@@ -168,6 +180,9 @@ class DPGaussianCopula(CopulaBase):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 or \
                     (name == "clip_factor" and v <= 0):
                 raise ConfigError(f"{name} must be a non-negative number (clip_factor > 0); got {v!r}.")
+        fp = self.suppress_fp
+        if isinstance(fp, bool) or not isinstance(fp, (int, float)) or not 0 <= fp < 1:
+            raise ConfigError(f"suppress_fp must be a number in [0, 1); got {fp!r}.")
         if not (self.log_bins in ("auto", True, False) or isinstance(self.log_bins, (list, tuple, set))):
             raise ConfigError(f"log_bins must be 'auto', True, False or a list of column names; got {self.log_bins!r}.")
 
@@ -218,11 +233,37 @@ class DPGaussianCopula(CopulaBase):
                                   if self.condition_on else None),
             bins=bins, secure_noise=bool(self.secure))
 
-    def _postprocess(self, noisy: np.ndarray, rho: float) -> tuple[np.ndarray, float]:
-        """Round, clip negatives, suppress bins below ``suppress_sigmas`` sigmas. Returns (counts, raw total)."""
+    def _postprocess(self, noisy: np.ndarray, rho: float, n_ordered: int = 0) -> tuple[np.ndarray, float]:
+        """Round, clip negatives, suppress bins below ``suppress_sigmas`` sigmas. Returns (counts, raw total).
+
+        The first ``n_ordered`` entries (the ordered value bins of a linear/log-binned column; never the null bin)
+        are also cleaned of isolated noise spikes: bins clearing ``Phi^{-1}(1 - suppress_fp / k)`` sigmas are
+        trusted, and a bin above ``suppress_sigmas`` is kept only if a chain of kept bins, each within
+        ``ceil(_REACH * k)`` bins of the next, links it to a trusted bin. Pure post-processing of the released
+        counts; every threshold comes from public quantities (rho, k).
+        """
         raw_total = float(noisy.sum())
         c = np.round(noisy)
-        sup = np.where(c >= self.suppress_sigmas * gaussian_sigma(rho, 1.0), c, 0.0)
+        sigma = gaussian_sigma(rho, 1.0)
+        keep = c >= float(self.suppress_sigmas) * sigma
+        k = int(n_ordered)
+        if self.suppress_fp > 0 and k > 2:
+            z_trust = max(float(self.suppress_sigmas), float(ndtri(1.0 - float(self.suppress_fp) / k)))
+            kv = keep[:k]
+            reach = kv & (c[:k] >= z_trust * sigma)
+            if reach.any():
+                w = max(1, math.ceil(self._REACH * k))
+                while True:  # grow the trusted set through kept bins within w of it
+                    near = reach.copy()
+                    for d in range(1, w + 1):
+                        near[d:] |= reach[:-d]
+                        near[:-d] |= reach[d:]
+                    grown = kv & near
+                    if (grown == reach).all():
+                        break
+                    reach = grown
+                keep[:k] = reach
+        sup = np.where(keep, c, 0.0)
         if sup.sum() <= 0:
             sup = np.maximum(c, 0.0)
         return sup, raw_total
@@ -242,7 +283,8 @@ class DPGaussianCopula(CopulaBase):
             counts = np.bincount(np.where(idx < 0, k, idx), minlength=k + 1)[: k + 1].astype(np.float64)
             if not f.nullable:
                 counts = counts[:k]
-            noisy, raw_total = self._postprocess(noisy_histogram(counts, self._rho_col, self._noise), self._rho_col)
+            noisy, raw_total = self._postprocess(noisy_histogram(counts, self._rho_col, self._noise), self._rho_col,
+                                                 n_ordered=k if b.scale in ("linear", "log") else 0)
             totals.append(raw_total)
             values = noisy[:k]
             if values.sum() <= 0:
