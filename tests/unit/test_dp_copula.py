@@ -111,3 +111,22 @@ def test_bad_params(params, word):
     df, schema = _table(200)
     with pytest.raises(ConfigError, match=word):
         DPGaussianCopula(1.0, 1e-6, **params).fit(df, schema, random_state=0)
+
+
+def test_isolated_noise_spikes_are_dropped_but_chained_bins_kept():
+    """_postprocess: a bin above 2 sigma far from any trusted bin is noise; one chained to the mass is kept."""
+    from synthgen.privacy.analysis import gaussian_sigma
+
+    rho = 0.01
+    sigma = gaussian_sigma(rho, 1.0)  # ~7.07
+    counts = np.zeros(128)
+    counts[10:20] = 500.0               # the real mass: trusted bins
+    counts[22] = 2.5 * sigma            # above 2 sigma, near the mass: kept (a sparse real tail)
+    counts[100] = 2.5 * sigma           # above 2 sigma, far out in wide bounds: an isolated noise spike
+    gen = DPGaussianCopula(1.0)
+    out, total = gen._postprocess(counts.copy(), rho, n_ordered=128)
+    assert out[10:20].sum() == 5000 and out[22] > 0
+    assert out[100] == 0
+    assert total == counts.sum()
+    off = DPGaussianCopula(1.0, suppress_fp=0)._postprocess(counts.copy(), rho, n_ordered=128)[0]
+    assert off[100] > 0  # without the rule only the 2-sigma threshold applies
