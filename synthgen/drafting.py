@@ -123,7 +123,7 @@ def _draft_dp(cls, df, epsilon, delta, ledger, random_state, identifiers, name) 
     reservation = None
     if ledger is not None:
         reservation = ledger.reserve(epsilon, delta, generator="schema-draft",
-                                     purpose="DP schema draft: quantile bounds and category sets")
+                                     purpose="DP schema draft: bounds and category sets")
     try:
         fields = []
         for col in df.columns:

@@ -461,17 +461,10 @@ def run_gate(synthetic: Any, schema: Any, *, report_summary: Mapping[str, Any] |
 
 
 def _jsonable(obj: Any) -> Any:
-    import numpy as np
+    """Numpy scalars/arrays -> plain Python, NaN/inf -> None: the report's own converter."""
+    from evaluators.base import jsonable
 
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return _jsonable(obj.item())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
+    return jsonable(obj)
 
 
 def gate_json(doc: Mapping[str, Any]) -> dict:

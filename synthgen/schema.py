@@ -597,7 +597,6 @@ def _validate_column(f: Field, col: pd.Series) -> list[Violation]:
             if frac:
                 v.append(Violation(name, "not_integer", f"{frac} value(s) are not whole numbers but the column is "
                                    "declared integer. Fix: declare x-synthgen.integer=false or round the data.", frac))
-        nulls = int(col.isna().sum())
     elif f.kind == "boolean":
         _, bad = _boolean_values(col)
         if bad:

@@ -21,3 +21,21 @@ def contract_data():
     from synthgen.testing.contract import contract_table
 
     return contract_table()
+
+
+@pytest.fixture(scope="session")
+def write_cps_split(tmp_path_factory):
+    """Write an n-row CPS1988 subsample as 80/20 train/holdout CSVs plus its declared schema; return the folder."""
+    def write(n: int, random_state: int, name: str):
+        from synthgen import datasets
+
+        df, schema = datasets.load("cps1988")
+        df = df.sample(n=n, random_state=random_state).reset_index(drop=True)
+        train, holdout = datasets.train_holdout(df, seed=0)
+        d = tmp_path_factory.mktemp(name)
+        train.to_csv(d / "train.csv", index=False)
+        holdout.to_csv(d / "holdout.csv", index=False)
+        schema.save(d / "schema.json")
+        return d
+
+    return write

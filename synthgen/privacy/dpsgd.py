@@ -87,28 +87,27 @@ def torch_threads(num_threads: int) -> Iterator[None]:
 
 
 # ------------------------------------------------------------------------------------------ accountants
-@functools.lru_cache(maxsize=4096)
-def epsilon_prv(noise_multiplier: float, sample_rate: float, steps: int, delta: float) -> float:
-    """Upper bound on epsilon from Opacus's PRV accountant (Gopi et al. 2021) at ``delta``."""
-    from opacus.accountants import PRVAccountant
+def _opacus_epsilon(accountant: str, noise_multiplier: float, sample_rate: float, steps: int,
+                    delta: float) -> float:
+    from opacus.accountants import PRVAccountant, RDPAccountant
 
     if steps <= 0:
         return 0.0
-    acc = PRVAccountant()
+    acc = PRVAccountant() if accountant == "prv" else RDPAccountant()
     acc.history = [(float(noise_multiplier), float(sample_rate), int(steps))]
     return float(acc.get_epsilon(delta=float(delta)))
+
+
+@functools.lru_cache(maxsize=4096)
+def epsilon_prv(noise_multiplier: float, sample_rate: float, steps: int, delta: float) -> float:
+    """Upper bound on epsilon from Opacus's PRV accountant (Gopi et al. 2021) at ``delta``."""
+    return _opacus_epsilon("prv", noise_multiplier, sample_rate, steps, delta)
 
 
 @functools.lru_cache(maxsize=4096)
 def epsilon_rdp(noise_multiplier: float, sample_rate: float, steps: int, delta: float) -> float:
     """Epsilon from Opacus's RDP accountant at ``delta`` (reported beside the PRV reading)."""
-    from opacus.accountants import RDPAccountant
-
-    if steps <= 0:
-        return 0.0
-    acc = RDPAccountant()
-    acc.history = [(float(noise_multiplier), float(sample_rate), int(steps))]
-    return float(acc.get_epsilon(delta=float(delta)))
+    return _opacus_epsilon("rdp", noise_multiplier, sample_rate, steps, delta)
 
 
 # ------------------------------------------------------------------------------------------ sampling

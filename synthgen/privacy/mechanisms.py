@@ -153,27 +153,6 @@ def noisy_gram_matrix(x: np.ndarray, max_norm: float, rho: float, rng: NoiseSour
     return out + np.triu(out, 1).T
 
 
-def dp_quantiles(values: np.ndarray, quantiles: Sequence[float], candidates: np.ndarray, rho: float,
-                 rng: NoiseSource) -> np.ndarray:
-    """DP quantiles by the exponential mechanism over a public grid of ``candidates``; rho-zCDP in total.
-
-    Score of candidate c for quantile q: -|#{x < c} - q n|, sensitivity 1 under add/remove.
-    Each quantile gets rho / len(quantiles).
-    """
-    x = np.sort(np.asarray(values, dtype=np.float64))
-    x = x[np.isfinite(x)]
-    candidates = np.sort(np.asarray(candidates, dtype=np.float64))
-    below = np.searchsorted(x, candidates, side="left")
-    rho_each = rho / max(1, len(quantiles))
-    eps_each = math.sqrt(8.0 * rho_each)  # inverse of exponential_mechanism_rho: eps^2/8-zCDP
-    n = len(x)
-    out = []
-    for q in quantiles:
-        scores = -np.abs(below - q * n)
-        out.append(candidates[exponential_mechanism(scores, eps_each, 1.0, rng)])
-    return np.asarray(out)
-
-
 def dp_category_set(values: Sequence[Any], rho: float, delta: float, rng: NoiseSource,
                     min_threshold: float = 1.0) -> tuple[list[Any], np.ndarray]:
     """Release the set of categories present in ``values`` by thresholded noisy counts.

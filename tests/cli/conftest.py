@@ -16,15 +16,6 @@ def _fake_generators():
 
 
 @pytest.fixture(scope="session")
-def small_cps(tmp_path_factory):
+def small_cps(write_cps_split):
     """A 600-row subsample of the real CPS1988 table, split 80/20, written as CSV, plus its declared schema."""
-    from synthgen import datasets
-
-    df, schema = datasets.load("cps1988")
-    df = df.sample(n=600, random_state=0).reset_index(drop=True)
-    train, holdout = datasets.train_holdout(df, seed=0)
-    d = tmp_path_factory.mktemp("cps")
-    train.to_csv(d / "train.csv", index=False)
-    holdout.to_csv(d / "holdout.csv", index=False)
-    schema.save(d / "schema.json")
-    return d
+    return write_cps_split(600, 0, "cps")

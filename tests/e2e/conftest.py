@@ -28,18 +28,9 @@ def evaluators_available() -> bool:
 
 
 @pytest.fixture(scope="session")
-def cps_dir(tmp_path_factory):
+def cps_dir(write_cps_split):
     """A 1,000-row subsample of the real AER/CPS1988 table: 80/20 train/holdout CSVs and the declared schema."""
-    from synthgen import datasets
-
-    df, schema = datasets.load("cps1988")
-    df = df.sample(n=1000, random_state=1).reset_index(drop=True)
-    train, holdout = datasets.train_holdout(df, seed=0)
-    d = tmp_path_factory.mktemp("e2e")
-    train.to_csv(d / "train.csv", index=False)
-    holdout.to_csv(d / "holdout.csv", index=False)
-    schema.save(d / "schema.json")
-    return d
+    return write_cps_split(1000, 1, "e2e")
 
 
 @pytest.fixture(scope="session")
