@@ -24,6 +24,7 @@ import pandas as pd
 from .exceptions import DataValidationError, SchemaError
 from .privacy.accountants import ZCDPBudget
 from .privacy.mechanisms import dp_category_set, dp_range, noise_source
+from .privacy.ledger import interrupts_deferred
 from .schema import (BooleanField, CategoricalField, DatetimeField, IdentifierField, NumericField, Schema,
                      warn_inferred)
 
@@ -121,10 +122,11 @@ def _draft_dp(cls, df, epsilon, delta, ledger, random_state, identifiers, name) 
     shares = budget.split({str(c): 1.0 for c in needs_budget}) if needs_budget else {}
     rng = noise_source(random_state)
     reservation = None
-    if ledger is not None:
-        reservation = ledger.reserve(epsilon, delta, generator="schema-draft",
-                                     purpose="DP schema draft: bounds and category sets")
     try:
+        if ledger is not None:
+            with interrupts_deferred():  # no Ctrl-C between the ledger write and our record of it
+                reservation = ledger.reserve(epsilon, delta, generator="schema-draft",
+                                             purpose="DP schema draft: bounds and category sets")
         fields = []
         for col in df.columns:
             c = str(col)
@@ -170,7 +172,8 @@ def _draft_dp(cls, df, epsilon, delta, ledger, random_state, identifiers, name) 
         schema = cls(tuple(fields), name=name, draft_spend=spend.to_dict())
     except BaseException:
         if reservation is not None:
-            reservation.cancel("schema draft failed; nothing released")
+            with interrupts_deferred():
+                reservation.cancel("schema draft failed; nothing released")
         raise
     if reservation is not None:
         reservation.commit()

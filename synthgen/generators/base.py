@@ -23,6 +23,7 @@ from ..exceptions import (
     NotFittedError,
     PrivacyError,
 )
+from ..privacy.ledger import interrupts_deferred
 from ..privacy.spend import DPSpend, NoGuarantee, PrivacySpend, check_epsilon_delta
 from ..rng import RandomState, check_random_state
 from ..schema import Schema
@@ -115,20 +116,22 @@ class BaseGenerator:
         target = self._target_spend(len(table), schema)
         rng = check_random_state(random_state)
         reservation = None
-        if ledger is not None:
-            if not target.is_dp:
-                raise PrivacyError(
-                    f"{type(self).__name__} gives no DP guarantee, so no ledger budget can cover it. "
-                    "Fix: use a DP generator (e.g. 'dp-copula') or fit without a ledger.")
-            reservation = ledger.reserve(target.epsilon, target.delta, generator=self.registry_name,
-                                         purpose=f"fit {type(self).__name__}",
-                                         details={"neighbouring": "add/remove one row"})
+        if ledger is not None and not target.is_dp:
+            raise PrivacyError(
+                f"{type(self).__name__} gives no DP guarantee, so no ledger budget can cover it. "
+                "Fix: use a DP generator (e.g. 'dp-copula') or fit without a ledger.")
         try:
+            if ledger is not None:
+                with interrupts_deferred():  # no Ctrl-C between the ledger write and our record of it
+                    reservation = ledger.reserve(target.epsilon, target.delta, generator=self.registry_name,
+                                                 purpose=f"fit {type(self).__name__}",
+                                                 details={"neighbouring": "add/remove one row"})
             self._target_ = target
             spent = self._fit(table, schema, rng)
         except BaseException:
             if reservation is not None:
-                reservation.cancel("fit failed or was interrupted; nothing was released")
+                with interrupts_deferred():
+                    reservation.cancel("fit failed or was interrupted; nothing was released")
             raise
         if target.is_dp:
             if not spent.is_dp or spent.epsilon > target.epsilon + 1e-9 or spent.delta > target.delta + 1e-15:

@@ -18,6 +18,8 @@ import hashlib
 import json
 import math
 import os
+import signal
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -211,6 +213,30 @@ class PrivacyLedger:
 
 
 # -------------------------------------------------------------------------------------------- helpers
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block ends.
+
+    Wrap a ledger write together with the caller's record of it (``reservation = ledger.reserve(...)``), so an
+    interrupt cannot land between the two and leave a reservation nobody cancels. Outside the main thread (where
+    Python delivers no signals) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            if callable(previous):
+                previous(signal.SIGINT, None)  # the default handler raises KeyboardInterrupt here
+            elif previous == signal.SIG_DFL:
+                os.kill(os.getpid(), signal.SIGINT)
+
+
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)

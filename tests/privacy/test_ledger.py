@@ -86,3 +86,53 @@ def test_create_existing(ledger):
     assert PrivacyLedger.create(ledger.path, epsilon=2.0, delta=1e-5, exist_ok=True).total_epsilon == 2.0
     with pytest.raises(LedgerError, match="cannot be changed"):
         PrivacyLedger.create(ledger.path, epsilon=5.0, delta=1e-5, exist_ok=True)
+
+
+def test_ctrl_c_during_a_reservation_is_held_until_it_is_recorded(ledger, monkeypatch):
+    """A SIGINT that lands while the ledger writes a reservation must not leave it uncancelled (the CI flake)."""
+    import os
+    import signal
+
+    from synthgen.privacy.ledger import interrupts_deferred
+
+    real_append = PrivacyLedger._append
+
+    def append_then_interrupt(self, entry, check_budget=None):
+        real_append(self, entry, check_budget)
+        if entry["event"] == "reserve":
+            os.kill(os.getpid(), signal.SIGINT)  # delivered right after the write, before reserve() returns
+
+    monkeypatch.setattr(PrivacyLedger, "_append", append_then_interrupt)
+    reservation = None
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            with interrupts_deferred():
+                reservation = ledger.reserve(1.0, 1e-6, generator="g", purpose="fit")
+        except BaseException:
+            assert reservation is not None, "the interrupt landed before the reservation was recorded"
+            reservation.cancel("interrupted")
+            raise
+    assert ledger.to_dict()["spent"]["epsilon"] == 0.0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_generator_fit_interrupted_right_after_reserving_cancels(ledger, contract_data, monkeypatch):
+    import os
+    import signal
+
+    from synthgen.generators.dp_copula import DPGaussianCopula
+
+    df, schema = contract_data
+    real_append = PrivacyLedger._append
+
+    def append_then_interrupt(self, entry, check_budget=None):
+        real_append(self, entry, check_budget)
+        if entry["event"] == "reserve":
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(PrivacyLedger, "_append", append_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        DPGaussianCopula(epsilon=1.0).fit(df, schema, ledger=ledger, random_state=0)
+    events = [e["event"] for e in json.loads(ledger.path.read_text())["entries"]]
+    assert events == ["reserve", "cancel"]
+    assert ledger.to_dict()["spent"]["epsilon"] == 0.0
