@@ -5,7 +5,7 @@ to spend more than it holds, and reports the spend as a :class:`DPSpend` with th
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from ..exceptions import BudgetExceededError, InvalidPrivacyParameterError
 from .analysis import zcdp_epsilon, zcdp_rho
@@ -78,12 +78,18 @@ class DPSGDAccountant:
     (so the planned run can never exceed ``epsilon``), refuses a step before it is taken when that step would go
     over the target (:meth:`check_step`), and reports the epsilon of the steps actually taken with PRV, RDP beside
     it. The accountant readings come from Opacus (via :mod:`synthgen.privacy.dpsgd`).
+
+    ``prior_noise_multipliers``: Gaussian mechanisms run once on the full table before training (e.g. the noisy
+    counts), each given by its noise multiplier ``sigma / L2 sensitivity``. Every reading (the noise-multiplier
+    solve, ``max_steps``, the spend) is the PRV composition of these releases with the DP-SGD steps, so the
+    whole fit is held to ``(epsilon, delta)`` without splitting the budget by basic composition.
     """
 
     def __init__(self, epsilon: float, delta: float, sample_rate: float, planned_steps: int, *,
-                 noise_multiplier: float | None = None, sigma_max: float = 50.0):
+                 noise_multiplier: float | None = None, sigma_max: float = 50.0,
+                 prior_noise_multipliers: Sequence[float] = ()):
         from .analysis.dpsgd_plan import max_steps_within, solve_noise_multiplier
-        from .dpsgd import epsilon_prv
+        from .dpsgd import _prior_key, epsilon_prv, epsilon_rdp
 
         eps, dlt = check_epsilon_delta(epsilon, delta)
         if dlt <= 0:
@@ -94,36 +100,54 @@ class DPSGDAccountant:
             raise InvalidPrivacyParameterError(f"planned_steps must be >= 1; got {planned_steps}.")
         self.epsilon, self.delta, self.sample_rate = eps, dlt, float(sample_rate)
         self.planned_steps = int(planned_steps)
-        from .dpsgd import epsilon_rdp
+        prior = _prior_key(prior_noise_multipliers)  # validated (finite, > 0) and sorted: the cache key
+        self.prior_noise_multipliers: tuple[float, ...] = tuple(float(m) for m in prior_noise_multipliers)
+        self._prior = prior
 
-        if epsilon_rdp(sigma_max, self.sample_rate, 1, dlt) > eps and epsilon_prv(sigma_max, self.sample_rate, 1,
-                                                                                   dlt) > eps:
+        # The prior releases have already happened (or will, whatever the training does): they alone must fit.
+        self.epsilon_prior = epsilon_prv(0.0, 0.0, 0, dlt, prior) if prior else 0.0
+        if self.epsilon_prior >= eps:
             raise InvalidPrivacyParameterError(
-                f"epsilon={eps:.4g} is too small for even one DP-SGD step at sample rate {sample_rate:.4g} "
-                f"(noise multiplier {sigma_max:g} would still spend more). Fix: raise epsilon, or lower the "
-                "batch size (a smaller sample rate costs less per step).")
+                f"the Gaussian count releases alone (noise multipliers {', '.join(f'{m:.4g}' for m in prior)}) "
+                f"already spend epsilon={self.epsilon_prior:.4g} (PRV) >= the target epsilon={eps:.4g} at "
+                f"delta={dlt:.3g}, leaving nothing for DP-SGD. Fix: raise epsilon, or lower the share of the "
+                "budget for the counts (more noise on them).")
+        prior_note = (f" after the Gaussian count releases (which spend epsilon={self.epsilon_prior:.4g} alone)"
+                      if prior else "")
+        if epsilon_rdp(sigma_max, self.sample_rate, 1, dlt, prior) > eps and \
+                epsilon_prv(sigma_max, self.sample_rate, 1, dlt, prior) > eps:
+            raise InvalidPrivacyParameterError(
+                f"epsilon={eps:.4g} is too small for even one DP-SGD step at sample rate {sample_rate:.4g}"
+                f"{prior_note} (noise multiplier {sigma_max:g} would still spend more). Fix: raise epsilon, or "
+                "lower the batch size (a smaller sample rate costs less per step)"
+                + (", or lower the share of the budget for the counts." if prior else "."))
         if noise_multiplier is None:
             # RDP is cheap and looser than PRV: its solution brackets the PRV one from above, so the PRV search
-            # (about 0.1-0.3 s per reading) only runs on [0.85 * sigma_rdp, sigma_rdp].
+            # (about 0.1-0.3 s per reading) only runs on [0.85 * sigma_rdp, sigma_rdp] (and below it, should the PRV
+            # solution lie lower). The prior releases are in every reading.
             try:
-                s_rdp = solve_noise_multiplier(lambda s: epsilon_rdp(s, self.sample_rate, self.planned_steps, dlt),
-                                               eps, sigma_max=sigma_max, rel_tol=0.005)
+                s_rdp = solve_noise_multiplier(
+                    lambda s: epsilon_rdp(s, self.sample_rate, self.planned_steps, dlt, prior), eps,
+                    sigma_max=sigma_max, rel_tol=0.005)
             except InvalidPrivacyParameterError:
                 s_rdp = sigma_max
-            prv = lambda s: epsilon_prv(s, self.sample_rate, self.planned_steps, dlt)  # noqa: E731
+            prv = lambda s: epsilon_prv(s, self.sample_rate, self.planned_steps, dlt, prior)  # noqa: E731
             if s_rdp < sigma_max and prv(s_rdp) <= eps:
-                noise_multiplier = solve_noise_multiplier(prv, eps, sigma_min=max(0.3, 0.85 * s_rdp),
-                                                          sigma_max=s_rdp)
+                lo = max(0.3, 0.85 * s_rdp)
+                noise_multiplier = solve_noise_multiplier(prv, eps, sigma_min=lo, sigma_max=s_rdp)
+                if noise_multiplier == lo > 0.3:  # the bracket was too narrow (PRV fits below it): search below
+                    noise_multiplier = solve_noise_multiplier(prv, eps, sigma_max=lo)
             else:
                 noise_multiplier = solve_noise_multiplier(prv, eps, sigma_max=sigma_max)
         self.noise_multiplier = float(noise_multiplier)
         # The step count the budget allows at this noise multiplier (== planned when it was solved here).
-        self.max_steps = max_steps_within(lambda k: epsilon_prv(self.noise_multiplier, self.sample_rate, k, dlt),
-                                          eps, self.planned_steps)
+        self.max_steps = max_steps_within(
+            lambda k: epsilon_prv(self.noise_multiplier, self.sample_rate, k, dlt, prior), eps, self.planned_steps)
         if self.max_steps < 1:
             raise InvalidPrivacyParameterError(
                 f"epsilon={eps:.4g} is too small for even one DP-SGD step with noise multiplier "
-                f"{self.noise_multiplier:g}. Fix: raise epsilon or the noise multiplier.")
+                f"{self.noise_multiplier:g}{prior_note}. Fix: raise epsilon or the noise multiplier"
+                + (", or lower the share of the budget for the counts." if prior else "."))
         self.steps = 0
 
     def check_step(self) -> None:
@@ -131,7 +155,8 @@ class DPSGDAccountant:
         if self.steps + 1 > self.max_steps:
             raise BudgetExceededError(
                 f"DP-SGD step {self.steps + 1} would exceed epsilon={self.epsilon:.4g} "
-                f"(budget allows {self.max_steps} steps at noise multiplier {self.noise_multiplier:.4g}).")
+                f"(budget allows {self.max_steps} steps at noise multiplier {self.noise_multiplier:.4g}"
+                + (" after the Gaussian count releases)." if self._prior else ")."))
 
     def can_step(self) -> bool:
         return self.steps + 1 <= self.max_steps
@@ -141,35 +166,56 @@ class DPSGDAccountant:
         self.steps += 1
 
     def epsilon_spent(self, accountant: str = "prv") -> float:
+        """Epsilon of the prior releases composed with the steps taken (the prior alone before any step)."""
         from .dpsgd import epsilon_prv, epsilon_rdp
 
         fn = epsilon_prv if accountant == "prv" else epsilon_rdp
-        return fn(self.noise_multiplier, self.sample_rate, self.steps, self.delta) if self.steps else 0.0
+        if not self.steps and not self._prior:
+            return 0.0
+        return fn(self.noise_multiplier, self.sample_rate, self.steps, self.delta, self._prior)
+
+    def _cap(self) -> float:
+        """PRV reading of the prior with ``max_steps`` steps: <= the target, evaluated (so cached) in __init__."""
+        from .dpsgd import epsilon_prv
+
+        return epsilon_prv(self.noise_multiplier, self.sample_rate, self.max_steps, self.delta, self._prior)
 
     def epsilon_reading(self) -> float:
         """A cheap upper bound on the spend so far, for progress bars and per-epoch callbacks.
 
-        ``min(RDP(steps taken), PRV(max_steps))``: both are valid upper bounds on the epsilon of the steps taken
-        (the PRV one because epsilon grows with the steps and ``max_steps`` was already evaluated, hence cached),
-        so their minimum is one too, and it never reads above the target. An RDP reading costs ~0.05 s, a PRV
-        one 0.2-0.3 s (on a loaded 2-core machine): 30 PRV readings would add seconds to a 30-epoch fit. The
-        final spend (:meth:`to_spend`) is the PRV reading of the steps actually taken.
+        ``min(RDP(prior + steps taken), PRV(prior + max_steps))``: both are valid upper bounds on the epsilon of
+        the prior releases and the steps taken (the PRV one because epsilon grows with the steps and
+        ``max_steps`` was already evaluated, hence cached), so their minimum is one too, and it never reads above
+        the target. An RDP reading costs ~0.05 s, a PRV one 0.2-0.3 s (on a loaded 2-core machine): 30 PRV
+        readings would add seconds to a 30-epoch fit. The final spend (:meth:`to_spend`) is the PRV reading of the
+        prior and the steps actually taken. Before any step it reads the prior alone (0 without one).
         """
-        from .dpsgd import epsilon_prv, epsilon_rdp
+        from .dpsgd import epsilon_rdp
 
-        if not self.steps:
+        if not self.steps and not self._prior:
             return 0.0
-        cap = epsilon_prv(self.noise_multiplier, self.sample_rate, self.max_steps, self.delta)
-        return min(epsilon_rdp(self.noise_multiplier, self.sample_rate, self.steps, self.delta), cap)
+        rdp = epsilon_rdp(self.noise_multiplier, self.sample_rate, self.steps, self.delta, self._prior)
+        return min(rdp, self._cap())
 
     def to_spend(self, **details) -> DPSpend:
-        """The (epsilon, delta) of the steps taken: PRV epsilon, RDP epsilon in the details."""
-        eps = self.epsilon_spent("prv")
+        """The (epsilon, delta) of the prior releases and the steps taken: PRV epsilon, RDP epsilon in the details.
+
+        The PRV reading of the steps taken, capped by the PRV reading of ``max_steps`` (also a valid upper bound
+        on fewer steps, and <= the target by construction), so numerical noise in the PRV grid can never report
+        a spend above the target.
+        """
+        eps = min(self.epsilon_spent("prv"), self._cap())
         if eps > self.epsilon + 1e-9:  # cannot happen: every step was checked against max_steps
             raise BudgetExceededError(f"internal error: DP-SGD spent {eps} above its target {self.epsilon}.")
         info = {"noise_multiplier": self.noise_multiplier, "sample_rate": self.sample_rate,
                 "steps": self.steps, "planned_steps": self.planned_steps, "epsilon_prv": eps,
                 "epsilon_rdp": self.epsilon_spent("rdp"), "sampling": "Poisson",
                 "target": {"epsilon": self.epsilon, "delta": self.delta}}
+        if self._prior:
+            info["prior_gaussians"] = [{"noise_multiplier": m, "sample_rate": 1.0, "steps": 1}
+                                       for m in self.prior_noise_multipliers]
+            info["epsilon_prior_prv"] = self.epsilon_prior
+            info["composition"] = "PRV composition of the Gaussian count releases and the DP-SGD steps"
         info.update(details)
-        return DPSpend(eps, self.delta if self.steps else 0.0, "PRV (Opacus)", details=info)
+        spent = bool(self.steps or self._prior)
+        return DPSpend(eps, self.delta if spent else 0.0, "PRV (Opacus)", details=info)

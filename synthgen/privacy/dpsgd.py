@@ -3,7 +3,8 @@
 What it offers:
 
 - :func:`epsilon_prv` / :func:`epsilon_rdp`: Opacus's PRV and RDP accountants for a Poisson-subsampled Gaussian
-  mechanism run for ``steps`` steps (cached; both are pure functions of their arguments).
+  mechanism run for ``steps`` steps, optionally composed with ``prior`` Gaussian releases on the full table
+  (cached; both are pure functions of their arguments).
 - :func:`make_private_ghost`: wraps a module and an optimizer for DP-SGD with Opacus ghost clipping
   (``grad_sample_mode="ghost"``): per-sample gradient clipping to ``max_grad_norm`` and Gaussian noise of std
   ``noise_multiplier * max_grad_norm`` on the sum, drawn from an explicit ``torch.Generator`` (never the global
@@ -21,13 +22,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import threading
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
+import numpy as np
 import torch
 
-from ..exceptions import PrivacyError
+from ..exceptions import InvalidPrivacyParameterError, PrivacyError
 
 _CONFIG_LOCK = threading.Lock()
 _CONFIGURED: dict[str, Any] = {}
@@ -87,27 +90,84 @@ def torch_threads(num_threads: int) -> Iterator[None]:
 
 
 # ------------------------------------------------------------------------------------------ accountants
+def _prior_key(prior: Any) -> tuple[float, ...]:
+    """``prior`` as a sorted tuple of floats (composition is commutative: one cache entry per multiset).
+
+    Each entry is the noise multiplier ``sigma / Delta`` of a Gaussian mechanism run once on the full table
+    (sample rate 1); it must be finite and > 0.
+    """
+    if prior is None:
+        return ()
+    try:
+        key = tuple(sorted(float(m) for m in prior))
+    except (TypeError, ValueError):
+        raise InvalidPrivacyParameterError(
+            f"prior must be a sequence of noise multipliers (numbers); got {prior!r}.") from None
+    for m in key:
+        if not (math.isfinite(m) and m > 0):
+            raise InvalidPrivacyParameterError(
+                f"prior noise multipliers must be finite and > 0; got {m}. Fix: pass sigma / L2 sensitivity "
+                "of each Gaussian release on the full table.")
+    return key
+
+
 def _opacus_epsilon(accountant: str, noise_multiplier: float, sample_rate: float, steps: int,
-                    delta: float) -> float:
+                    delta: float, prior: tuple[float, ...] = ()) -> float:
+    """Epsilon at ``delta`` of ``steps`` Poisson-subsampled Gaussian steps composed with the ``prior`` releases.
+
+    Each prior entry ``m`` is the history entry ``(m, 1.0, 1)``: a Gaussian mechanism with noise multiplier
+    ``m`` on the whole table (sample rate 1, one step). Opacus composes the heterogeneous history exactly
+    (PRV: numerical convolution of the privacy loss distributions; RDP: sum of the Renyi divergences).
+    """
     from opacus.accountants import PRVAccountant, RDPAccountant
 
-    if steps <= 0:
+    history = [(float(m), 1.0, 1) for m in prior]
+    if steps > 0:
+        history.append((float(noise_multiplier), float(sample_rate), int(steps)))
+    if not history:
         return 0.0
     acc = PRVAccountant() if accountant == "prv" else RDPAccountant()
-    acc.history = [(float(noise_multiplier), float(sample_rate), int(steps))]
-    return float(acc.get_epsilon(delta=float(delta)))
+    acc.history = history
+    # Opacus's PRV evaluates log(1 - q), which is log(0) = -inf for a q = 1 entry: numpy warns, but the branch
+    # it guards (t > -inf) is then always taken and the result is the Gaussian's exact privacy loss CDF.
+    with np.errstate(divide="ignore"):
+        return float(acc.get_epsilon(delta=float(delta)))
 
 
 @functools.lru_cache(maxsize=4096)
-def epsilon_prv(noise_multiplier: float, sample_rate: float, steps: int, delta: float) -> float:
-    """Upper bound on epsilon from Opacus's PRV accountant (Gopi et al. 2021) at ``delta``."""
-    return _opacus_epsilon("prv", noise_multiplier, sample_rate, steps, delta)
+def _epsilon_cached(accountant: str, noise_multiplier: float, sample_rate: float, steps: int, delta: float,
+                    prior: tuple[float, ...]) -> float:
+    return _opacus_epsilon(accountant, noise_multiplier, sample_rate, steps, delta, prior)
 
 
-@functools.lru_cache(maxsize=4096)
-def epsilon_rdp(noise_multiplier: float, sample_rate: float, steps: int, delta: float) -> float:
-    """Epsilon from Opacus's RDP accountant at ``delta`` (reported beside the PRV reading)."""
-    return _opacus_epsilon("rdp", noise_multiplier, sample_rate, steps, delta)
+def _reading(accountant: str, noise_multiplier: float, sample_rate: float, steps: int, delta: float,
+             prior: Sequence[float]) -> float:
+    """Normalise the arguments (hashable, sorted prior; no DP-SGD entry when ``steps <= 0``), then read."""
+    steps = max(0, int(steps))
+    if steps == 0:  # the DP-SGD entry is absent: one cache entry for the prior alone
+        noise_multiplier = sample_rate = 0.0
+    return _epsilon_cached(accountant, float(noise_multiplier), float(sample_rate), steps, float(delta),
+                           _prior_key(prior))
+
+
+def epsilon_prv(noise_multiplier: float, sample_rate: float, steps: int, delta: float,
+                prior: Sequence[float] = ()) -> float:
+    """Upper bound on epsilon from Opacus's PRV accountant (Gopi et al. 2021) at ``delta`` (cached).
+
+    ``prior``: noise multipliers of Gaussian mechanisms on the full table (e.g. noisy counts released before
+    training), composed with the DP-SGD steps. With ``steps == 0`` the reading is that of the prior alone
+    (0 when there is none).
+    """
+    return _reading("prv", noise_multiplier, sample_rate, steps, delta, prior)
+
+
+def epsilon_rdp(noise_multiplier: float, sample_rate: float, steps: int, delta: float,
+                prior: Sequence[float] = ()) -> float:
+    """Epsilon from Opacus's RDP accountant at ``delta`` (reported beside the PRV reading; cached).
+
+    ``prior`` as in :func:`epsilon_prv`.
+    """
+    return _reading("rdp", noise_multiplier, sample_rate, steps, delta, prior)
 
 
 # ------------------------------------------------------------------------------------------ sampling

@@ -6,6 +6,10 @@ any monotone function.
 
 Budget split (basic composition): a fit that first releases noisy counts and then runs DP-SGD spends
 ``(eps_pre + eps_sgd, delta_pre + delta_sgd)``; :func:`split_budget` gives each part its share.
+
+Joint (tight) composition: :func:`count_noise_multiplier` sizes the noise of the count releases from a share of
+the zCDP budget; the releases are then composed with the DP-SGD steps by the PRV accountant
+(``DPSGDAccountant(..., prior_noise_multipliers=...)``), which wastes none of the budget on the split.
 """
 from __future__ import annotations
 
@@ -37,6 +41,27 @@ def split_budget(epsilon: float, delta: float, fraction: float) -> tuple[tuple[f
         raise InvalidPrivacyParameterError(f"the preprocessing fraction must be in [0, 1); got {fraction}.")
     eps_pre, dlt_pre = epsilon * fraction, delta * fraction
     return (eps_pre, dlt_pre), (epsilon - eps_pre, delta - dlt_pre)
+
+
+def count_noise_multiplier(epsilon: float, delta: float, share: float) -> float:
+    """Joint noise multiplier of the count releases that would cost ``share`` of the zCDP budget on its own.
+
+    ``sqrt(1 / (2 * share * zcdp_rho(epsilon, delta)))``: a Gaussian mechanism with noise multiplier ``m``
+    (noise std over L2 sensitivity) is ``1 / (2 m^2)``-zCDP. ``m`` is for the whole set of count releases
+    taken together: with ``K`` histograms, each row in exactly one cell of each, the joint L2 sensitivity under
+    add/remove-one-row is ``sqrt(K)``, so each histogram gets noise std ``m * sqrt(K)``. The share only sizes
+    the noise; the spend is read by composing ``m`` with the DP-SGD steps (PRV), not by adding budgets.
+    """
+    from .zcdp import zcdp_rho
+
+    try:
+        share = float(share)
+    except (TypeError, ValueError):
+        raise InvalidPrivacyParameterError(f"share must be a number in (0, 1); got {share!r}.") from None
+    if not (0 < share < 1):
+        raise InvalidPrivacyParameterError(
+            f"share must be in (0, 1); got {share}. Fix: e.g. 0.1 (a tenth of the zCDP budget for the counts).")
+    return math.sqrt(1.0 / (2.0 * share * zcdp_rho(epsilon, delta)))
 
 
 def solve_noise_multiplier(epsilon_of: Callable[[float], float], target_epsilon: float, *,
