@@ -158,6 +158,11 @@ class TableEncoder:
         """Per column, the count of rows in each softmax slot (each row in exactly one slot per column)."""
         return [np.bincount(codes[:, j], minlength=c.slots).astype(np.float64) for j, c in enumerate(self.columns)]
 
+    def pair_histogram(self, codes: np.ndarray, a: int, b: int) -> np.ndarray:
+        """The count of rows in each (slot of column ``a``, slot of column ``b``) cell (each row in one cell)."""
+        ka, kb = self.columns[a].slots, self.columns[b].slots
+        return np.bincount(codes[:, a] * kb + codes[:, b], minlength=ka * kb).astype(np.float64).reshape(ka, kb)
+
     # ------------------------------------------------------------------ decode (model outputs)
     def decode(self, slots: np.ndarray, scalars: np.ndarray) -> pd.DataFrame:
         """``slots`` (n, columns) chosen slot per column; ``scalars`` (n, columns) tanh outputs in [-1, 1]."""

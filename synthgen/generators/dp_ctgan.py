@@ -81,7 +81,8 @@ class DPCTGAN(BaseGenerator):
                  batch_size: int = 250, *, embedding_dim: int = 128, generator_dim: tuple = (256, 256),
                  discriminator_dim: tuple = (128, 128), generator_lr: float = 5e-4, discriminator_lr: float = 5e-4,
                  max_grad_norm: float = 1.0, n_bins: int = 16, count_fraction: float = 0.1,
-                 discriminator_loss: str = "wasserstein", marginal_weight: float = 0.2, secure: bool = False,
+                 discriminator_loss: str = "wasserstein", marginal_weight: float = 0.2,
+                 pairs: Any = "auto", pair_weight: float = 0.2, secure: bool = False,
                  n_threads: int | str = 1, verbose: bool = True):
         self.epsilon = epsilon
         self.delta = delta
@@ -97,6 +98,8 @@ class DPCTGAN(BaseGenerator):
         self.count_fraction = count_fraction
         self.discriminator_loss = discriminator_loss
         self.marginal_weight = marginal_weight
+        self.pairs = pairs
+        self.pair_weight = pair_weight
         self.secure = secure
         self.n_threads = n_threads
         self.verbose = verbose
@@ -208,16 +211,23 @@ class DPCTGAN(BaseGenerator):
         # ---- preprocessing: noisy counts (or nothing, uniform)
         eps_pre, dlt_pre = plan["pre"]
         noise_rng = noise_source(None, secure=True) if self.secure else rng
+        pairs = _resolve_pairs(enc, self.pairs) if self.count_fraction > 0 else []
         if self.count_fraction > 0:
             rho = zcdp_rho(eps_pre, dlt_pre)
-            rho_each = rho / len(enc.columns)
-            counts = [np.maximum(np.round(noisy_histogram(h, rho_each, noise_rng)), 0.0)
-                      for h in enc.histograms(codes_np)]
+            hists = enc.histograms(codes_np) + [enc.pair_histogram(codes_np, a, b).ravel() for a, b in pairs]
+            rho_each = rho / len(hists)  # each row is in one cell of every histogram
+            noisy = [np.maximum(np.round(noisy_histogram(h, rho_each, noise_rng)), 0.0) for h in hists]
+            counts = noisy[:len(enc.columns)]
+            pair_counts = [c.reshape(enc.columns[a].slots, enc.columns[b].slots)
+                           for c, (a, b) in zip(noisy[len(enc.columns):], pairs)]
             pre_spent = min(eps_pre, zcdp_epsilon(rho, dlt_pre))
         else:
             counts = [np.ones(c.slots) for c in enc.columns]
+            pair_counts = []
             rho, pre_spent, dlt_pre = 0.0, 0.0, 0.0
         self.frequencies_ = [_normalise(c) for c in counts]
+        self.pairs_ = [(enc.columns[a].name, enc.columns[b].name) for a, b in pairs]
+        pair_freqs = [_normalise(c.ravel()).reshape(c.shape) for c in pair_counts]
 
         # ---- models and DP-SGD
         gen_t = torch_generator(rng)
@@ -245,6 +255,8 @@ class DPCTGAN(BaseGenerator):
         loss_kind = self.discriminator_loss
         marg_w = float(self.marginal_weight) if self.count_fraction > 0 else 0.0
         marg = _MarginalLoss(enc, self.frequencies_)
+        pair_w = float(self.pair_weight) if pairs else 0.0
+        pair_loss = _PairLoss(enc, pairs, pair_freqs) if pair_w > 0 else None
         bce = torch.nn.BCEWithLogitsLoss()
         ones_b = torch.ones(B)
 
@@ -287,6 +299,8 @@ class DPCTGAN(BaseGenerator):
                 loss_g = adv + conds.loss(logits, col, slot)
                 if marg_w > 0:
                     loss_g = loss_g + marg_w * marg.loss(logits)
+                if pair_loss is not None:
+                    loss_g = loss_g + pair_w * pair_loss.loss(logits, col, slot)
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
@@ -417,6 +431,81 @@ class _MarginalLoss:
             q = torch.softmax(logits[:, s0:s0 + k], dim=1).mean(0)
             total = total + (p * (logp - torch.log(q + 1e-8))).sum()
         return total
+
+
+def _resolve_pairs(enc: TableEncoder, pairs: Any) -> list[tuple[int, int]]:
+    """Column pairs whose noisy 2-way counts are released: ``"auto"`` every pair with at least one categorical
+    or boolean column (the conditional columns, whose links to the rest matter most for downstream models);
+    ``None``/``()`` none; or a list of ``(name, name)`` pairs. Decided from the schema only."""
+    names = [c.name for c in enc.columns]
+    if pairs is None or (not isinstance(pairs, str) and len(pairs) == 0):
+        return []
+    if isinstance(pairs, str):
+        if pairs != "auto":
+            raise ConfigError(f"DPCTGAN pairs must be 'auto', None or a list of (column, column); got {pairs!r}.")
+        cond = set(enc.cond_columns)
+        return [(a, b) for a in range(len(names)) for b in range(a + 1, len(names)) if a in cond or b in cond]
+    out = []
+    for pr in pairs:
+        if isinstance(pr, str) or len(pr) != 2:
+            raise ConfigError(f"DPCTGAN pairs entries must be (column, column); got {pr!r}.")
+        a, b = (str(x) for x in pr)
+        for x in (a, b):
+            if x not in names:
+                raise ConfigError(f"DPCTGAN pairs names column {x!r}, which is not a learnable column of the "
+                                  f"schema ({names}). Fix: use declared column names.")
+        if a == b:
+            raise ConfigError(f"DPCTGAN pairs entry ({a!r}, {b!r}) pairs a column with itself.")
+        ia, ib = sorted((names.index(a), names.index(b)))
+        if (ia, ib) not in out:
+            out.append((ia, ib))
+    return out
+
+
+class _PairLoss:
+    """KL(noisy 2-way frequencies || the generator's 2-way distribution in the batch), summed over the pairs.
+
+    The generator's joint for columns (a, b) is the batch mean of the outer product of their softmax outputs
+    (slots are drawn independently per column given a row's logits); a conditioned column contributes the one-hot
+    of its condition instead, as at sampling time. Post-processing of DP outputs, no privacy cost.
+    """
+
+    def __init__(self, enc: TableEncoder, pairs: list[tuple[int, int]], freqs: list[np.ndarray]):
+        import torch
+
+        self.enc = enc
+        self.pairs = pairs
+        self.p = []
+        for f in freqs:
+            q = np.maximum(f, _FREQ_FLOOR)
+            self.p.append(torch.as_tensor(q / q.sum(), dtype=torch.float32))
+        self.logp = [torch.log(p) for p in self.p]
+        self.cond_pos = {j: i for i, j in enumerate(enc.cond_columns)}
+
+    def _probs(self, logits: Any, j: int, col: Any, slot: Any) -> Any:
+        import torch
+
+        s0, k = self.enc.col_softmax[j]
+        p = torch.softmax(logits[:, s0:s0 + k], dim=1)
+        i = self.cond_pos.get(j)
+        if i is not None and col is not None:
+            mask = col == i
+            if bool(mask.any()):
+                p = torch.where(mask[:, None], torch.nn.functional.one_hot(slot.clamp(max=k - 1), k).to(p.dtype), p)
+        return p
+
+    def loss(self, logits: Any, col: Any, slot: Any) -> Any:
+        import torch
+
+        probs: dict[int, Any] = {}
+        total = torch.zeros(())
+        for (a, b), p, logp in zip(self.pairs, self.p, self.logp):
+            for j in (a, b):
+                if j not in probs:
+                    probs[j] = self._probs(logits, j, col, slot)
+            joint = probs[a].t() @ probs[b] / len(logits)
+            total = total + (p * (logp - torch.log(joint + 1e-8))).sum()
+        return total / max(1, len(self.pairs))
 
 
 class _WassersteinLoss:

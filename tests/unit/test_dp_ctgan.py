@@ -206,3 +206,77 @@ def test_n_threads_is_validated_before_any_budget_is_spent(tmp_path):
         DPCTGAN(epsilon=3.0, epochs=1, n_threads="many").fit(df, schema, ledger=ledger)
     assert ledger.spent() == (0.0, 0.0)
     assert DPCTGAN(epsilon=1.0).n_threads == 1  # reproducible by default
+
+
+def test_pair_histogram_is_the_crosstab_of_the_slots():
+    df, schema = table(200)
+    enc = TableEncoder(schema, n_bins=6)
+    codes, _ = enc.encode(df)
+    h = enc.pair_histogram(codes, 0, 3)  # g x flag
+    want = pd.crosstab(df["g"], df["flag"]).reindex(index=["a", "b", "c"], columns=[False, True], fill_value=0)
+    np.testing.assert_array_equal(h, want.to_numpy())
+    assert h.sum() == len(df)
+
+
+def test_auto_pairs_touch_a_categorical_column_and_named_pairs_are_checked():
+    from synthgen.generators.dp_ctgan import _resolve_pairs
+
+    df, schema = table(50)
+    enc = TableEncoder(schema, n_bins=6)
+    names = [c.name for c in enc.columns]
+    auto = {(names[a], names[b]) for a, b in _resolve_pairs(enc, "auto")}
+    # g and flag are conditional (categorical/boolean); wage x edu is the only pair without one
+    assert auto == {("g", "wage"), ("g", "edu"), ("g", "flag"), ("wage", "flag"), ("edu", "flag")}
+    assert _resolve_pairs(enc, None) == [] and _resolve_pairs(enc, []) == []
+    assert _resolve_pairs(enc, [("flag", "wage"), ("wage", "flag")]) == [(1, 3)]
+    with pytest.raises(ConfigError, match="'income'"):
+        _resolve_pairs(enc, [("income", "wage")])
+    with pytest.raises(ConfigError, match="itself"):
+        _resolve_pairs(enc, [("wage", "wage")])
+    with pytest.raises(ConfigError, match="pairs must be"):
+        DPCTGAN(pairs="all", **TINY).fit(df, schema, random_state=0)
+
+
+def test_pair_loss_is_zero_at_the_noisy_joint_and_positive_elsewhere():
+    import torch
+
+    from synthgen.generators.dp_ctgan import _PairLoss
+
+    df, schema = table(100)
+    enc = TableEncoder(schema, n_bins=6)
+    rng = np.random.default_rng(1)
+    pa, pb = rng.dirichlet(np.ones(enc.columns[0].slots)), rng.dirichlet(np.ones(enc.columns[1].slots))
+    pl = _PairLoss(enc, [(0, 1)], [np.outer(pa, pb)])
+    logits = torch.zeros(8, enc.dim)
+    for j, p in ((0, pa), (1, pb)):
+        s0, k = enc.col_softmax[j]
+        logits[:, s0:s0 + k] = torch.as_tensor(np.log(p), dtype=torch.float32)
+    assert float(pl.loss(logits, None, None)) == pytest.approx(0.0, abs=1e-4)
+    assert float(pl.loss(torch.zeros(8, enc.dim), None, None)) > 0.01
+    # a conditioned row counts with its condition's one-hot, as at sampling time
+    col = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1])  # rows 0-3 conditioned on g (slot 2), rows 4-7 on flag
+    slot = torch.tensor([2, 2, 2, 2, 0, 0, 0, 0])
+    target = 0.5 * np.outer(np.eye(3)[2], pb) + 0.5 * np.outer(pa, pb)
+    target = np.maximum(target, 1e-3)
+    assert float(_PairLoss(enc, [(0, 1)], [target / target.sum()]).loss(logits, col, slot)) < 0.01
+    assert float(_PairLoss(enc, [(0, 1)], [np.outer(pa, pb)]).loss(logits, col, slot)) > 0.03
+
+
+def test_noisy_pairs_teach_the_generator_a_link_the_marginals_cannot():
+    """flag is True exactly when g == "c": with the 2-way counts the samples keep the link, without them not."""
+    rng = np.random.default_rng(3)
+    n = 1200
+    g = rng.choice(["a", "b", "c"], size=n, p=[0.4, 0.3, 0.3])
+    df = pd.DataFrame({"g": g, "wage": np.exp(rng.normal(6, 0.6, n)) + 50, "flag": g == "c"})
+    schema = Schema((CategoricalField("g", ("a", "b", "c"), categories_source="public:test"),
+                     NumericField("wage", 50, 20000, bounds_source="public:test"), BooleanField("flag")))
+    params = dict(TINY, epochs=6, batch_size=60, count_fraction=0.3, pair_weight=2.0, generator_lr=2e-3)
+
+    def agreement(pairs):
+        m = DPCTGAN(epsilon=8.0, pairs=pairs, **params).fit(df, schema, random_state=0)
+        s = m.sample(2000, random_state=1)
+        return float(((s["g"] == "c") == s["flag"].astype(bool)).mean())
+
+    with_pairs, without = agreement("auto"), agreement(None)
+    assert with_pairs > 0.9
+    assert with_pairs > without + 0.1
