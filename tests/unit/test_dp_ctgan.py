@@ -40,8 +40,17 @@ def test_spend_never_above_target_and_reports_prv_and_rdp(fitted):
     sp = fitted.privacy_spent_
     assert 0 < sp.epsilon <= 2.0 and sp.delta < 1 / 300
     d = sp.details
-    assert d["split"]["counts"]["epsilon"] + d["split"]["dpsgd"]["epsilon"] == pytest.approx(sp.epsilon)
-    assert d["split"]["counts"]["epsilon"] <= 0.2 + 1e-12  # count_fraction=0.1 of epsilon
+    # one PRV composition of the count release (prior Gaussian) and the DP-SGD steps, recomputed here
+    from synthgen.privacy.analysis.dpsgd_plan import count_noise_multiplier
+    from synthgen.privacy.dpsgd import epsilon_prv
+
+    c, g = d["counts"], d["dpsgd"]
+    assert c["noise_multiplier"] == pytest.approx(count_noise_multiplier(2.0, sp.delta, 0.1))
+    assert c["histograms"] == 4 + len(c["pairs"]) and c["noise_std_per_cell"] == pytest.approx(
+        c["noise_multiplier"] * np.sqrt(c["histograms"]))
+    again = epsilon_prv(g["noise_multiplier"], g["sample_rate"], g["steps"], sp.delta, prior=(c["noise_multiplier"],))
+    assert sp.epsilon == pytest.approx(min(again, 2.0), rel=1e-6)
+    assert 0 < c["epsilon_alone_prv"] < sp.epsilon
     assert d["dpsgd"]["epsilon_prv"] <= d["dpsgd"]["target"]["epsilon"]
     assert d["dpsgd"]["epsilon_rdp"] > 0 and d["dpsgd"]["sampling"] == "Poisson"
     assert fitted.n_steps_ == d["dpsgd"]["steps"] <= d["dpsgd"]["planned_steps"]
@@ -72,6 +81,7 @@ def test_save_load_holds_weights_and_noisy_frequencies_only(fitted, tmp_path):
     assert all(k.startswith(("generator.", "frequencies.")) for k in keys)
     loaded = DPCTGAN.load(tmp_path / "m")
     pd.testing.assert_frame_equal(loaded.sample(50, random_state=3), fitted.sample(50, random_state=3))
+    assert loaded.pairs_ == fitted.pairs_ and len(fitted.pairs_) == 5
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
     assert manifest["privacy"]["epsilon"] <= 2.0
 
