@@ -73,7 +73,10 @@ class DPCTGAN(BaseGenerator):
     macro-F1 on `parttime`): the marginal loss lifted quality from 0.69-0.81 to 0.93-0.95 (without it the noisy
     discriminator let the marginals drift from their initial noisy-count values); a (128, 128) critic beat
     (256, 256) (fewer parameters, less noise in norm); WGAN beat BCE; batch 250 beat 500/1000/2000 on TSTR;
-    5e-4 beat 2e-4 on TSTR at batch 250; straight-through (hard) Gumbel samples were worse.
+    5e-4 beat 2e-4 on TSTR at batch 250; straight-through (hard) Gumbel samples were worse. The 2-way counts
+    (pairs="auto", pair_weight=1, count_fraction=0.1, composed by PRV) lifted TSTR from 0.651 to 0.722 (3 seeds) at
+    the same quality (0.922 -> 0.936); on diamonds (cut, 5 grades) TSTR rose 0.377 -> 0.404 while quality fell
+    0.815 -> 0.797 (2 seeds each). count_fraction=0.2 gave TSTR 0.746 but quality 0.911 on CPS1988.
 
     ``fit(..., on_epoch=callback)``: ``callback(epoch, epsilon_spent, losses)`` after each epoch; returning
     ``False`` stops early (the spend is then that of the steps taken). ``epsilon_spent`` there is a cheap upper
@@ -91,7 +94,7 @@ class DPCTGAN(BaseGenerator):
                  discriminator_dim: tuple = (128, 128), generator_lr: float = 5e-4, discriminator_lr: float = 5e-4,
                  max_grad_norm: float = 1.0, n_bins: int = 16, count_fraction: float = 0.1,
                  discriminator_loss: str = "wasserstein", marginal_weight: float = 0.2,
-                 pairs: Any = "auto", pair_weight: float = 0.2, secure: bool = False,
+                 pairs: Any = "auto", pair_weight: float = 1.0, secure: bool = False,
                  n_threads: int | str = 1, verbose: bool = True):
         self.epsilon = epsilon
         self.delta = delta
@@ -161,9 +164,10 @@ class DPCTGAN(BaseGenerator):
         if self.discriminator_loss not in ("wasserstein", "bce"):
             raise ConfigError(f"DPCTGAN discriminator_loss must be 'wasserstein' or 'bce'; got "
                               f"{self.discriminator_loss!r}.")
-        mw = self.marginal_weight
-        if isinstance(mw, bool) or not (isinstance(mw, (int, float)) and math.isfinite(mw) and mw >= 0):
-            raise ConfigError(f"DPCTGAN marginal_weight must be a number >= 0; got {mw!r}.")
+        for name in ("marginal_weight", "pair_weight"):
+            w = getattr(self, name)
+            if isinstance(w, bool) or not (isinstance(w, (int, float)) and math.isfinite(w) and w >= 0):
+                raise ConfigError(f"DPCTGAN {name} must be a number >= 0; got {w!r}.")
         if not (isinstance(self.count_fraction, (int, float)) and 0 <= self.count_fraction < 1):
             raise ConfigError(f"DPCTGAN count_fraction must be in [0, 1); got {self.count_fraction!r}. "
                               "Fix: e.g. 0.1 (10% of the budget for the noisy counts) or 0 (uniform).")
@@ -184,7 +188,8 @@ class DPCTGAN(BaseGenerator):
         steps = dpsgd_steps(epochs, rate)
         # The noisy counts are one Gaussian release (all histograms together) composed with DP-SGD by PRV.
         enc = TableEncoder(schema, n_bins=self.n_bins)
-        pairs = _resolve_pairs(enc, self.pairs) if self.count_fraction > 0 else []
+        pairs = _resolve_pairs(enc, self.pairs)  # validated even when nothing is counted
+        pairs = pairs if self.count_fraction > 0 else []
         counts_m = (count_noise_multiplier(target.epsilon, target.delta, float(self.count_fraction))
                     if self.count_fraction > 0 else None)
         try:

@@ -122,7 +122,8 @@ def test_batch_larger_than_table_fails_before_the_ledger(tmp_path):
 def test_bad_parameters_are_typed_errors():
     df, schema = table(100)
     for bad in (dict(epochs=0), dict(generator_dim=()), dict(count_fraction=1.5), dict(generator_lr=-1.0),
-                dict(discriminator_loss="hinge"), dict(marginal_weight=-0.1), dict(marginal_weight=True)):
+                dict(discriminator_loss="hinge"), dict(marginal_weight=-0.1), dict(marginal_weight=True),
+                dict(pair_weight=-1.0), dict(pairs="all"), dict(pairs=[("wage", "nope")], count_fraction=0)):
         with pytest.raises(SynthgenError):
             DPCTGAN(epsilon=1.0, **dict(TINY, **bad)).fit(df, schema, random_state=0)
 
