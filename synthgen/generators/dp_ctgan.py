@@ -496,37 +496,54 @@ class _PairLoss:
 
         self.enc = enc
         self.pairs = pairs
-        self.p = []
-        for f in freqs:
-            q = np.maximum(f, _FREQ_FLOOR)
-            self.p.append(torch.as_tensor(q / q.sum(), dtype=torch.float32))
-        self.logp = [torch.log(p) for p in self.p]
-        self.cond_pos = {j: i for i, j in enumerate(enc.cond_columns)}
+        # Vectorised: all softmax slots side by side in one "slot space"; one matmul gives every 2-way table, the
+        # pairs' cells are gathered from it and compared with the noisy frequencies in one expression.
+        self.spans = list(enc.col_softmax)
+        starts = np.cumsum([0] + [k for _, k in self.spans])
+        rows, cols, target = [], [], []
+        for (a, b), f in zip(pairs, freqs):
+            q = np.maximum(np.asarray(f, dtype=np.float64), _FREQ_FLOOR)
+            q = q / q.sum()
+            ka, kb = self.spans[a][1], self.spans[b][1]
+            rr, cc = np.meshgrid(np.arange(ka) + starts[a], np.arange(kb) + starts[b], indexing="ij")
+            rows.append(rr.ravel())
+            cols.append(cc.ravel())
+            target.append(q.ravel())
+        self.rows = torch.as_tensor(np.concatenate(rows) if rows else np.zeros(0, int), dtype=torch.long)
+        self.cols = torch.as_tensor(np.concatenate(cols) if cols else np.zeros(0, int), dtype=torch.long)
+        p = np.concatenate(target) if target else np.zeros(0)
+        self.p = torch.as_tensor(p, dtype=torch.float32)
+        self.logp = torch.log(self.p.clamp_min(1e-30))
+        # where each conditional column's slots sit in slot space, and which conditional column each belongs to
+        cond_pos = [np.arange(self.spans[j][1]) + starts[j] for j in enc.cond_columns]
+        self.cond_pos = torch.as_tensor(np.concatenate(cond_pos) if cond_pos else np.zeros(0, int), dtype=torch.long)
+        self.cond_block = torch.as_tensor(np.concatenate([np.full(self.spans[j][1], i) for i, j in
+                                                          enumerate(enc.cond_columns)]) if cond_pos else
+                                          np.zeros(0, int), dtype=torch.long)
+        self.cond_offsets = torch.as_tensor(enc.cond_offsets, dtype=torch.long) if enc.cond_columns else None
 
-    def _probs(self, logits: Any, j: int, col: Any, slot: Any) -> Any:
+    def probs(self, logits: Any, col: Any, slot: Any) -> Any:
+        """(batch, slots) per-column softmax outputs; a conditioned column's block is its condition's one-hot."""
         import torch
 
-        s0, k = self.enc.col_softmax[j]
-        p = torch.softmax(logits[:, s0:s0 + k], dim=1)
-        i = self.cond_pos.get(j)
-        if i is not None and col is not None:
-            mask = col == i
-            if bool(mask.any()):
-                p = torch.where(mask[:, None], torch.nn.functional.one_hot(slot.clamp(max=k - 1), k).to(p.dtype), p)
-        return p
+        P = torch.cat([torch.softmax(logits[:, s0:s0 + k], dim=1) for s0, k in self.spans], 1)
+        if col is not None and len(self.cond_pos):
+            m = len(col)
+            onehot = torch.zeros(m, len(self.cond_pos))
+            onehot[torch.arange(m), self.cond_offsets[col] + slot] = 1.0
+            mine = self.cond_block[None, :] == col[:, None]
+            P = P.index_copy(1, self.cond_pos, torch.where(mine, onehot, P[:, self.cond_pos]))
+        return P
 
     def loss(self, logits: Any, col: Any, slot: Any) -> Any:
         import torch
 
-        probs: dict[int, Any] = {}
-        total = torch.zeros(())
-        for (a, b), p, logp in zip(self.pairs, self.p, self.logp):
-            for j in (a, b):
-                if j not in probs:
-                    probs[j] = self._probs(logits, j, col, slot)
-            joint = probs[a].t() @ probs[b] / len(logits)
-            total = total + (p * (logp - torch.log(joint + 1e-8))).sum()
-        return total / max(1, len(self.pairs))
+        if not len(self.p):
+            return torch.zeros(())
+        P = self.probs(logits, col, slot)
+        joint = (P.t() @ P) / len(P)
+        q = joint[self.rows, self.cols]
+        return (self.p * (self.logp - torch.log(q + 1e-8))).sum() / len(self.pairs)
 
 
 class _WassersteinLoss:
