@@ -16,6 +16,7 @@ vectors batch by batch, so memory stays ``O(n * columns)`` even for a column wit
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -41,6 +42,7 @@ class ColumnCode:
     upper: float = 1.0
     log: bool = False    # binned: bins equal-width on log1p(x - lower_raw)
     lower_raw: float = 0.0
+    edges: tuple | None = None  # binned: bin edges in the transformed space (None: equal-width)
 
     @property
     def slots(self) -> int:
@@ -62,9 +64,13 @@ class ColumnCode:
 class TableEncoder:
     """Builds the column codes from a schema; encodes a table to codes/offsets and decodes model outputs."""
 
-    def __init__(self, schema: Schema, n_bins: int = 16, max_int_levels: int = 32):
+    def __init__(self, schema: Schema, n_bins: int = 16, max_int_levels: int = 32,
+                 edges: dict[str, Sequence[float]] | None = None):
+        """``edges``: per binned column, bin edges in the transformed space (from DP counts: see
+        :func:`quantile_edges`); the other binned columns keep equal-width bins over their declared bounds."""
         if n_bins < 2:
             raise ConfigError(f"n_bins must be >= 2; got {n_bins}. Fix: use e.g. n_bins=16.")
+        edges = dict(edges or {})
         self.schema = schema
         self.fields = list(schema.learnable)
         cols = []
@@ -80,11 +86,14 @@ class TableEncoder:
             elif f.kind in ("numeric", "datetime"):
                 lo, hi = (f.lower, f.upper) if f.kind == "numeric" else (0.0, _span_seconds(f))
                 log = f.kind == "numeric" and _skewed_range(lo, hi)
-                if log:
-                    cols.append(ColumnCode(f.name, "binned", n_bins, f.nullable, False, 0.0,
-                                           float(np.log1p(hi - lo)), True, lo))
-                else:
-                    cols.append(ColumnCode(f.name, "binned", n_bins, f.nullable, False, lo, hi, False, lo))
+                t_lo, t_hi = (0.0, float(np.log1p(hi - lo))) if log else (lo, hi)
+                e = edges.get(f.name)
+                if e is not None:
+                    e = tuple(float(v) for v in e)
+                    if len(e) < 3 or any(b <= a for a, b in zip(e, e[1:])):
+                        raise ConfigError(f"Column {f.name!r}: bin edges must be strictly increasing, at least 3.")
+                cols.append(ColumnCode(f.name, "binned", len(e) - 1 if e else n_bins, f.nullable, False, t_lo,
+                                       t_hi, log, lo, e))
             else:  # pragma: no cover - identifiers are not learnable
                 raise ConfigError(f"Column {f.name!r}: kind {f.kind!r} cannot be encoded by DP-CTGAN.")
         self.columns: list[ColumnCode] = cols
@@ -133,8 +142,7 @@ class TableEncoder:
                     code = np.where(null, -1, np.clip(np.round(np.nan_to_num(x) - c.lower), 0, c.n_values - 1)
                                     ).astype(np.int64)
                 else:
-                    u = (np.nan_to_num(x) - c.lower) / (c.upper - c.lower) * c.n_values
-                    u = np.clip(u, 0.0, c.n_values - 1e-9)
+                    u = self.bin_position(np.nan_to_num(x), c)
                     b = np.floor(u)
                     code = np.where(null, -1, b).astype(np.int64)
                     offsets[:, j] = np.where(null, 0.0, 2.0 * (u - b) - 1.0).astype(np.float32)
@@ -153,6 +161,21 @@ class TableEncoder:
         if c.log:
             x = np.log1p(np.maximum(x - c.lower_raw, 0.0))
         return x
+
+    @staticmethod
+    def bin_position(x: np.ndarray, c: ColumnCode) -> np.ndarray:
+        """Fractional bin index in [0, n_values) of transformed values ``x`` (clipped to the bounds)."""
+        if c.edges is None:
+            u = (x - c.lower) / (c.upper - c.lower) * c.n_values
+            return np.clip(u, 0.0, c.n_values - 1e-9)
+        e = np.asarray(c.edges)
+        xc = np.clip(x, e[0], e[-1])
+        b = np.clip(np.searchsorted(e, xc, side="right") - 1, 0, c.n_values - 1)
+        return np.clip(b + (xc - e[b]) / (e[b + 1] - e[b]), 0.0, c.n_values - 1e-9)
+
+    def transformed(self, table: pd.DataFrame, j: int) -> np.ndarray:
+        """Column ``j``'s values in the space its bins live in (log1p for log-binned columns); NaN for nulls."""
+        return self._to_space(table[self.fields[j].name], self.fields[j], self.columns[j])
 
     def histograms(self, codes: np.ndarray) -> list[np.ndarray]:
         """Per column, the count of rows in each softmax slot (each row in exactly one slot per column)."""
@@ -185,8 +208,12 @@ class TableEncoder:
                 if c.kind == "levels":
                     x = c.lower + kk.astype(np.float64)
                 else:
-                    u = kk + (np.clip(scalars[:, j], -1, 1) + 1.0) / 2.0
-                    x = c.lower + u / c.n_values * (c.upper - c.lower)
+                    t = (np.clip(scalars[:, j], -1, 1) + 1.0) / 2.0
+                    if c.edges is None:
+                        x = c.lower + (kk + t) / c.n_values * (c.upper - c.lower)
+                    else:
+                        e = np.asarray(c.edges)
+                        x = e[kk] + t * (e[kk + 1] - e[kk])
                     if c.log:
                         x = c.lower_raw + np.expm1(x)
                 x = np.where(null, np.nan, x)
@@ -220,6 +247,52 @@ class TableEncoder:
             raise ConfigError(f"Cannot condition on {name}={value!r}: not a declared category of column {name!r}. "
                               f"Fix: use one of {list(choices)[:20]}.")
         return ci, keys.index(key)
+
+
+def quantile_edges(noisy_counts: np.ndarray, lower: float, upper: float, n_bins: int,
+                   noise_sd: float = 0.0) -> np.ndarray:
+    """Bin edges at the quantiles of a NOISY fine histogram over ``[lower, upper]`` (post-processing).
+
+    Counts below 3 noise standard deviations (a public number) count as 0, so noise in the empty parts of a wide
+    declared range does not pull edges there. When that would drop more than a fifth of the (noisy) total, the
+    fine bins are merged in twos (the threshold grows by sqrt(2)) until it does not, down to 8 bins. Shares are
+    interpolated linearly inside bins; the outer edges stay at the declared bounds; edges closer than a quarter
+    of a fine bin are merged, so fewer than ``n_bins`` bins may come back (a spike gets one bin, not many).
+    """
+    c = np.asarray(noisy_counts, dtype=np.float64)
+    total = max(float(c.sum()), 0.0)
+    sd = float(noise_sd)
+    while True:
+        kept = np.where(c >= 3.0 * sd, np.maximum(c, 0.0), 0.0)
+        if kept.sum() >= 0.8 * total or len(c) <= 8 or len(c) % 2:
+            break
+        c = c.reshape(-1, 2).sum(1)
+        sd *= math.sqrt(2.0)
+    if kept.sum() <= 0:
+        return np.linspace(lower, upper, n_bins + 1)
+    fine = np.linspace(lower, upper, len(kept) + 1)
+    cdf = np.concatenate([[0.0], np.cumsum(kept) / kept.sum()])
+    inner = _interp_flat(np.arange(1, n_bins) / n_bins, cdf, fine)
+    edges = [float(lower)]
+    min_w = (upper - lower) / len(kept) / 4.0
+    for e in inner:
+        if e - edges[-1] >= min_w and upper - e >= min_w:
+            edges.append(float(e))
+    edges.append(float(upper))
+    if len(edges) < 3:  # everything in one spike: split the range in two around it
+        edges = [float(lower), float((lower + upper) / 2), float(upper)]
+    return np.asarray(edges)
+
+
+def _interp_flat(q: np.ndarray, cdf: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Inverse of a non-decreasing piecewise-linear cdf (flat parts allowed): the first x where cdf reaches q."""
+    out = np.empty(len(q))
+    for i, qq in enumerate(q):
+        k = int(np.searchsorted(cdf, qq, side="left"))
+        k = min(max(k, 1), len(cdf) - 1)
+        lo, hi = cdf[k - 1], cdf[k]
+        out[i] = x[k - 1] + (x[k] - x[k - 1]) * ((qq - lo) / (hi - lo) if hi > lo else 0.0)
+    return out
 
 
 def _span_seconds(f: Any) -> float:

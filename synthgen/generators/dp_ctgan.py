@@ -48,10 +48,11 @@ from ..exceptions import ConfigError, InvalidPrivacyParameterError
 from ..privacy.spend import DPSpend, PrivacySpend
 from ..schema import Schema
 from .base import BaseGenerator
-from .ctgan_transformer import TableEncoder
+from .ctgan_transformer import TableEncoder, quantile_edges
 
 _TAU = 0.2  # Gumbel-softmax temperature (as in CTGAN)
 _FREQ_FLOOR = 1e-4
+_FINE_BINS = 128  # bins='dp-quantile': resolution of the noisy histogram the edges are read from
 
 
 class DPCTGAN(BaseGenerator):
@@ -94,7 +95,7 @@ class DPCTGAN(BaseGenerator):
                  discriminator_dim: tuple = (128, 128), generator_lr: float = 5e-4, discriminator_lr: float = 5e-4,
                  max_grad_norm: float = 1.0, n_bins: int = 16, count_fraction: float = 0.1,
                  discriminator_loss: str = "wasserstein", marginal_weight: float = 0.2,
-                 pairs: Any = "auto", pair_weight: float = 1.0, secure: bool = False,
+                 pairs: Any = "auto", pair_weight: float = 1.0, bins: str = "uniform", secure: bool = False,
                  n_threads: int | str = 1, verbose: bool = True):
         self.epsilon = epsilon
         self.delta = delta
@@ -112,6 +113,7 @@ class DPCTGAN(BaseGenerator):
         self.marginal_weight = marginal_weight
         self.pairs = pairs
         self.pair_weight = pair_weight
+        self.bins = bins
         self.secure = secure
         self.n_threads = n_threads
         self.verbose = verbose
@@ -168,6 +170,12 @@ class DPCTGAN(BaseGenerator):
             w = getattr(self, name)
             if isinstance(w, bool) or not (isinstance(w, (int, float)) and math.isfinite(w) and w >= 0):
                 raise ConfigError(f"DPCTGAN {name} must be a number >= 0; got {w!r}.")
+        if self.bins not in ("uniform", "dp-quantile"):
+            raise ConfigError(f"DPCTGAN bins must be 'uniform' (equal-width over the declared bounds) or "
+                              f"'dp-quantile' (edges at the quantiles of noisy counts); got {self.bins!r}.")
+        if self.bins == "dp-quantile" and not self.count_fraction:
+            raise ConfigError("DPCTGAN bins='dp-quantile' places bin edges from noisy counts, which needs "
+                              "count_fraction > 0. Fix: set count_fraction (e.g. 0.1) or use bins='uniform'.")
         if not (isinstance(self.count_fraction, (int, float)) and 0 <= self.count_fraction < 1):
             raise ConfigError(f"DPCTGAN count_fraction must be in [0, 1); got {self.count_fraction!r}. "
                               "Fix: e.g. 0.1 (10% of the budget for the noisy counts) or 0 (uniform).")
@@ -222,25 +230,40 @@ class DPCTGAN(BaseGenerator):
         plan = self._plan
         acc = plan["accountant"]
         enc, pairs = plan["encoder"], plan["pairs"]
+        noise_rng = noise_source(None, secure=True) if self.secure else rng
+        counts_m = plan["counts_multiplier"]
+        binned = [j for j, c in enumerate(enc.columns) if c.binned] if self.bins == "dp-quantile" else []
+        n_hists = (len(enc.columns) + len(pairs) + len(binned)) if counts_m is not None else 0
+        self.edges_ = {}
+        if binned:
+            # DP bin edges: a fine noisy histogram per binned column (part of the same Gaussian release; the
+            # release is adaptive, which Gaussian composition allows), edges at its quantiles (post-processing).
+            rho_each = 1.0 / (2.0 * counts_m ** 2 * n_hists)
+            sd = math.sqrt(1.0 / (2.0 * rho_each))
+            for j in binned:
+                c = enc.columns[j]
+                x = enc.transformed(data, j)
+                h = np.histogram(np.clip(x[~np.isnan(x)], c.lower, c.upper), bins=_FINE_BINS,
+                                 range=(c.lower, c.upper))[0].astype(np.float64)
+                self.edges_[c.name] = quantile_edges(noisy_histogram(h, rho_each, noise_rng), c.lower, c.upper,
+                                                     self.n_bins, noise_sd=sd)
+            enc = TableEncoder(schema, n_bins=self.n_bins, edges=self.edges_)
         codes_np, offsets_np = enc.encode(data)
         n = len(codes_np)
 
         # ---- preprocessing: noisy counts (or nothing, uniform). Each row is in one cell of every histogram, so
         # the K histograms together have L2 sensitivity sqrt(K): noise std m * sqrt(K) per cell gives the joint
         # release noise multiplier m, which the accountant composes with the DP-SGD steps.
-        noise_rng = noise_source(None, secure=True) if self.secure else rng
-        counts_m = plan["counts_multiplier"]
         if counts_m is not None:
             hists = enc.histograms(codes_np) + [enc.pair_histogram(codes_np, a, b).ravel() for a, b in pairs]
-            rho_each = 1.0 / (2.0 * counts_m ** 2 * len(hists))
+            rho_each = 1.0 / (2.0 * counts_m ** 2 * n_hists)
             noisy = [np.maximum(np.round(noisy_histogram(h, rho_each, noise_rng)), 0.0) for h in hists]
             counts = noisy[:len(enc.columns)]
             pair_counts = [c.reshape(enc.columns[a].slots, enc.columns[b].slots)
                            for c, (a, b) in zip(noisy[len(enc.columns):], pairs)]
-            n_hists = len(hists)
         else:
             counts = [np.ones(c.slots) for c in enc.columns]
-            pair_counts, n_hists = [], 0
+            pair_counts = []
         self.frequencies_ = [_normalise(c) for c in counts]
         self.pairs_ = [(enc.columns[a].name, enc.columns[b].name) for a, b in pairs]  # public: from the schema
         pair_freqs = [_normalise(c.ravel()).reshape(c.shape) for c in pair_counts]
@@ -345,7 +368,7 @@ class DPCTGAN(BaseGenerator):
         sgd = acc.to_spend()
         eps_total, dlt_total = sgd.epsilon, sgd.delta
         counts_info = ({"noise_multiplier": counts_m, "histograms": n_hists, "marginals": len(enc.columns),
-                        "pairs": [list(p) for p in self.pairs_], "noise_std_per_cell": counts_m * math.sqrt(n_hists),
+                        "pairs": [list(p) for p in self.pairs_], "bin_edge_histograms": len(binned), "noise_std_per_cell": counts_m * math.sqrt(n_hists),
                         "epsilon_alone_prv": acc.epsilon_prior}
                        if counts_m is not None else None)
         details = {
@@ -409,6 +432,9 @@ class DPCTGAN(BaseGenerator):
                   for k, v in self.generator_.state_dict().items()}
         for j, f in enumerate(self.frequencies_):
             arrays[f"frequencies.{j}"] = np.asarray(f, dtype=np.float64)
+        names = [c.name for c in self.encoder_.columns]
+        for name, e in getattr(self, "edges_", {}).items():
+            arrays[f"edges.{names.index(name)}"] = np.asarray(e, dtype=np.float64)
         state = {"n_columns": len(self.frequencies_), "n_steps": int(self.n_steps_),
                  "pairs": [list(p) for p in self.pairs_],
                  "note": "generator weights and noisy (DP) frequencies only; encoder rebuilt from the schema"}
@@ -417,7 +443,10 @@ class DPCTGAN(BaseGenerator):
     def _set_state(self, state: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
         import torch
 
-        enc = TableEncoder(self.schema_, n_bins=self.n_bins)
+        names = [f.name for f in self.schema_.learnable]
+        self.edges_ = {names[int(k.split(".")[1])]: np.asarray(v, dtype=np.float64) for k, v in arrays.items()
+                       if k.startswith("edges.")}
+        enc = TableEncoder(self.schema_, n_bins=self.n_bins, edges=self.edges_)
         self.encoder_ = enc
         self.frequencies_ = [np.asarray(arrays[f"frequencies.{j}"]) for j in range(int(state["n_columns"]))]
         G = _build_generator(enc, self.embedding_dim, self.generator_dim, None, self.frequencies_)

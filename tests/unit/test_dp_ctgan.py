@@ -291,3 +291,46 @@ def test_noisy_pairs_teach_the_generator_a_link_the_marginals_cannot():
     with_pairs, without = agreement("auto"), agreement(None)
     assert with_pairs > 0.9
     assert with_pairs > without + 0.1
+
+
+def test_quantile_edges_follow_the_noisy_quantiles_and_ignore_noise_in_empty_ranges():
+    from synthgen.generators.ctgan_transformer import quantile_edges
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(30, 3, 20000)  # declared range 0-100, data around 30
+    h = np.histogram(x, bins=128, range=(0, 100))[0].astype(float)
+    sd = 60.0
+    noisy = h + rng.normal(0, sd, 128)
+    e = quantile_edges(noisy, 0.0, 100.0, 8, noise_sd=sd)
+    assert e[0] == 0.0 and e[-1] == 100.0 and np.all(np.diff(e) > 0)
+    truth = np.quantile(x, np.arange(1, 8) / 8)
+    np.testing.assert_allclose(e[1:-1], truth, atol=1.0)
+    # without the threshold, noise spread over the empty 0-20 and 40-100 drags the edges away from the quantiles
+    loose = quantile_edges(np.maximum(noisy, 0), 0.0, 100.0, 8, noise_sd=0.0)
+    assert np.abs(loose[1:-1] - truth).max() > 2 * np.abs(e[1:-1] - truth).max()
+    # sparse data: fine bins are merged until the threshold keeps most of the mass, edges still inside the data
+    small = np.histogram(x[:300], bins=128, range=(0, 100))[0] + rng.normal(0, sd, 128)
+    e2 = quantile_edges(small, 0.0, 100.0, 4, noise_sd=sd)
+    assert 15 < e2[1] < 45 and len(e2) >= 3
+
+
+def test_dp_quantile_bins_roundtrip_and_hide_a_lone_extreme_value(tmp_path):
+    df, schema = table(3000)
+    df.loc[0, "wage"] = 19500.0  # a canary far above everyone else (declared upper 20000)
+    m = DPCTGAN(epsilon=2.0, bins="dp-quantile", **TINY).fit(df, schema, random_state=0)
+    e = m.edges_["wage"]  # log1p(wage - 50) space
+    assert np.all(np.diff(e) > 0) and e[-1] == pytest.approx(np.log1p(20000 - 50))
+    assert not np.any((e[1:-1] > np.log1p(5000)))  # no edge anywhere near the canary
+    enc = m.encoder_
+    codes, offsets = enc.encode(df.iloc[1:200])
+    back = enc.decode(codes, offsets)  # offsets are the in-bin positions the generator's tanh outputs model
+    np.testing.assert_allclose(back["wage"].to_numpy(), df["wage"].iloc[1:200].to_numpy(), rtol=1e-4)
+    m.save(tmp_path / "m")
+    loaded = DPCTGAN.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.edges_["wage"], e)
+    pd.testing.assert_frame_equal(loaded.sample(40, random_state=2), m.sample(40, random_state=2))
+    assert m.privacy_spent_.details["counts"]["bin_edge_histograms"] == 1
+    with pytest.raises(ConfigError, match="count_fraction"):
+        DPCTGAN(bins="dp-quantile", count_fraction=0, **TINY).fit(df, schema, random_state=0)
+    with pytest.raises(ConfigError, match="bins must be"):
+        DPCTGAN(bins="quantile", **TINY).fit(df, schema, random_state=0)
