@@ -46,7 +46,7 @@ def test_spend_never_above_target_and_reports_prv_and_rdp(fitted):
 
     c, g = d["counts"], d["dpsgd"]
     assert c["noise_multiplier"] == pytest.approx(count_noise_multiplier(2.0, sp.delta, 0.1))
-    assert c["histograms"] == 4 + len(c["pairs"]) and c["noise_std_per_cell"] == pytest.approx(
+    assert c["histograms"] == 4 + len(c["pairs"]) + c["bin_edge_histograms"] and c["bin_edge_histograms"] == 1 and c["noise_std_per_cell"] == pytest.approx(
         c["noise_multiplier"] * np.sqrt(c["histograms"]))
     again = epsilon_prv(g["noise_multiplier"], g["sample_rate"], g["steps"], sp.delta, prior=(c["noise_multiplier"],))
     assert sp.epsilon == pytest.approx(min(again, 2.0), rel=1e-6)
@@ -78,7 +78,7 @@ def test_save_load_holds_weights_and_noisy_frequencies_only(fitted, tmp_path):
     from safetensors.numpy import load_file
 
     keys = load_file(str(tmp_path / "m" / "arrays.safetensors")).keys()
-    assert all(k.startswith(("generator.", "frequencies.")) for k in keys)
+    assert all(k.startswith(("generator.", "frequencies.", "edges.")) for k in keys)
     loaded = DPCTGAN.load(tmp_path / "m")
     pd.testing.assert_frame_equal(loaded.sample(50, random_state=3), fitted.sample(50, random_state=3))
     assert loaded.pairs_ == fitted.pairs_ and len(fitted.pairs_) == 5
