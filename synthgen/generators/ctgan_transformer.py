@@ -1,4 +1,5 @@
-"""Schema-driven, reversible encoding for DP-CTGAN. Everything here comes from the DECLARED schema (public).
+"""Schema-driven, reversible encoding for DP-CTGAN. Everything here comes from the DECLARED schema (public), except
+optional bin edges handed in by the caller, which DP-CTGAN reads off noisy counts (:func:`quantile_edges`).
 
 Per learnable column:
 

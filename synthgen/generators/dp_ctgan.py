@@ -2,10 +2,15 @@
 
 Privacy by construction (add/remove one row):
 
-- The encoding comes from the DECLARED schema only (:mod:`synthgen.generators.ctgan_transformer`): categories,
-  fixed bins over declared bounds. Nothing about the encoding is read off the data.
-- Noisy counts, released once before training: one histogram per column and one 2-way histogram per column
-  pair in ``pairs`` (default: every pair with a categorical or boolean column). Each row is in exactly one cell
+- The encoding comes from the DECLARED schema (:mod:`synthgen.generators.ctgan_transformer`): categories, levels,
+  declared bounds. The only data-dependent part is where numeric bin edges fall (``bins="dp-quantile"``, the
+  default when counts are released): at the quantiles of a noisy 128-bin histogram over the declared bounds,
+  released with the other counts below (counts under 3 noise standard deviations ignored, so a lone extreme
+  value cannot place an edge). With ``bins="uniform"`` the bins are equal-width and nothing is read off the data.
+- Noisy counts, released once before training: the fine histograms for the bin edges (``bins="dp-quantile"``),
+  then one histogram per column and one 2-way histogram per column pair in ``pairs`` (default: every pair with a
+  categorical or boolean column), all with the same noise (the edges choose the later histograms' cells: an
+  adaptive composition of Gaussian mechanisms, which composes exactly like a non-adaptive one). Each row is in exactly one cell
   of each of the K histograms, so together they have L2 sensitivity sqrt(K); Gaussian noise of std
   ``m * sqrt(K)`` per cell (:func:`synthgen.privacy.mechanisms.noisy_histogram`) makes the whole release a
   Gaussian mechanism with noise multiplier ``m``. ``m`` is set so that the release alone would cost
@@ -26,8 +31,8 @@ Privacy by construction (add/remove one row):
   budget by basic composition (at eps=1, delta=1e-6 on CPS1988: count noise multiplier 14.3 instead of 44 and
   DP-SGD noise multiplier 2.71 instead of 2.86 for the same total).
 
-The saved model holds the generator's weights and the noisy frequencies (both DP outputs); the encoder is rebuilt
-from the schema. Global RNGs are never seeded: every draw uses a ``torch.Generator`` seeded from the numpy rng.
+The saved model holds the generator's weights, the noisy frequencies and the DP bin edges (all DP outputs); the
+encoder is rebuilt from the schema and the edges. Global RNGs are never seeded: every draw uses a ``torch.Generator`` seeded from the numpy rng.
 
 Process-global side effects: fit calls ``torch.set_flush_denormal(True)`` (see
 :func:`synthgen.privacy.dpsgd.configure_torch`) and trains with ``n_threads`` intra-op torch threads (default 1, so
