@@ -216,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true",
                    help="5k-row training parts, 10 epochs, 1 seed, SDV CTGAN 10 epochs, 2k-row head-to-head")
-    p.add_argument("--datasets", nargs="+", default=list(TARGETS), choices=list(TARGETS))
+    p.add_argument("--datasets", nargs="*", default=list(TARGETS), choices=list(TARGETS),
+                   help="tables for the main grid (given with no names: the head-to-head only)")
     p.add_argument("--eps", nargs="+", type=float, default=[1.0, 3.0, 10.0])
     p.add_argument("--seeds", type=int, default=None, help="dp-ctgan seeds (default 3; quick 1)")
     p.add_argument("--epochs", type=int, default=None, help="dp-ctgan epochs (default: its own, 30; quick 10)")

@@ -256,7 +256,8 @@ def quantile_edges(noisy_counts: np.ndarray, lower: float, upper: float, n_bins:
 
     Counts below 3 noise standard deviations (a public number) count as 0, so noise in the empty parts of a wide
     declared range does not pull edges there. When that would drop more than a fifth of the (noisy) total, the
-    fine bins are merged in twos (the threshold grows by sqrt(2)) until it does not, down to 8 bins. Shares are
+    fine bins are merged in twos (the threshold grows by sqrt(2)) until it does not, down to ``n_bins`` bins; if
+    even then it does, the data are too few for the noise and equal-width edges come back. Shares are
     interpolated linearly inside bins; the outer edges stay at the declared bounds; edges closer than a quarter
     of a fine bin are merged, so fewer than ``n_bins`` bins may come back (a spike gets one bin, not many).
     """
@@ -265,12 +266,12 @@ def quantile_edges(noisy_counts: np.ndarray, lower: float, upper: float, n_bins:
     sd = float(noise_sd)
     while True:
         kept = np.where(c >= 3.0 * sd, np.maximum(c, 0.0), 0.0)
-        if kept.sum() >= 0.8 * total or len(c) <= 8 or len(c) % 2:
+        if kept.sum() >= 0.8 * total and kept.sum() > 0:
             break
+        if len(c) < 2 * n_bins or len(c) % 2:  # too few rows for the noise: equal-width bins, as if declared
+            return np.linspace(lower, upper, n_bins + 1)
         c = c.reshape(-1, 2).sum(1)
         sd *= math.sqrt(2.0)
-    if kept.sum() <= 0:
-        return np.linspace(lower, upper, n_bins + 1)
     fine = np.linspace(lower, upper, len(kept) + 1)
     cdf = np.concatenate([[0.0], np.cumsum(kept) / kept.sum()])
     inner = _interp_flat(np.arange(1, n_bins) / n_bins, cdf, fine)

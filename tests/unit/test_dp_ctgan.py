@@ -312,6 +312,14 @@ def test_quantile_edges_follow_the_noisy_quantiles_and_ignore_noise_in_empty_ran
     small = np.histogram(x[:300], bins=128, range=(0, 100))[0] + rng.normal(0, sd, 128)
     e2 = quantile_edges(small, 0.0, 100.0, 4, noise_sd=sd)
     assert 15 < e2[1] < 45 and len(e2) >= 3
+    # too few rows for the noise even in n_bins merged bins: equal-width edges, as if nothing were counted
+    # (a dense block of 3000 rows in the first 16 fine bins that a coarser merge would keep, 100 rows on every
+    # 8th fine bin elsewhere that it would not: edges read off the block alone would crowd into 0-12.5)
+    spiky = np.zeros(128)
+    spiky[::8] = 100.0
+    spiky[:16] = 3000.0 / 16
+    np.testing.assert_allclose(quantile_edges(spiky + rng.normal(0, 200, 128), 0.0, 100.0, 8, noise_sd=200.0),
+                               np.linspace(0, 100, 9))
 
 
 def test_dp_quantile_bins_roundtrip_and_hide_a_lone_extreme_value(tmp_path):
