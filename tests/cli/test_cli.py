@@ -208,14 +208,14 @@ def test_validate_gate_in_process(small_cps, tmp_path):
     assert doc["success"] is True and doc["meta"]["engine"] == "native"
     assert doc["statistics"]["evaluated_expectations"] == len(doc["results"]) > 10
     s = pd.read_csv(tmp_path / "s.csv")
-    s.loc[0, "education"] = 99
+    s.loc[0, "education"] = 987654  # distinctive: must not appear anywhere in the gate JSON
     s.loc[1, "smsa"] = None
     s.to_csv(tmp_path / "bad.csv", index=False)
     r = invoke(*base[:2], tmp_path / "bad.csv", *base[3:], "--json-out", tmp_path / "gate.json")
     assert r.exit_code == 1
     doc = json.loads((tmp_path / "gate.json").read_text())
     assert set(doc["failed_checks"]) == {"bounds:education", "not_null:smsa"}
-    assert "99" not in json.dumps(doc)  # counts only, no values
+    assert "987654" not in json.dumps(doc)  # counts only, no values
 
 
 def test_release_config_errors(tmp_path):
