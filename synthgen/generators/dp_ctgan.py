@@ -246,29 +246,28 @@ class DPCTGAN(BaseGenerator):
         quantile_bins = self.bins == "dp-quantile" or (self.bins == "auto" and counts_m is not None)
         binned = [j for j, c in enumerate(enc.columns) if c.binned] if quantile_bins else []
         n_hists = (len(enc.columns) + len(pairs) + len(binned)) if counts_m is not None else 0
+        # Each row is in one cell of every histogram, so the K histograms together have L2 sensitivity sqrt(K):
+        # noise std m * sqrt(K) per cell gives the whole release noise multiplier m (composed with DP-SGD).
+        cell_sd = counts_m * math.sqrt(n_hists) if counts_m is not None else 0.0
+        rho_each = 1.0 / (2.0 * cell_sd ** 2) if counts_m is not None else 0.0
         self.edges_ = {}
         if binned:
             # DP bin edges: a fine noisy histogram per binned column (part of the same Gaussian release; the
             # release is adaptive, which Gaussian composition allows), edges at its quantiles (post-processing).
-            rho_each = 1.0 / (2.0 * counts_m ** 2 * n_hists)
-            sd = math.sqrt(1.0 / (2.0 * rho_each))
             for j in binned:
                 c = enc.columns[j]
                 x = enc.transformed(data, j)
                 h = np.histogram(np.clip(x[~np.isnan(x)], c.lower, c.upper), bins=_FINE_BINS,
                                  range=(c.lower, c.upper))[0].astype(np.float64)
                 self.edges_[c.name] = quantile_edges(noisy_histogram(h, rho_each, noise_rng), c.lower, c.upper,
-                                                     self.n_bins, noise_sd=sd)
+                                                     self.n_bins, noise_sd=cell_sd)
             enc = TableEncoder(schema, n_bins=self.n_bins, edges=self.edges_)
         codes_np, offsets_np = enc.encode(data)
         n = len(codes_np)
 
-        # ---- preprocessing: noisy counts (or nothing, uniform). Each row is in one cell of every histogram, so
-        # the K histograms together have L2 sensitivity sqrt(K): noise std m * sqrt(K) per cell gives the joint
-        # release noise multiplier m, which the accountant composes with the DP-SGD steps.
+        # ---- preprocessing: noisy counts (or nothing, uniform), same noise as the bin-edge histograms
         if counts_m is not None:
             hists = enc.histograms(codes_np) + [enc.pair_histogram(codes_np, a, b).ravel() for a, b in pairs]
-            rho_each = 1.0 / (2.0 * counts_m ** 2 * n_hists)
             noisy = [np.maximum(np.round(noisy_histogram(h, rho_each, noise_rng)), 0.0) for h in hists]
             counts = noisy[:len(enc.columns)]
             pair_counts = [c.reshape(enc.columns[a].slots, enc.columns[b].slots)
@@ -348,10 +347,11 @@ class DPCTGAN(BaseGenerator):
                 out = d_mod(torch.cat([fake, fake_c], 1)).squeeze(1)
                 adv = bce(out, ones_b) if loss_kind == "bce" else -out.mean()
                 loss_g = adv + conds.loss(logits, col, slot)
+                soft = _span_softmax(logits, enc.col_softmax) if marg_w > 0 or pair_loss is not None else None
                 if marg_w > 0:
-                    loss_g = loss_g + marg_w * marg.loss(logits)
+                    loss_g = loss_g + marg_w * marg.loss(logits, soft)
                 if pair_loss is not None:
-                    loss_g = loss_g + pair_w * pair_loss.loss(logits, col, slot)
+                    loss_g = loss_g + pair_w * pair_loss.loss(logits, col, slot, soft)
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
@@ -380,7 +380,8 @@ class DPCTGAN(BaseGenerator):
         sgd = acc.to_spend()
         eps_total, dlt_total = sgd.epsilon, sgd.delta
         counts_info = ({"noise_multiplier": counts_m, "histograms": n_hists, "marginals": len(enc.columns),
-                        "pairs": [list(p) for p in self.pairs_], "bin_edge_histograms": len(binned), "noise_std_per_cell": counts_m * math.sqrt(n_hists),
+                        "pairs": [list(p) for p in self.pairs_], "bin_edge_histograms": len(binned),
+                        "noise_std_per_cell": cell_sd,
                         "epsilon_alone_prv": acc.epsilon_prior}
                        if counts_m is not None else None)
         details = {
@@ -481,18 +482,23 @@ class _MarginalLoss:
         import torch
 
         self.spans = list(enc.col_softmax)
-        self.p = [torch.as_tensor(np.maximum(f, _FREQ_FLOOR) / np.maximum(f, _FREQ_FLOOR).sum(),
-                                  dtype=torch.float32) for f in freqs]
-        self.logp = [torch.log(p) for p in self.p]
+        p = np.concatenate([np.maximum(f, _FREQ_FLOOR) / np.maximum(f, _FREQ_FLOOR).sum() for f in freqs])
+        self.p = torch.as_tensor(p, dtype=torch.float32)
+        self.logp = torch.log(self.p)
 
-    def loss(self, logits: Any) -> Any:
+    def loss(self, logits: Any, soft: Any = None) -> Any:
+        """``soft``: :func:`_span_softmax` of ``logits`` when the caller already has it."""
         import torch
 
-        total = torch.zeros(())
-        for (s0, k), p, logp in zip(self.spans, self.p, self.logp):
-            q = torch.softmax(logits[:, s0:s0 + k], dim=1).mean(0)
-            total = total + (p * (logp - torch.log(q + 1e-8))).sum()
-        return total
+        q = (_span_softmax(logits, self.spans) if soft is None else soft).mean(0)
+        return (self.p * (self.logp - torch.log(q + 1e-8))).sum()
+
+
+def _span_softmax(logits: Any, spans: list[tuple[int, int]]) -> Any:
+    """(batch, slots): the softmax of every column's span, side by side."""
+    import torch
+
+    return torch.cat([torch.softmax(logits[:, s0:s0 + k], dim=1) for s0, k in spans], 1)
 
 
 def _resolve_pairs(enc: TableEncoder, pairs: Any) -> list[tuple[int, int]]:
@@ -563,11 +569,11 @@ class _PairLoss:
                                           np.zeros(0, int), dtype=torch.long)
         self.cond_offsets = torch.as_tensor(enc.cond_offsets, dtype=torch.long) if enc.cond_columns else None
 
-    def probs(self, logits: Any, col: Any, slot: Any) -> Any:
+    def probs(self, logits: Any, col: Any, slot: Any, soft: Any = None) -> Any:
         """(batch, slots) per-column softmax outputs; a conditioned column's block is its condition's one-hot."""
         import torch
 
-        P = torch.cat([torch.softmax(logits[:, s0:s0 + k], dim=1) for s0, k in self.spans], 1)
+        P = _span_softmax(logits, self.spans) if soft is None else soft
         if col is not None and len(self.cond_pos):
             m = len(col)
             onehot = torch.zeros(m, len(self.cond_pos))
@@ -576,12 +582,12 @@ class _PairLoss:
             P = P.index_copy(1, self.cond_pos, torch.where(mine, onehot, P[:, self.cond_pos]))
         return P
 
-    def loss(self, logits: Any, col: Any, slot: Any) -> Any:
+    def loss(self, logits: Any, col: Any, slot: Any, soft: Any = None) -> Any:
         import torch
 
         if not len(self.p):
             return torch.zeros(())
-        P = self.probs(logits, col, slot)
+        P = self.probs(logits, col, slot, soft)
         joint = (P.t() @ P) / len(P)
         q = joint[self.rows, self.cols]
         return (self.p * (self.logp - torch.log(q + 1e-8))).sum() / len(self.pairs)
