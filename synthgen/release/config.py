@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .exceptions import ConfigError, InputError
-from .resources import load_json_schema
+from ..exceptions import ConfigError, InputError
+from ..resources import load_json_schema
 
 THRESHOLD_KEYS = ("min_fidelity", "max_mia_auc", "min_tstr_ratio", "max_detection_auc", "max_exact_match_rate",
                   "max_dcr_share", "require_dp", "max_epsilon")
@@ -32,7 +32,7 @@ THRESHOLD_METRICS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Thresholds:
-    """What a release must meet. ``None`` means "not checked" (except the copy check, see :mod:`synthgen.gate`)."""
+    """What a release must meet. ``None`` means "not checked" (except the copy check, see :mod:`synthgen.release.gate`)."""
 
     min_fidelity: float | None = None
     max_mia_auc: float | None = None
