@@ -45,7 +45,7 @@ def _table(rows: int, seed: int):
 
 
 def _synthetic(real: pd.DataFrame, schema, seed: int) -> tuple[pd.DataFrame, object, str]:
-    from synthgen import registry
+    from synthgen.generators import registry
 
     base = [f.name for f in schema.learnable]
     if registry.is_available("dp-copula"):

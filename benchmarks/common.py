@@ -264,7 +264,7 @@ def tempdir(prefix: str) -> tempfile.TemporaryDirectory:
 # ---------------------------------------------------------------------------------------------------- ours
 def make_ours(name: str, **params: Any):
     """An instance of a registered synthgen generator, passing only the parameters its class accepts."""
-    from synthgen import registry
+    from synthgen.generators import registry
 
     cls = registry.get(name)
     accepted = set(cls._param_names()) if hasattr(cls, "_param_names") else set(params)
@@ -272,7 +272,7 @@ def make_ours(name: str, **params: Any):
 
 
 def available(name: str) -> bool:
-    from synthgen import registry
+    from synthgen.generators import registry
 
     return registry.is_available(name)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-from . import registry  # noqa: E402
+from .generators import registry  # noqa: E402
 from .exceptions import *  # noqa: E402,F401,F403
 from .exceptions import SynthgenError  # noqa: E402
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ._json import jsonable, unjsonable
 from .exceptions import ModelIntegrityError, SynthgenError
 from .io import atomic_directory, sha256_file
 
@@ -24,36 +24,6 @@ ARRAYS_FILE = "arrays.safetensors"
 
 def _canonical(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
-
-
-def _jsonable(obj: Any) -> Any:
-    """Convert numpy scalars/arrays and tuples into JSON types; reject NaN/inf (they are not valid JSON)."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, range)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        if not math.isfinite(f):
-            return {"__float__": repr(f)}
-        return f
-    return obj
-
-
-def _unjsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        if set(obj) == {"__float__"}:
-            return float(obj["__float__"])
-        return {k: _unjsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_unjsonable(v) for v in obj]
-    return obj
 
 
 def save_model(model: Any, path: str | Path) -> None:
@@ -77,11 +47,13 @@ def save_model(model: Any, path: str | Path) -> None:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "generator": model.registry_name,
             "class": type(model).__name__,
-            "params": _jsonable(model.get_params()),
+            "params": jsonable(model.get_params(), nonfinite="tag"),
             "schema": model.schema_.to_dict() if getattr(model, "schema_", None) is not None else None,
             "privacy": model.privacy_spent_.to_dict(),
             "allow_inferred_schema": bool(getattr(model, "allow_inferred_", False)),
-            "state": _jsonable(state),
+            "rows_estimate": float(model.rows_estimate_),
+            "ledger_entry": getattr(model, "ledger_entry_", None),
+            "state": jsonable(state, nonfinite="tag"),
             "files": files,
         }
         manifest["manifest_sha256"] = hashlib.sha256(_canonical(manifest)).hexdigest()
@@ -124,7 +96,7 @@ def load_model(path: str | Path) -> Any:
     """Load any saved synthgen model (the generator class comes from the registry, never from the file)."""
     from safetensors.numpy import load_file
 
-    from . import registry
+    from .generators import registry
     from .privacy.spend import spend_from_dict
     from .schema import Schema
 
@@ -135,11 +107,14 @@ def load_model(path: str | Path) -> Any:
         raise ModelIntegrityError(f"Manifest names class {manifest['class']!r} but generator "
                                   f"{manifest['generator']!r} is {cls.__name__}.")
     arrays = load_file(str(path / ARRAYS_FILE)) if ARRAYS_FILE in manifest["files"] else {}
-    model = cls(**_unjsonable(manifest["params"]))
+    model = cls(**unjsonable(manifest["params"]))
     model.schema_ = Schema.from_dict(manifest["schema"]) if manifest["schema"] is not None else None  # None: images
     model.privacy_spent_ = spend_from_dict(manifest["privacy"])
     model.allow_inferred_ = bool(manifest.get("allow_inferred_schema", False))
+    model.rows_estimate_ = float(manifest["rows_estimate"])
+    model.ledger_entry_ = manifest.get("ledger_entry")
     if model.schema_ is not None:
         model.n_features_in_ = len(model.schema_.learnable)
-    model._set_state(_unjsonable(manifest["state"]), arrays)
+    model._set_state(unjsonable(manifest["state"]), arrays)
+    model._restore()
     return model

@@ -1,4 +1,2 @@
-"""Generators. Import concrete classes lazily through :mod:`synthgen.registry` or directly from their modules."""
-from .base import BaseGenerator, Generator, default_delta
-
-__all__ = ["BaseGenerator", "Generator", "default_delta"]
+"""Generators: ``base`` (the contract), ``registry`` (names -> classes, imported lazily), one module or
+sub-package per family. Import classes from their modules or through :mod:`synthgen.generators.registry`."""

@@ -1,14 +1,29 @@
-"""The generator contract, done once: validate, seed, charge the ledger, record the privacy spend, save/load.
+"""The generator contract, done once: validate, plan, charge the ledger, record the privacy spend, save/load.
 
-Subclasses implement ``_fit(data, schema, rng) -> PrivacySpend``, ``_sample(n, rng) -> DataFrame``,
-``_get_state() -> (json_state, arrays)`` and ``_set_state(json_state, arrays)``. ``__init__`` only stores
-parameters (scikit-learn's contract); learned attributes end in ``_``.
+A fit runs in this order (nothing private is read before step 3):
+
+1. ``plan = self._plan(schema)``: parameters, schema and DECLARED row bounds only; every checkable error is
+   raised here, before any budget is reserved. ``plan.target`` is the (epsilon, delta) to reserve; its delta comes
+   from :func:`~synthgen.privacy.spend.resolve_delta` over the declared maximum row count, never the exact n.
+2. ``table = self._prepare(data, schema)``: validation against the declared schema (errors name the column, not
+   the rows), then ``ledger.charge(...)`` reserves ``plan.target``.
+3. ``spent = self._fit(table, schema, rng, plan)``: from here on a failure commits the reservation. DP generators
+   measure (one step reads rows, noise from :func:`~synthgen.privacy.noise.privacy_noise`), then estimate from
+   the noisy release only. ``rng`` (from ``random_state``) seeds initialisation and sampling, never noise.
+4. The spend is checked against the target; a fit on a schema read off the data without noise
+   (``allow_inferred=True``) or under the seeded-noise test switch carries :class:`NoGuarantee` instead.
+5. ``self._restore()`` rebuilds derived objects (also called by ``load``).
+
+Subclasses implement ``_fit``, ``_sample(n, rng)``, ``_get_state() -> (json_state, arrays)`` and
+``_set_state(json_state, arrays)``; optionally ``_plan`` and ``_restore``. A DP generator sets ``rows_estimate_``
+(a DP estimate of the training row count, from its noisy statistics) in ``_fit``; pipelines use it as the default
+release size. ``__init__`` only stores parameters (scikit-learn's contract); learned attributes end in ``_``.
 """
 from __future__ import annotations
 
 import inspect
-import math
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Mapping, Protocol, runtime_checkable
 
@@ -19,12 +34,12 @@ from ..exceptions import (
     ConfigError,
     DataValidationError,
     InferredSchemaError,
-    InvalidPrivacyParameterError,
     NotFittedError,
     PrivacyError,
 )
-from ..privacy.ledger import interrupts_deferred
-from ..privacy.spend import DPSpend, NoGuarantee, PrivacySpend, check_epsilon_delta
+from ..privacy.ledger import charge
+from ..privacy.noise import SEEDED_NOISE_REASON, noise_is_seeded
+from ..privacy.spend import DPSpend, NoGuarantee, PrivacySpend, check_epsilon_delta, resolve_delta
 from ..rng import RandomState, check_random_state
 from ..schema import Schema
 
@@ -42,10 +57,18 @@ class Generator(Protocol):
     def save(self, path: str | Path) -> None: ...
 
 
-def default_delta(n_reference: int) -> float:
-    """A delta well below 1/n: 1/(10 * n_ref) capped at 1e-6, n_ref a power of ten >= n (or a declared max)."""
-    n_ref = 10 ** math.ceil(math.log10(max(int(n_reference), 10)))
-    return min(1e-6, 1.0 / (10.0 * n_ref))
+INFERRED_SCHEMA_REASON = ("the schema's bounds/categories were read off the data without noise "
+                          "(allow_inferred=True), so the fit leaks them")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a fit will do, decided from public inputs only (parameters, schema, declared row bounds).
+
+    Generators subclass it (frozen) to add their own public decisions.
+    """
+
+    target: PrivacySpend
 
 
 class BaseGenerator:
@@ -80,24 +103,23 @@ class BaseGenerator:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
-    # ------------------------------------------------------------------ privacy target
-    def _resolve_delta(self, n_rows: int, schema: Schema) -> float:
-        delta = getattr(self, "delta", None)
-        n_ref = schema.rows.max if (schema is not None and schema.rows is not None and schema.rows.max) else n_rows
-        if delta is None:
-            return default_delta(n_ref)
-        _, delta = check_epsilon_delta(getattr(self, "epsilon", 1.0), delta)
-        if delta >= 1.0 / max(n_ref, 1):
-            raise InvalidPrivacyParameterError(
-                f"delta={delta:g} is not below 1/n for this table (delta >= 1/n allows releasing a whole row). "
-                f"Fix: use delta <= {default_delta(n_ref):g}, or leave delta=None for that default.")
-        return delta
+    # ------------------------------------------------------------------ plan (public inputs only)
+    @staticmethod
+    def _declared_max_rows(schema: Schema | None) -> int | None:
+        rows = getattr(schema, "rows", None)
+        return int(rows.max) if rows is not None and rows.max else None
 
-    def _target_spend(self, n_rows: int, schema: Schema) -> PrivacySpend:
+    def _target_spend(self, schema: Schema | None) -> PrivacySpend:
+        """The (epsilon, delta) target; delta from the declared row bounds (never the exact, private n)."""
         if not self.provides_dp:
             return NoGuarantee(self.no_guarantee_reason)
         eps, _ = check_epsilon_delta(getattr(self, "epsilon"), 0.0)
-        return DPSpend(eps, self._resolve_delta(n_rows, schema), accountant="target")
+        return DPSpend(eps, resolve_delta(getattr(self, "delta", None), self._declared_max_rows(schema)),
+                       accountant="target")
+
+    def _plan(self, schema: Schema | None) -> Plan:
+        """Check parameters against the schema and decide the fit from public inputs. Override to add fields."""
+        return Plan(self._target_spend(schema))
 
     # ------------------------------------------------------------------ public API
     def fit(self, data: Any, schema: Schema | None = None, *, ledger: Any = None, random_state: RandomState = None,
@@ -105,49 +127,60 @@ class BaseGenerator:
         """Learn from ``data`` (a DataFrame) declared by ``schema``; returns ``self``.
 
         ``ledger``: a :class:`~synthgen.privacy.PrivacyLedger`; the target (epsilon, delta) is reserved before any
-        work is done and committed once the fit succeeds (cancelled if it fails or is interrupted).
+        private value is read, cancelled if the fit fails before that, committed otherwise.
+        ``random_state``: seeds initialisation and sampling only; privacy noise always comes from OS entropy.
+        ``allow_inferred``: let a DP generator use a schema read off the data without noise; such a fit carries
+        NO DP guarantee (recorded in its spend, summary and manifest).
         ``on_violation``: ``"raise"`` (default) reports every schema violation; ``"clip"`` clips numeric values
         into their declared bounds and drops rows with undeclared categories (a public, row-wise rule).
         Fields whose bounds were bought with DP (``dp:``) are always clipped, as DP bounds may cut the tails.
         """
         self._check_schema(schema, allow_inferred)
-        inferred = bool(schema is not None and schema.is_inferred)
-        table = self._prepare(data, schema, on_violation)
-        target = self._target_spend(len(table), schema)
-        rng = check_random_state(random_state)
-        reservation = None
+        inferred = bool(allow_inferred and schema is not None and schema.is_inferred)
+        seeded = noise_is_seeded()
+        plan = self._plan(schema)
+        target = plan.target
         if ledger is not None and not target.is_dp:
             raise PrivacyError(
                 f"{type(self).__name__} gives no DP guarantee, so no ledger budget can cover it. "
                 "Fix: use a DP generator (e.g. 'dp-copula') or fit without a ledger.")
-        try:
-            if ledger is not None:
-                with interrupts_deferred():  # no Ctrl-C between the ledger write and our record of it
-                    reservation = ledger.reserve(target.epsilon, target.delta, generator=self.registry_name,
-                                                 purpose=f"fit {type(self).__name__}",
-                                                 details={"neighbouring": "add/remove one row"})
-            self._target_ = target
-            spent = self._fit(table, schema, rng)
-        except BaseException:
-            if reservation is not None:
-                with interrupts_deferred():
-                    reservation.cancel("fit failed or was interrupted; nothing was released")
-            raise
-        if target.is_dp:
-            if not spent.is_dp or spent.epsilon > target.epsilon + 1e-9 or spent.delta > target.delta + 1e-15:
-                if reservation is not None:
-                    reservation.commit()  # the data was touched: charge it even though the fit is refused
-                raise PrivacyError(f"internal error: {type(self).__name__} spent {spent} above its target {target}.")
-            spent = DPSpend(spent.epsilon, spent.delta, spent.accountant,
-                            details=dict(spent.details, allow_inferred_schema=bool(allow_inferred and inferred)))
-        if reservation is not None:
-            reservation.commit()
+        table = self._prepare(data, schema, on_violation)
+        rng = check_random_state(random_state)
+        for attr in ("rows_estimate_", "privacy_spent_"):
+            self.__dict__.pop(attr, None)
+        with charge(ledger, target.epsilon, target.delta, generator=self.registry_name,
+                    purpose=f"fit {type(self).__name__}", details={"neighbouring": "add/remove one row"}) as ch:
+            ch.data_read()
+            spent = self._checked_spend(self._fit(table, schema, rng, plan), target)
+            if spent.is_dp:
+                ch.record_spent(spent.epsilon, spent.delta)
+        self._record_fit(spent, schema, ch.entry, inferred, seeded or noise_is_seeded(), len(table))
+        self._restore()
+        return self
+
+    def _checked_spend(self, spent: PrivacySpend, target: PrivacySpend) -> PrivacySpend:
+        if target.is_dp and (not spent.is_dp or spent.epsilon > target.epsilon + 1e-9
+                             or spent.delta > target.delta + 1e-15):
+            raise PrivacyError(f"internal error: {type(self).__name__} spent {spent} above its target {target}.")
+        if target.is_dp and not hasattr(self, "rows_estimate_"):
+            raise PrivacyError(f"internal error: {type(self).__name__} set no DP row estimate (rows_estimate_).")
+        return spent
+
+    def _record_fit(self, spent: PrivacySpend, schema: Schema | None, entry: dict | None, inferred: bool,
+                    seeded: bool, n_exact: int) -> None:
+        """Learned attributes every fit has. ``n_exact`` is used only by generators that give no guarantee."""
+        if spent.is_dp and (inferred or seeded):
+            reason = SEEDED_NOISE_REASON if seeded else INFERRED_SCHEMA_REASON
+            spent = NoGuarantee(reason, accounted=DPSpend(spent.epsilon, spent.delta, spent.accountant,
+                                                          details=spent.details))
+        if not self.provides_dp:
+            self.rows_estimate_ = float(n_exact)  # no guarantee anyway
         self.schema_ = schema
         self.privacy_spent_ = spent
-        self.allow_inferred_ = bool(allow_inferred and inferred)
+        self.allow_inferred_ = inferred
+        self.ledger_entry_ = entry
         if schema is not None:
             self.n_features_in_ = len(schema.learnable)
-        return self
 
     def _check_schema(self, schema: Schema | None, allow_inferred: bool) -> None:
         """Refuse a missing, wrong-typed or (for DP generators) inferred schema. Image generators override this
@@ -258,8 +291,11 @@ class BaseGenerator:
         return self.privacy_spent_.summary()
 
     # ------------------------------------------------------------------ for subclasses
-    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator) -> PrivacySpend:
+    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: Plan) -> PrivacySpend:
         raise NotImplementedError
+
+    def _restore(self) -> None:
+        """Rebuild objects derived from the learned state (networks, encoders); called after fit and load."""
 
     def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
         raise NotImplementedError

@@ -32,7 +32,8 @@ from scipy.special import ndtri
 from ..exceptions import ConfigError, PrivacyError
 from ..privacy.accountants import ZCDPBudget
 from ..privacy.analysis import gaussian_sigma
-from ..privacy.mechanisms import noise_source, noisy_gram_matrix, noisy_histogram
+from ..privacy.mechanisms import noisy_gram_matrix, noisy_histogram
+from ..privacy.noise import privacy_noise
 from ..privacy.spend import PrivacySpend
 from ..rng import RandomState
 from ..schema import Schema
@@ -187,10 +188,11 @@ class DPGaussianCopula(CopulaBase):
             raise ConfigError(f"log_bins must be 'auto', True, False or a list of column names; got {self.log_bins!r}.")
 
     # ----------------------------------------------------------------- fit
-    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator) -> PrivacySpend:
+    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: Any) -> PrivacySpend:
         self._check_params()
-        target = self._target_
-        noise = noise_source(None if self.secure else rng, secure=bool(self.secure))
+        target = plan.target
+        noise = privacy_noise()
+        self._n_hats = []
         budget = ZCDPBudget(target.epsilon, target.delta)
         shares = budget.split({"marginals": float(self.marginal_share),
                                "correlation": 1.0 - float(self.marginal_share)})
@@ -223,6 +225,8 @@ class DPGaussianCopula(CopulaBase):
         if corr_used:
             budget.spend("correlation", shares["correlation"])
         del self._noise
+        self.rows_estimate_ = float(sum(self._n_hats))
+        del self._n_hats
         bins = {name: {"scale": b.scale, "bins": b.n_value_bins} for name, b in binnings.items()}
         self.fit_info_ = {"bins": bins, "condition_on": self.condition_on, "secure_noise": bool(self.secure)}
         return budget.to_spend(
@@ -318,6 +322,7 @@ class DPGaussianCopula(CopulaBase):
         if d == 0:  # depends on the schema only; an empty class still releases its noisy Gram matrix below,
             return CopulaPart(models, np.eye(d)), False  # so whether noise is released never depends on data
         n_hat = max(float(np.mean(totals)), 1.0)
+        self._n_hats.append(n_hat)
         a = np.asarray(a_obs)
         qv = np.asarray(q)
         s_mat = np.column_stack(scores)

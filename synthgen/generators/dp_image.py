@@ -172,16 +172,16 @@ class DPImageGenerator(BaseGenerator):
                     m.bias.copy_(torch.rand(m.bias.shape, generator=gen) * 2 * bound - bound)
         return net
 
-    def _fit(self, data: ImageData, schema: Any, rng: np.random.Generator) -> PrivacySpend:
+    def _fit(self, data: ImageData, schema: Any, rng: np.random.Generator, plan: Any = None) -> PrivacySpend:
         with _torch_threads(1):
-            return self._fit_merf(data, rng)
+            return self._fit_merf(data, rng, plan)
 
-    def _fit_merf(self, data: ImageData, rng: np.random.Generator) -> PrivacySpend:
+    def _fit_merf(self, data: ImageData, rng: np.random.Generator, plan: Any) -> PrivacySpend:
         import torch
 
         classes = self._classes()
         k = len(classes)
-        target = self._target_
+        target = plan.target
         budget = ZCDPBudget(target.epsilon, target.delta)
         shape = data.image_shape
         d = int(np.prod(shape))

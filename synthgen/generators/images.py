@@ -320,7 +320,7 @@ class ImageAugmenter(BaseGenerator):
     def _prepare(self, data: Any, schema: Any, on_violation: str) -> ImageData:
         return as_image_data(data)
 
-    def _fit(self, data: ImageData, schema: Any, rng: np.random.Generator) -> PrivacySpend:
+    def _fit(self, data: ImageData, schema: Any, rng: np.random.Generator, plan: Any = None) -> PrivacySpend:
         self._check_n_per_image()
         build_compose(self.pipeline, data.image_shape)  # validate the pipeline before anything is kept
         warn_no_guarantee(self)

@@ -6,9 +6,20 @@ Every entry is an event:
   A fit that is interrupted or fails before anything is released is cancelled; a process killed outright
   leaves the reservation counted as spent (the safe side).
 
-Entries are chained by sha256 (each hash covers the previous hash and the entry), so a hand edit that changes,
-drops or reorders an entry is detected on the next read. Composition across entries is basic (epsilons and
-deltas add up), which is valid for any mix of mechanisms and accountants.
+Integrity. The header (dataset, budget, neighbouring relation, composition rule) is hashed, and entries are
+chained from that hash by sha256 (each hash covers the previous hash and the entry); the file also records its
+``head`` (entry count and last hash). A hand edit that raises the budget, changes, drops or reorders an entry, or
+cuts charges off the tail without rewriting ``head`` is detected on the next read; every fit also records the
+entry (id and hash) it was charged to in its model manifest, and ``synthgen validate --ledger`` checks that entry
+is still in the chain with the same spend. Threat model: this detects accidents and tampering by someone who does
+not rewrite the whole file consistently; it is not a signature, and someone holding the private data and write
+access can forge a consistent ledger (keep ledgers on append-only storage for that).
+
+Composition across entries is basic (epsilons and deltas add up), valid for any mix of mechanisms and accountants.
+
+``charge(ledger, ...)`` is the one idiom for spending: reserve before any work; cancel on failure only while no
+private value has been read (``handle.data_read()`` marks that point); a failure after it commits the reservation,
+because the failure itself may depend on the private data (otherwise retries would be free).
 """
 from __future__ import annotations
 
@@ -30,12 +41,18 @@ from ..exceptions import BudgetExceededError, LedgerError
 from ..io import atomic_write_json
 from .spend import NEIGHBOURING, check_epsilon_delta
 
-LEDGER_FORMAT = "synthgen-ledger/1"
+LEDGER_FORMAT = "synthgen-ledger/2"
+_HEADER_KEYS = ("format", "dataset", "created", "neighbouring", "composition", "budget")
 _TOL = 1e-12
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _header_hash(doc: dict) -> str:
+    body = {k: doc.get(k) for k in _HEADER_KEYS}
+    return hashlib.sha256(("synthgen-ledger-header" + json.dumps(body, sort_keys=True)).encode("utf-8")).hexdigest()
 
 
 def _entry_hash(prev: str, entry: dict) -> str:
@@ -59,15 +76,24 @@ class Reservation:
 
     def __init__(self, ledger: "PrivacyLedger", charge_id: str):
         self.ledger, self.id, self._done = ledger, charge_id, False
+        self.hash = ""
 
-    def commit(self) -> None:
+    def commit(self, spent: tuple[float, float] | None = None, note: str | None = None) -> str:
+        """Close the reservation as spent; ``spent`` records the (epsilon, delta) actually used. Returns the
+        commit entry's hash."""
         if not self._done:
-            self.ledger._append({"event": "commit", "ref": self.id})
+            entry: dict = {"event": "commit", "ref": self.id}
+            if spent is not None:
+                entry["spent"] = {"epsilon": float(spent[0]), "delta": float(spent[1])}
+            if note:
+                entry["reason"] = str(note)
+            self.hash = self.ledger._append(entry)
             self._done = True
+        return self.hash
 
     def cancel(self, reason: str = "work not released") -> None:
         if not self._done:
-            self.ledger._append({"event": "cancel", "ref": self.id, "reason": reason})
+            self.hash = self.ledger._append({"event": "cancel", "ref": self.id, "reason": reason})
             self._done = True
 
     def __enter__(self) -> "Reservation":
@@ -110,6 +136,7 @@ class PrivacyLedger:
         doc = {"format": LEDGER_FORMAT, "dataset": dataset or path.stem, "created": _now(),
                "neighbouring": NEIGHBOURING, "composition": "basic (epsilons and deltas add up)",
                "budget": {"epsilon": eps, "delta": dlt}, "entries": []}
+        doc["head"] = {"entries": 0, "hash": _header_hash(doc)}
         with _locked(path):
             if path.exists():
                 raise LedgerError(f"Ledger {path} was created by another process meanwhile.")
@@ -191,7 +218,7 @@ class PrivacyLedger:
         self._append(entry, check_budget=(eps, dlt))
         return cid
 
-    def _append(self, entry: dict, check_budget: tuple[float, float] | None = None) -> None:
+    def _append(self, entry: dict, check_budget: tuple[float, float] | None = None) -> str:
         with _locked(self.path):
             doc = self._read()
             if check_budget is not None:
@@ -206,10 +233,39 @@ class PrivacyLedger:
                         "Fix: ask for less epsilon/delta or use a ledger with budget left.")
             entries = doc["entries"]
             entry = dict(entry, time=_now())
-            prev = entries[-1]["hash"] if entries else ""
+            prev = entries[-1]["hash"] if entries else _header_hash(doc)
             entry["hash"] = _entry_hash(prev, entry)
             entries.append(entry)
+            doc["head"] = {"entries": len(entries), "hash": entry["hash"]}
             atomic_write_json(self.path, doc)
+            return entry["hash"]
+
+    # ----- checking
+    def verify(self) -> dict:
+        """Check the whole file (schema, header hash, chain, head, reservation references, budget). Raises
+        :class:`LedgerError` naming the first problem; returns a summary when all is well."""
+        doc = self._read()
+        eps, dlt = _spent(_charges(doc))
+        return {"path": str(self.path), "dataset": doc["dataset"], "entries": len(doc["entries"]),
+                "head": doc["head"]["hash"], "spent": {"epsilon": eps, "delta": dlt}, "budget": doc["budget"]}
+
+    def find(self, entry_id: str) -> dict:
+        """The record of one reservation or charge: its request, status, committed spend and hashes."""
+        doc = self._read()
+        rec: dict | None = None
+        for e in doc["entries"]:
+            if e["event"] in ("charge", "reserve") and e.get("id") == entry_id:
+                rec = {"id": e["id"], "event": e["event"], "generator": e["generator"], "purpose": e["purpose"],
+                       "epsilon": float(e["epsilon"]), "delta": float(e["delta"]), "hash": e["hash"],
+                       "status": "committed" if e["event"] == "charge" else "pending", "spent": None}
+            elif rec is not None and e.get("ref") == entry_id:
+                rec["status"] = "committed" if e["event"] == "commit" else "cancelled"
+                rec["close_hash"] = e["hash"]
+                rec["spent"] = e.get("spent")
+        if rec is None:
+            raise LedgerError(f"Ledger {self.path} has no entry {entry_id!r}. The model was charged to another "
+                              "ledger, or entries were removed from this one.")
+        return rec
 
 
 # -------------------------------------------------------------------------------------------- helpers
@@ -263,10 +319,13 @@ def _check_document(doc: Any, path: Path) -> None:
     if errs:
         e = errs[0]
         raise _bad(path, f"{'/'.join(map(str, e.path)) or 'top level'}: {e.message}")
-    prev, ids, closed = "", {}, set()
+    if doc["format"] != LEDGER_FORMAT:
+        raise _bad(path, f"format {doc['format']!r} is not {LEDGER_FORMAT!r}")
+    prev, ids, closed = _header_hash(doc), {}, set()
     for i, entry in enumerate(doc["entries"]):
         if entry.get("hash") != _entry_hash(prev, entry):
-            raise _bad(path, f"entry {i} does not match its hash (changed, removed or reordered entries)")
+            what = "the header (budget, dataset) or entry 0" if i == 0 else f"entry {i}"
+            raise _bad(path, f"{what} does not match its hash (changed, removed or reordered entries)")
         prev = entry["hash"]
         ev = entry["event"]
         if ev in ("charge", "reserve"):
@@ -278,6 +337,9 @@ def _check_document(doc: Any, path: Path) -> None:
             if ids.get(ref) != "reserve" or ref in closed:
                 raise _bad(path, f"entry {i} ({ev}) refers to no open reservation")
             closed.add(ref)
+    head = doc.get("head") or {}
+    if head.get("entries") != len(doc["entries"]) or head.get("hash") != prev:
+        raise _bad(path, "the head does not match the last entry (entries were cut off or added by hand)")
     eps, dlt = _spent(_charges(doc))
     if eps > doc["budget"]["epsilon"] + 1e-9 or dlt > doc["budget"]["delta"] + 1e-15:
         raise _bad(path, "the recorded spend exceeds the budget")
@@ -302,3 +364,51 @@ def _charges(doc: dict) -> tuple[Charge, ...]:
 def _spent(charges: tuple[Charge, ...]) -> tuple[float, float]:
     live = [c for c in charges if c.status != "cancelled"]
     return float(sum(c.epsilon for c in live)), float(sum(c.delta for c in live))
+
+
+class ChargeHandle:
+    """What :func:`charge` yields: mark the point where private data is first read; read the entry after."""
+
+    def __init__(self, reservation: Reservation | None):
+        self.reservation = reservation
+        self.read = False
+        self.spent: tuple[float, float] | None = None
+        self.entry: dict | None = None
+
+    def data_read(self) -> None:
+        """From here on a failure commits the reservation (the failure may depend on private values)."""
+        self.read = True
+
+    def record_spent(self, epsilon: float, delta: float) -> None:
+        """The (epsilon, delta) actually used, written with the commit."""
+        self.spent = (float(epsilon), float(delta))
+
+
+@contextlib.contextmanager
+def charge(ledger: "PrivacyLedger | None", epsilon: float, delta: float, *, generator: str, purpose: str,
+           details: dict | None = None) -> Iterator[ChargeHandle]:
+    """Reserve (epsilon, delta) on ``ledger`` for the block (``None``: no ledger, nothing recorded).
+
+    On success the reservation is committed; on failure or Ctrl-C it is cancelled only if ``data_read()`` was not
+    called yet, and committed otherwise. Ctrl-C is held while the ledger is written and our record of it made.
+    """
+    if ledger is None:
+        yield ChargeHandle(None)
+        return
+    with interrupts_deferred():  # no Ctrl-C between the ledger write and our record of it
+        handle = ChargeHandle(ledger.reserve(epsilon, delta, generator=generator, purpose=purpose,
+                                             details=details))
+    res = handle.reservation
+    try:
+        yield handle
+    except BaseException as exc:
+        with interrupts_deferred():
+            if handle.read:
+                res.commit(handle.spent, note=f"failed after private data was read ({type(exc).__name__}): "
+                                              "charged, as the failure may depend on the data")
+            else:
+                res.cancel(f"failed before any private value was read ({type(exc).__name__})")
+        raise
+    with interrupts_deferred():
+        res.commit(handle.spent)
+    handle.entry = {"ledger": ledger.dataset, "id": res.id, "hash": res.hash}

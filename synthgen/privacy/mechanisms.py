@@ -3,10 +3,11 @@ that draws privacy noise. Every function takes its noise source explicitly.
 
 Neighbouring relation: add/remove one row. Sensitivities below are for that relation.
 
-``secure=True`` noise comes from the operating system's CSPRNG (``os.urandom``) and refuses seeds, so that an
-adversary who knows the code cannot predict the noise. Note: floating-point Gaussian/Laplace samplers are known to
-leak through the low-order bits of the output (Mironov 2012); synthgen rounds released statistics (counts,
-quantiles on a grid, clipped sums) before they leave a generator, which removes the exact-bit channel.
+Noise sources come from :mod:`synthgen.privacy.noise` (OS entropy; never a user seed). Note: floating-point
+Gaussian/Laplace samplers are known to leak through the low-order bits of the output (Mironov 2012). Counts are
+rounded before they leave a generator, which removes that exact-bit channel for them; continuous releases (the
+Gram matrix of the DP copula, DP-SGD's noisy gradients, DP-MERF's embedding sums) are NOT rounded, and rely on the
+floating-point Gaussian as every DP-SGD library does.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from typing import Any, Protocol, Sequence, Union
 
 import numpy as np
 
+from .._json import category_key
 from ..exceptions import InvalidPrivacyParameterError, PrivacyError
-from ..rng import check_random_state
 from .analysis import gaussian_sigma
 
 
@@ -26,8 +27,9 @@ class SecureRandom:
 
     def __init__(self, seed: Any = None):
         if seed is not None:
-            raise PrivacyError("SecureRandom cannot be seeded: secure noise must be unpredictable. "
-                               "Fix: drop the seed/random_state, or use secure=False for reproducible tests.")
+            raise PrivacyError("SecureRandom cannot be seeded: privacy noise must be unpredictable. "
+                               "Fix: drop the seed; tests that need repeatable noise use "
+                               "synthgen.privacy.noise.unsafe_seeded_noise (not DP).")
 
     def random(self, size: int | tuple[int, ...] | None = None) -> np.ndarray | float:
         shape = () if size is None else (size if isinstance(size, tuple) else (int(size),))
@@ -61,15 +63,6 @@ class Mechanism(Protocol):
     """What every mechanism reports: its zCDP cost."""
 
     rho: float
-
-
-def noise_source(random_state: Any = None, secure: bool = False) -> NoiseSource:
-    """The noise source for a DP computation: a seeded Generator (reproducible) or the OS CSPRNG."""
-    if secure:
-        return SecureRandom(random_state if not isinstance(random_state, SecureRandom) else None)
-    if isinstance(random_state, SecureRandom):
-        return random_state
-    return check_random_state(random_state)
 
 
 # -------------------------------------------------------------------------------------------- raw noise
@@ -136,6 +129,11 @@ def noisy_histogram(counts: np.ndarray, rho: float, rng: NoiseSource) -> np.ndar
     return gaussian_mechanism(np.asarray(counts, dtype=np.float64), 1.0, rho, rng)
 
 
+def noisy_count(n: float, rho: float, rng: NoiseSource) -> float:
+    """A row count plus Gaussian noise (L2 sensitivity 1 under add/remove one row): rho-zCDP. Rounded, >= 0."""
+    return max(0.0, float(np.round(gaussian_mechanism(np.array([float(n)]), 1.0, rho, rng)[0])))
+
+
 def noisy_gram_matrix(x: np.ndarray, max_norm: float, rho: float, rng: NoiseSource) -> np.ndarray:
     """Release ``sum_r x_r x_r^T`` over rows clipped to L2 norm ``max_norm``, plus symmetric Gaussian noise.
 
@@ -160,7 +158,9 @@ def dp_category_set(values: Sequence[Any], rho: float, delta: float, rng: NoiseS
     Each distinct value's count gets N(0, sigma^2) noise (sigma from rho); only values whose noisy count clears
     ``tau = 1 + sigma * Phi^{-1}(1 - delta)`` are kept. A category held by one row only is released with probability
     at most ``delta``; for the others the release is rho-zCDP. Total: the zCDP cost rho plus ``delta``.
-    Returns the kept categories (sorted by text) and their noisy counts.
+    Returns the kept categories (sorted by their canonical key) and their noisy counts. Each category is returned
+    in its canonical text form (:func:`synthgen._json.category_key`), so the released type never depends on which
+    row came first.
     """
     from scipy.stats import norm
 
@@ -168,13 +168,10 @@ def dp_category_set(values: Sequence[Any], rho: float, delta: float, rng: NoiseS
         raise InvalidPrivacyParameterError(f"delta for the category threshold must be in (0, 1); got {delta}.")
     sigma = gaussian_sigma(rho, 1.0)
     tau = max(min_threshold, 1.0 + sigma * float(norm.isf(delta)))
-    uniq, counts = np.unique(np.asarray([str(v) for v in values], dtype=object), return_counts=True)
-    originals: dict[str, Any] = {}
-    for v in values:
-        originals.setdefault(str(v), v)
+    uniq, counts = np.unique(np.asarray([category_key(v) for v in values], dtype=object), return_counts=True)
     noisy = counts + gaussian_noise(len(counts), sigma, rng) if len(counts) else np.zeros(0)
     keep = noisy >= tau
-    cats = [originals[u] for u in uniq[keep]]
+    cats = [str(u) for u in uniq[keep]]
     return cats, np.round(noisy[keep], 0)
 
 

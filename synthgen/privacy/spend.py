@@ -8,6 +8,41 @@ from typing import Any, Mapping, Union
 from ..exceptions import InvalidPrivacyParameterError
 
 NEIGHBOURING = "add/remove one row"
+UNDECLARED_ROWS_DELTA = 1e-9  # the default delta when the schema declares no maximum row count
+UNDECLARED_ROWS_MAX_DELTA = 1e-6  # the largest delta accepted when no maximum row count is declared
+
+
+def default_delta(max_rows: int | None) -> float:
+    """The default delta, from PUBLIC facts only (the exact row count is private under add/remove-one-row).
+
+    With a declared maximum row count ``N``: ``1 / (10 * 10^ceil(log10 N))`` capped at 1e-6 (well below 1/N).
+    Without one: the fixed 1e-9, below 1/n for any table of up to 10^8 rows.
+    """
+    if max_rows is None:
+        return UNDECLARED_ROWS_DELTA
+    n_ref = 10 ** math.ceil(math.log10(max(int(max_rows), 10)))
+    return min(1e-6, 1.0 / (10.0 * n_ref))
+
+
+def resolve_delta(delta: float | None, max_rows: int | None) -> float:
+    """``delta`` checked against the declared row bounds, or the default when ``None``.
+
+    A delta at or above 1/n would allow releasing a whole row; as n is private the check uses the declared
+    maximum row count, or refuses deltas above 1e-6 when none is declared.
+    """
+    if delta is None:
+        return default_delta(max_rows)
+    _, dlt = check_epsilon_delta(1.0, delta)
+    if max_rows is not None and dlt >= 1.0 / max(int(max_rows), 1):
+        raise InvalidPrivacyParameterError(
+            f"delta={dlt:g} is not below 1/N for the declared maximum of {int(max_rows)} rows (delta >= 1/n allows "
+            f"releasing a whole row). Fix: use delta <= {default_delta(max_rows):g}, or leave delta=None.")
+    if max_rows is None and dlt > UNDECLARED_ROWS_MAX_DELTA:
+        raise InvalidPrivacyParameterError(
+            f"delta={dlt:g} cannot be checked against the row count: the schema declares no maximum row count "
+            f"(the exact count is private). Fix: declare rows.max in the schema, use delta <= "
+            f"{UNDECLARED_ROWS_MAX_DELTA:g}, or leave delta=None (default {UNDECLARED_ROWS_DELTA:g}).")
+    return dlt
 
 
 def check_epsilon_delta(epsilon: float, delta: float) -> tuple[float, float]:
@@ -62,19 +97,27 @@ class DPSpend:
 
 @dataclass(frozen=True)
 class NoGuarantee:
-    """No differential-privacy guarantee. Say so loudly wherever the output goes."""
+    """No differential-privacy guarantee. Say so loudly wherever the output goes.
+
+    ``accounted``: for a DP generator's fit that nevertheless has no guarantee (a schema read off the data without
+    noise, privacy noise seeded by a test switch), what its accountant computed, kept for the record only.
+    """
 
     reason: str
+    accounted: DPSpend | None = None
 
     is_dp = False
     epsilon = math.inf
     delta = 1.0
 
     def to_dict(self) -> dict:
-        return {"guarantee": "none", "reason": self.reason}
+        return {"guarantee": "none", "reason": self.reason,
+                "accounted": self.accounted.to_dict() if self.accounted is not None else None}
 
     def summary(self) -> str:
-        return f"NO DIFFERENTIAL-PRIVACY GUARANTEE: {self.reason}"
+        extra = (f" (its accountant computed epsilon={self.accounted.epsilon:.4g}, which does not hold)"
+                 if self.accounted is not None else "")
+        return f"NO DIFFERENTIAL-PRIVACY GUARANTEE: {self.reason}{extra}"
 
 
 PrivacySpend = Union[DPSpend, NoGuarantee]
@@ -85,5 +128,6 @@ def spend_from_dict(d: Mapping[str, Any]) -> PrivacySpend:
         return DPSpend(d["epsilon"], d["delta"], d.get("accountant", "zCDP"), d.get("neighbouring", NEIGHBOURING),
                        d.get("details", {}))
     if d.get("guarantee") == "none":
-        return NoGuarantee(d.get("reason", "unspecified"))
+        acc = d.get("accounted")
+        return NoGuarantee(d.get("reason", "unspecified"), spend_from_dict(acc) if acc else None)
     raise InvalidPrivacyParameterError(f"Unknown privacy guarantee {d.get('guarantee')!r}; expected 'dp' or 'none'.")

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .. import registry
+from ..generators import registry
 from ..exceptions import NotFittedError, PrivacyError
 from ..privacy.ledger import PrivacyLedger
 from ..privacy.spend import DPSpend, NoGuarantee

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from synthgen import registry
+from synthgen.generators import registry
 from synthgen.generators.base import BaseGenerator
 from synthgen.privacy.spend import DPSpend, NoGuarantee
 

@@ -279,7 +279,7 @@ def test_examples_are_valid():
 
 
 def test_image_generator_dispatch(tmp_path):
-    from synthgen import registry
+    from synthgen.generators import registry
 
     if not registry.is_available("dp-image"):
         pytest.skip("dp-image is not available")

@@ -1,7 +1,7 @@
 """Run the shared generator contract over every registered generator whose dependencies are installed."""
 import pytest
 
-from synthgen import registry
+from synthgen.generators import registry
 from synthgen.testing.contract import CHECKS
 
 AVAILABLE = [n for n in registry.names() if registry.is_available(n)]

@@ -36,7 +36,7 @@ def cps_dir(write_cps_split):
 @pytest.fixture(scope="session")
 def release(cps_dir):
     """ledger init -> fit (dp-copula, eps=1) -> sample -> evaluate, all through the installed command."""
-    from synthgen import registry
+    from synthgen.generators import registry
 
     if not registry.is_available("dp-copula"):
         pytest.skip("dp-copula is not available yet")

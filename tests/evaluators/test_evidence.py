@@ -3,7 +3,7 @@ structure poor pair trends (real tables, subsampled)."""
 import pytest
 
 import evaluators
-from synthgen import registry
+from synthgen.generators import registry
 
 
 @pytest.fixture(scope="module")

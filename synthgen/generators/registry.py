@@ -8,7 +8,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Iterator
 
-from .exceptions import RegistryError
+from ..exceptions import RegistryError
 
 
 @dataclass(frozen=True)
