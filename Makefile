@@ -23,6 +23,7 @@ demo: $(STAMP)
 	$(BIN)/synthgen demo --out out
 
 test: $(STAMP)
+	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
 
 clean:

@@ -89,7 +89,8 @@ def run_table(dataset: str, seeds: list[int], eps_list: list[float], work: Path,
 
     if use_sdv:
         jobs = [{"task": "fit_sample", "model": "gaussian_copula", "train": str(C.write_parquet(
-                    C.learnable(warm, schema), work / f"{dataset}-warm.parquet")), "metadata": meta, "n": 100, "seed": 0,
+                    C.learnable(warm, schema), work / f"{dataset}-warm.parquet")),
+                    "metadata": meta, "n": 100, "seed": 0,
                  "out": str(work / f"{dataset}-sdv-warm.parquet")}]
         for seed in seeds:
             jobs.append({"task": "fit_sample", "model": "gaussian_copula", "train": str(train_path), "metadata": meta,
@@ -146,7 +147,8 @@ def summarise(table: dict) -> tuple[str, list[dict]]:
              "tstr_f1": C.mean_sd(f)[0], "tstr_over_trtr": C.mean_sd(f)[0] / trtr, "epsilon_spent": eps_spent}
         summary.append(s)
         rows.append([label, C.fmt(eps_spent, 3) if eps_spent is not None else "none (no DP)",
-                     f"{med(t):.2f} [{min(t):.2f}–{max(t):.2f}]", C.fmt(s["speedup_vs_sdv"], 1) + "×" if s["speedup_vs_sdv"] else "—",
+                     f"{med(t):.2f} [{min(t):.2f}–{max(t):.2f}]",
+                     C.fmt(s["speedup_vs_sdv"], 1) + "×" if s["speedup_vs_sdv"] else "—",
                      C.fmt_ms(q), C.fmt_ms(f), C.fmt(s["tstr_over_trtr"], 2) + "×"])
     rows.append(["real data (TRTR)", "—", "—", "—", "—", C.fmt_ms(table["trtr_f1"]), "1.00×"])
     header = ["method", "ε spent (δ=1e-6)", "fit+sample s, median [range]", "speed vs SDV", "quality (sdmetrics)",

@@ -189,7 +189,8 @@ def target_checks(main: dict[str, list[dict]], h2h: list[dict], h2h_rows: int,
     for eps, qmin in ((1.0, 0.85), (3.0, 0.89)):
         s = find(cps, "synthgen dp-ctgan", eps)
         if s:
-            check(f"CPS1988 ({raw_rows.get('cps1988', '?')} train rows), ε={eps:g}: quality ≥ {qmin}", f"{s['quality']:.3f}",
+            check(f"CPS1988 ({raw_rows.get('cps1988', '?')} train rows), ε={eps:g}: quality ≥ {qmin}",
+                  f"{s['quality']:.3f}",
                   s["quality"] >= qmin, "[0.857]" if eps == 1 else "[0.89–0.91]")
             check(f"CPS1988, ε={eps:g}: TSTR ≥ 0.9× TRTR", f"{s['tstr_over_trtr']:.2f}×",
                   s["tstr_over_trtr"] >= 0.9, "[0.95×]" if eps == 1 else "[0.93–1.00×]")

@@ -95,7 +95,8 @@ def bench_dp(name: str, train: ImageData, test: ImageData, epsilons, seeds, n_sy
             mia = membership_auc(syn, train, test, random_state=seed)
             row = {"data": name, "epsilon": eps, "seed": seed, "spent_epsilon": gen.privacy_spent_.epsilon,
                    "delta": gen.privacy_spent_.delta, "fit_s": fit_s,
-                   "tstr_logreg": res["tstr_accuracy_logreg"].value, "trtr_logreg": res["tstr_accuracy_logreg"].reference,
+                   "tstr_logreg": res["tstr_accuracy_logreg"].value,
+                   "trtr_logreg": res["tstr_accuracy_logreg"].reference,
                    "tstr_mlp": res["tstr_accuracy_mlp"].value, "trtr_mlp": res["tstr_accuracy_mlp"].reference,
                    "membership_auc": mia.value}
             if feature:
