@@ -1,0 +1,367 @@
+"""Drafting a schema from data: bought with a DP budget (charged) or marked ``inferred`` (refused by DP generators).
+
+Privacy argument of a DP draft (``epsilon`` given), under add/remove-one-row:
+
+1. **Kinds, types and nullability** are not read from pandas dtypes (one row such as ``40.5``, ``NaN`` or
+   ``'unknown'`` flips a dtype). Each value of a drafted column is given one *parse class* (null, boolean,
+   integer, number, date, text: :func:`parse_class_counts`); the per-column histogram of classes is released with
+   Gaussian noise (one row changes one count of each column's histogram by 1: L2 sensitivity 1 per column),
+   costing ``CLASSES_SHARE`` of the zCDP budget split equally over the drafted columns. The kind follows a public
+   rule on the noisy counts (:func:`decide_kind`): at least ``KIND_SHARE`` of the noisy non-null mass boolean /
+   numeric / date gives that kind, otherwise categorical; a numeric column is integer unless its noisy count of
+   non-integer numbers clears ``THRESHOLD_SIGMAS`` sigma; a column is nullable only when its noisy null count
+   clears ``THRESHOLD_SIGMAS`` sigma (a column without nulls is drafted nullable with probability about 2e-4).
+   A caller who knows a column's kind passes ``kinds={col: kind}`` (the histogram then only decides
+   nullability) or the whole field in ``partial`` (kept as given; it costs nothing and reads nothing).
+2. **Values**: numeric and datetime bounds from :func:`~synthgen.privacy.mechanisms.dp_range` (noisy histogram
+   over public log-spaced buckets); categories from thresholded noisy counts
+   (:func:`~synthgen.privacy.mechanisms.dp_category_set`, half of delta paying for the thresholds). The rest of
+   rho is split equally over the columns whose (noisy) kind needs values; as the kinds are DP outputs this is
+   adaptive composition, which zCDP allows.
+3. Noise comes from :func:`synthgen.privacy.noise.privacy_noise` (OS entropy); there is no seed. Under the test
+   switch ``unsafe_seeded_noise`` the draft's spend says it carries no guarantee.
+4. The default delta comes from the declared row bounds (``rows.max``), never from ``len(df)``. The budget is
+   reserved on the ledger before anything is read and committed once the data was read, whatever happens next.
+
+Without ``epsilon`` every drafted field is marked ``inferred`` (exact classes, exact bounds and categories) and a
+warning says so; DP generators refuse such a schema unless told ``allow_inferred=True``.
+"""
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from datetime import date, datetime
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataValidationError, SchemaError
+from ..privacy.accountants import ZCDPBudget
+from ..privacy.analysis import gaussian_sigma
+from ..privacy.ledger import charge
+from ..privacy.mechanisms import dp_category_set, dp_range, noisy_histogram
+from ..privacy.noise import SEEDED_NOISE_REASON, noise_is_seeded, privacy_noise
+from ..privacy.spend import NoGuarantee, resolve_delta
+from .fields import (BooleanField, CategoricalField, DatetimeField, Field, IdentifierField, NumericField,
+                     RowBounds)
+
+#: The parse classes, in histogram order.
+CLASSES = ("null", "boolean", "integer", "number", "date", "text")
+#: Kinds a caller may fix with ``kinds={col: kind}``.
+KINDS = ("numeric", "integer", "categorical", "boolean", "datetime", "identifier")
+#: Share of the zCDP budget spent on the per-column class histograms (public constant).
+CLASSES_SHARE = 0.2
+#: A kind needs at least this share of a column's noisy non-null mass (public rule).
+KIND_SHARE = 0.95
+#: Noisy null / non-integer counts must clear this many noise standard deviations.
+THRESHOLD_SIGMAS = 3.5
+#: A column's kind is decided only when its noisy non-null mass is at least this many sigmas.
+MIN_MASS_SIGMAS = 10.0
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+_NULL_TEXT = {"", "nan", "na", "n/a", "null", "none", "nat"}
+
+
+# --------------------------------------------------------------------------------------------- parse classes
+def _classify_text(v: str) -> str:
+    t = v.strip()
+    low = t.lower()
+    if low in _NULL_TEXT:
+        return "null"
+    if low in ("true", "false"):
+        return "boolean"
+    try:
+        x = float(t)
+    except ValueError:
+        x = None
+    if x is not None:
+        if math.isnan(x):
+            return "null"
+        return "integer" if math.isfinite(x) and x.is_integer() else "number"
+    if _DATE.match(t):
+        try:
+            pd.Timestamp(t)
+            return "date"
+        except (ValueError, TypeError):
+            return "text"
+    return "text"
+
+
+def classify_value(v: Any) -> str:
+    """The parse class of one value: null, boolean, integer, number, date or text."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return "null"
+    if isinstance(v, (bool, np.bool_)):
+        return "boolean"
+    if isinstance(v, (int, np.integer)):
+        return "integer"
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if math.isnan(f):
+            return "null"
+        return "integer" if math.isfinite(f) and f.is_integer() else "number"
+    if isinstance(v, (datetime, date, np.datetime64)):
+        return "null" if pd.isna(v) else "date"
+    if isinstance(v, str):
+        return _classify_text(v)
+    return "text"
+
+
+def parse_class_counts(s: pd.Series) -> np.ndarray:
+    """Exact count of each parse class (:data:`CLASSES` order) in one column; every row in exactly one class.
+
+    The dtype only picks a vectorised path: the class of each value is the same as :func:`classify_value`'s.
+    """
+    out = np.zeros(len(CLASSES), dtype=np.float64)
+    null = s.isna().to_numpy()
+    out[0] = null.sum()
+    if pd.api.types.is_bool_dtype(s):
+        out[1] = (~null).sum()
+    elif pd.api.types.is_datetime64_any_dtype(s):
+        out[4] = (~null).sum()
+    elif pd.api.types.is_numeric_dtype(s):
+        x = s.to_numpy(dtype=np.float64, na_value=np.nan)[~null]
+        whole = np.isfinite(x) & (x == np.round(x))
+        out[2], out[3] = whole.sum(), (~whole).sum()
+    else:
+        codes, uniq = pd.factorize(s[~null])  # classify each distinct value once
+        idx = {c: i for i, c in enumerate(CLASSES)}
+        cls = np.array([idx[classify_value(u)] for u in uniq], dtype=np.int64)
+        per_code = np.bincount(codes, minlength=len(uniq)).astype(np.float64)
+        out += np.bincount(cls, weights=per_code, minlength=len(CLASSES)) if len(uniq) else 0.0
+    return out
+
+
+def decide_kind(counts: np.ndarray, sigma: float, column: str) -> tuple[str, bool]:
+    """(kind, nullable) from (noisy) class counts by the public rule; ``sigma == 0`` means exact counts, where
+    a kind needs every non-null value and any null makes the column nullable. Kinds: see :data:`KINDS`."""
+    c = np.maximum(np.asarray(counts, dtype=np.float64), 0.0)
+    null, boolean, integer, number, dt, _ = c
+    mass = float(c[1:].sum())
+    if sigma > 0:
+        share, thr = KIND_SHARE, THRESHOLD_SIGMAS * sigma
+        if mass < MIN_MASS_SIGMAS * sigma:
+            raise DataValidationError(
+                f"Column {column!r}: too few non-null values to draft its kind at this epsilon. Fix: pass "
+                f"kinds={{{column!r}: ...}} or declare the field in a partial schema, or spend more epsilon.")
+    else:
+        share, thr = 1.0, 0.5
+        if mass == 0:
+            raise DataValidationError(f"Column {column!r} is entirely null; declare it by hand or drop it.")
+    nullable = bool(null >= thr)
+    if boolean >= share * mass:
+        return "boolean", nullable
+    if integer + number >= share * mass:
+        return ("integer" if number < thr else "numeric"), nullable
+    if dt >= share * mass:
+        return "datetime", nullable
+    return "categorical", nullable
+
+
+# -------------------------------------------------------------------------------------------- entry point
+def draft_fields(df: pd.DataFrame, *, epsilon: float | None, delta: float | None, ledger: Any,
+                 kinds: Mapping[str, str] | None, partial: Any, rows: RowBounds | None,
+                 identifiers: Sequence[str], categorical_threshold: int) -> tuple[list[Field], dict | None]:
+    """The fields of a drafted schema (in column order) and the draft's spend (``None`` when inferred)."""
+    kinds = _check_inputs(df, kinds, partial, identifiers, epsilon, ledger)
+    given = {f.name: f for f in partial.fields} if partial is not None else {}
+    if partial is not None:
+        missing = [n for n in given if n not in map(str, df.columns)]
+        if missing:
+            raise SchemaError(f"partial schema fields {missing} are not columns of the table. "
+                              "Fix: drop them from the partial schema or add the columns.")
+    fixed = dict(given)
+    for c in df.columns:
+        c = str(c)
+        if c not in fixed and (c in identifiers or kinds.get(c) == "identifier"):
+            fixed[c] = IdentifierField(c)
+    todo = [str(c) for c in df.columns if str(c) not in fixed]
+    if epsilon is None:
+        drafted = _draft_inferred(df, todo, kinds, categorical_threshold)
+        spend = None
+    else:
+        drafted, spend = _draft_dp(df, todo, kinds, float(epsilon), delta, ledger, rows)
+    return [fixed.get(str(c)) or drafted[str(c)] for c in df.columns], spend
+
+
+def _check_inputs(df: Any, kinds: Mapping[str, str] | None, partial: Any, identifiers: Sequence[str],
+                  epsilon: float | None, ledger: Any) -> dict[str, str]:
+    """Public checks only (names, shapes, parameters): they run before any budget is reserved."""
+    if not isinstance(df, pd.DataFrame) or df.shape[1] == 0:
+        raise DataValidationError("Schema.draft needs a pandas DataFrame with at least one column.")
+    if len(set(map(str, df.columns))) != df.shape[1]:
+        raise DataValidationError("Schema.draft needs unique column names.")
+    if isinstance(identifiers, str):
+        raise SchemaError("identifiers must be a list of column names, not one string.")
+    names = set(map(str, df.columns))
+    kinds = {str(k): v for k, v in (kinds or {}).items()}
+    unknown = [c for c in list(identifiers) + list(kinds) if c not in names]
+    if unknown:
+        raise SchemaError(f"identifiers/kinds name {unknown}, which are not columns of the table.")
+    bad = {c: k for c, k in kinds.items() if k not in KINDS}
+    if bad:
+        raise SchemaError(f"kinds {bad} are not known. Fix: use one of {list(KINDS)}.")
+    if partial is not None and not hasattr(partial, "fields"):
+        raise SchemaError("partial must be a Schema whose fields are kept as declared.")
+    if ledger is not None and epsilon is None:
+        raise SchemaError("A ledger only applies to a DP draft. Fix: pass epsilon=..., or drop the ledger.")
+    return kinds
+
+
+# ------------------------------------------------------------------------------------------------ no budget
+def _draft_inferred(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str],
+                    categorical_threshold: int) -> dict[str, Field]:
+    if len(df) == 0 and todo:
+        raise DataValidationError("Schema.draft needs a table with rows; got an empty table.")
+    out: dict[str, Field] = {}
+    for c in todo:
+        s = df[c]
+        if c in kinds:
+            kind, nullable = kinds[c], bool(s.isna().any())
+        else:
+            kind, nullable = decide_kind(parse_class_counts(s), 0.0, c)
+            nullable = nullable or bool(s.isna().any())
+            if kind == "integer" and s.nunique() <= categorical_threshold:
+                kind = "categorical"
+        out[c] = _exact_field(c, s, kind, nullable)
+    names = [c for c in todo if out[c].source == "inferred"]
+    if names:
+        warn_inferred(names)
+    return out
+
+
+def _exact_field(c: str, s: pd.Series, kind: str, nullable: bool) -> Field:
+    if kind == "boolean":
+        return BooleanField(c, nullable=nullable)
+    if kind in ("numeric", "integer"):
+        x = pd.to_numeric(s, errors="coerce").astype("float64")
+        x = x[np.isfinite(x.to_numpy())]
+        if x.empty:
+            raise DataValidationError(f"Column {c!r} has no finite values; cannot draft bounds. "
+                                      "Fix: declare the column by hand or drop it.")
+        lo, hi = float(x.min()), float(x.max())
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        return NumericField(c, lo, hi, integer=kind == "integer", nullable=nullable, bounds_source="inferred")
+    if kind == "datetime":
+        t = pd.to_datetime(s, errors="coerce").dropna()
+        if t.empty:
+            raise DataValidationError(f"Column {c!r} has no valid dates; declare it by hand.")
+        lo, hi = t.min(), t.max()
+        if lo == hi:
+            hi = lo + pd.Timedelta(days=1)
+        return DatetimeField(c, lo.isoformat(), hi.isoformat(), nullable=nullable, bounds_source="inferred")
+    cats = sorted({v.item() if isinstance(v, np.generic) else v for v in s.dropna().unique()}, key=str)
+    if not cats:
+        raise DataValidationError(f"Column {c!r} is entirely null; declare it by hand or drop it.")
+    return CategoricalField(c, tuple(cats), nullable=nullable, categories_source="inferred")
+
+
+def warn_inferred(names: Sequence[str]) -> None:
+    warnings.warn(
+        f"Schema fields {list(names)} were inferred from the data without noise: their bounds/categories reveal "
+        "private values. Review them and replace the source with 'public:<why>', or draft with an epsilon. "
+        "DP generators refuse this schema unless allow_inferred=True.",
+        UserWarning,
+        stacklevel=5,
+    )
+
+
+# --------------------------------------------------------------------------------------------------- with DP
+def _draft_dp(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str], epsilon: float, delta: float | None,
+              ledger: Any, rows: RowBounds | None) -> tuple[dict[str, Field], dict]:
+    if not todo:
+        raise SchemaError("Every column is an identifier or declared in the partial schema: nothing to draft. "
+                          "Fix: drop epsilon (nothing needs buying).")
+    delta = resolve_delta(delta, rows.max if rows is not None else None)
+    may_be_categorical = any(kinds.get(c, "categorical") == "categorical" for c in todo)
+    budget = ZCDPBudget(epsilon, delta, delta_reserved=delta / 2 if may_be_categorical else 0.0)
+    seeded = noise_is_seeded()
+    with charge(ledger, epsilon, delta, generator="schema-draft",
+                purpose="DP schema draft: kinds, nullability, bounds and category sets") as handle:
+        noise = privacy_noise()
+        handle.data_read()  # from here a failure (e.g. which column has too few values) is charged
+        decided, noisy = _release_kinds(df, todo, kinds, budget, noise)
+        fields = _release_values(df, decided, budget, noise, epsilon, delta)
+        spend = budget.to_spend(purpose="schema draft", classes_share=CLASSES_SHARE, kind_rule={
+            "kind_share": KIND_SHARE, "threshold_sigmas": THRESHOLD_SIGMAS}, noisy_classes=noisy,
+            kinds={c: ("caller" if c in kinds else "dp") for c in todo})
+        handle.record_spent(spend.epsilon, spend.delta)
+    out = spend.to_dict() if not seeded else NoGuarantee(SEEDED_NOISE_REASON, accounted=spend).to_dict()
+    if handle.entry is not None:
+        out["ledger_entry"] = dict(handle.entry)
+    return fields, out
+
+
+def _release_kinds(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str], budget: ZCDPBudget,
+                   noise: Any) -> tuple[dict[str, tuple[str, bool]], dict[str, dict[str, int]]]:
+    """Noisy class histogram of every drafted column -> (kind, nullable) per column, and the rounded noisy
+    histograms (DP outputs, recorded in the spend details)."""
+    share = budget.rho * CLASSES_SHARE / len(todo)
+    sigma = gaussian_sigma(share, 1.0)
+    decided, noisy = {}, {}
+    for c in todo:
+        rho = budget.spend(f"{c}:classes", share)
+        counts = noisy_histogram(parse_class_counts(df[c]), rho, noise)
+        noisy[c] = {k: int(round(v)) for k, v in zip(CLASSES, counts)}
+        if c in kinds:
+            nullable = bool(counts[0] >= THRESHOLD_SIGMAS * sigma)
+            decided[c] = (kinds[c], nullable)
+        else:
+            decided[c] = decide_kind(counts, sigma, c)
+    return decided, noisy
+
+
+def _release_values(df: pd.DataFrame, decided: Mapping[str, tuple[str, bool]], budget: ZCDPBudget, noise: Any,
+                    epsilon: float, delta: float) -> dict[str, Field]:
+    """Bounds and category sets of the columns whose kind needs them, from the rest of the budget."""
+    need = [c for c, (k, _) in decided.items() if k != "boolean"]
+    n_cat = sum(1 for c in need if decided[c][0] == "categorical")
+    rho_each = (budget.rho - budget.spent_rho) / len(need) if need else 0.0
+    src = f"dp:{epsilon:g}"
+    out: dict[str, Field] = {}
+    for c, (kind, nullable) in decided.items():
+        s = df[c]
+        if kind == "boolean":
+            out[c] = BooleanField(c, nullable=nullable)
+        elif kind in ("numeric", "integer"):
+            x = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
+            lo, hi = _dp_bounds(x, budget.spend(c, rho_each), noise, c)
+            if kind == "integer":
+                lo, hi = math.floor(lo), math.ceil(hi)
+                hi = hi if hi > lo else lo + 1
+            out[c] = NumericField(c, lo, hi, integer=kind == "integer", nullable=nullable, bounds_source=src)
+        elif kind == "datetime":
+            t = pd.to_datetime(s, errors="coerce")
+            days = (t.dropna().astype("int64") / 86_400e9).to_numpy()
+            lo, hi = _dp_bounds(days, budget.spend(c, rho_each), noise, c)
+            out[c] = DatetimeField(c, pd.Timestamp(math.floor(lo), unit="D").isoformat(),
+                                   pd.Timestamp(math.ceil(hi) + 1, unit="D").isoformat(), nullable=nullable,
+                                   bounds_source=src)
+        else:
+            d_each = (delta / 2) / n_cat
+            cats, _ = dp_category_set(list(s.dropna()), budget.spend(c, rho_each, delta=d_each), d_each, noise)
+            if not cats:
+                raise DataValidationError(
+                    f"Column {c!r}: no category is frequent enough to be released at epsilon={epsilon:g}. "
+                    "Fix: declare its categories from a public source, or spend more epsilon.")
+            cats = [v.item() if isinstance(v, np.generic) else v for v in cats]
+            out[c] = CategoricalField(c, tuple(cats), nullable=nullable, categories_source=src)
+    return out
+
+
+def _dp_bounds(x: np.ndarray, rho: float, rng: Any, column: str) -> tuple[float, float]:
+    """DP lower/upper bounds (see :func:`synthgen.privacy.mechanisms.dp_range`)."""
+    r = dp_range(x, rho, rng)
+    if r is None:
+        raise DataValidationError(f"Column {column!r}: too few values to release DP bounds at this epsilon. "
+                                  "Fix: declare public bounds for it, or spend more epsilon.")
+    lo, hi = r
+    # The bucket around zero is (-1e-4, 1e-4): snap its edges to 0 (post-processing of public edges).
+    return (0.0 if abs(lo) <= 1e-4 else lo), (0.0 if abs(hi) <= 1e-4 else hi)
+
+
+__all__ = ["CLASSES", "KINDS", "classify_value", "decide_kind", "draft_fields", "parse_class_counts",
+           "warn_inferred"]
