@@ -35,6 +35,14 @@ def register(name: str, target: str, guarantee: str, data_kind: str, summary: st
     return entry
 
 
+def unregister(name: str) -> None:
+    """Remove ``name`` from the registry (tests register fakes and remove them afterwards). Unknown names are an
+    error, so a typo cannot pass silently."""
+    if name not in _REGISTRY:
+        raise RegistryError(f"Cannot unregister {name!r}: no generator of that name is registered.")
+    del _REGISTRY[name]
+
+
 def entry(name: str) -> Entry:
     try:
         return _REGISTRY[name]
