@@ -1,5 +1,6 @@
 """Declared schemas: JSON round-trip, validation of every kind of bad input, drafting."""
 import json
+import re
 import warnings
 
 import numpy as np
@@ -184,3 +185,40 @@ def test_atomic_writes_respect_the_umask(tmp_path):
     assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o755
     assert stat.S_IMODE((tmp_path / "d" / "f").stat().st_mode) == 0o644
+
+
+def test_validation_messages_give_no_row_counts(schema, good):
+    bad = pd.concat([good] * 5, ignore_index=True)            # 15 rows
+    bad["age"] = [30] * 8 + [200] * 7                           # 7 above the maximum
+    bad["sex"] = ["f"] * 11 + ["x"] * 4                         # 4 unknown categories
+    bad["smoker"] = [None] * 11 + [True] * 4                    # 11 nulls in a non-nullable column
+    report = schema.validate(bad)
+    assert {"above_maximum", "unknown_category", "null_not_allowed"} <= report.codes()
+    text = "\n".join(str(v) for v in report.violations) + str(report.to_dict())
+    for count in ("7", "4", "11", "15"):
+        assert not re.search(rf"\b{count}\b", text), count
+    assert "n_rows" not in report.to_dict() and all("count" not in v for v in report.to_dict()["violations"])
+    with pytest.raises(DataValidationError) as err:
+        schema.check(bad)
+    assert not re.search(r"\b(7|4|11|15)\b", str(err.value))  # "3 problem(s)" counts violations, not rows
+
+
+def test_draft_refuses_unknown_kinds_and_columns(good):
+    with pytest.raises(SchemaError, match="not known"):
+        Schema.draft(good, epsilon=1.0, delta=1e-6, kinds={"age": "float"})
+    with pytest.raises(SchemaError, match="not columns"):
+        Schema.draft(good, epsilon=1.0, delta=1e-6, kinds={"nope": "numeric"})
+
+
+def test_parse_classes_do_not_depend_on_dtype():
+    from synthgen.schema.draft import CLASSES, parse_class_counts
+
+    as_int = pd.Series([1, 2, 3])
+    as_float = pd.Series([1.0, 2.0, np.nan])
+    as_text = pd.Series(["1", "2.5", "unknown", None, "2020-01-02", "true"])
+    cls = dict(zip(CLASSES, parse_class_counts(as_int)))
+    assert cls["integer"] == 3
+    cls = dict(zip(CLASSES, parse_class_counts(as_float)))
+    assert cls["integer"] == 2 and cls["null"] == 1
+    cls = dict(zip(CLASSES, parse_class_counts(as_text)))
+    assert (cls["integer"], cls["number"], cls["text"], cls["null"], cls["date"], cls["boolean"]) == (1, 1, 1, 1, 1, 1)
