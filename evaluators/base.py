@@ -6,6 +6,8 @@ object columns or raw values it would have to print.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, Sequence
@@ -13,6 +15,7 @@ from typing import Any, Literal, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from synthgen._json import category_key, category_keys, jsonable
 from synthgen.exceptions import InputError
 from synthgen.schema import Schema
 
@@ -26,6 +29,9 @@ MIN_HOLDOUT_ROWS = 100
 MIN_CATEGORY_COUNT = 10
 #: Categories kept per column for distance encodings (rarer ones share one "other" slot).
 MAX_ONEHOT = 50
+#: The label every evaluation report (JSON and HTML) and every gate document computed from private data carries.
+PRIVATE_NOTICE = ("CONTAINS STATISTICS OF THE PRIVATE TRAINING DATA, computed without differential privacy. "
+                  "For the data owner only: NOT FOR RELEASE; keep it apart from the release bundle.")
 
 
 class EvaluationError(InputError):
@@ -75,21 +81,45 @@ def _clean(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def jsonable(obj: Any) -> Any:
-    """Numpy scalars/arrays -> plain Python; NaN/inf -> None (JSON has no NaN)."""
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(float(obj)) else None
-    return obj
+def synthgen_version() -> str:
+    """synthgen's installed version, read without importing the package root (that would be an import circle)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("synthgen")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+# ------------------------------------------------------------------------------------------ table fingerprint
+def _canonical_text(value: Any, kind: str | None) -> str:
+    if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower()
+    if kind == "datetime" or isinstance(value, (pd.Timestamp, np.datetime64)):
+        try:
+            return pd.Timestamp(value).isoformat()
+        except (ValueError, TypeError):
+            pass
+    return category_key(value)
+
+
+def table_sha256(df: pd.DataFrame, schema: Schema | None = None) -> str:
+    """sha256 of a table's content: its column names and, column by column, every cell in a canonical text form.
+
+    The same table hashes the same in memory and read back from the CSV or Parquet file it was written to: cells
+    are keyed like categories (``synthgen._json.category_key``: 1.0 -> "1", True -> "true"), datetimes in ISO form,
+    nulls as one marker. With a schema, a declared boolean column's "True"/"False" text and a declared datetime
+    column's date text (as ``pandas.read_csv`` returns them) are read as the declared kind first. Row order counts.
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps([str(c) for c in df.columns]).encode())
+    for name in df.columns:
+        fld = schema[name] if schema is not None and name in schema.names else None
+        kind = fld.kind if fld is not None else None
+        codes, uniques = pd.factorize(df[name], use_na_sentinel=True)
+        keys = np.array([_canonical_text(u, kind) for u in uniques] + ["\x00null"], dtype=object)
+        h.update(b"\x1e" + json.dumps(keys[codes].tolist()).encode())
+    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------------------------- preparation
@@ -136,24 +166,16 @@ def _is_numeric(s: pd.Series) -> bool:
 
 def _to_float(s: pd.Series) -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(s):
-        out = s.astype("datetime64[ns]").astype("int64").astype("float64").to_numpy()
+        out = s.astype("datetime64[ns]").astype("int64").astype("float64").to_numpy(copy=True)
         out[s.isna().to_numpy()] = np.nan
         return out / 86400e9  # days
     return pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
 
 
-def _key(v: Any) -> str:
-    if isinstance(v, (float, np.floating)) and float(v).is_integer():
-        v = int(v)
-    if isinstance(v, (bool, np.bool_)):
-        return str(bool(v)).lower()
-    return str(v)
-
-
 def _keys(s: pd.Series) -> pd.Series:
     """Canonical text keys of a column's values, computed once per distinct value (nulls stay null)."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    keyed = np.array([_key(u) for u in uniques] + [None], dtype=object)
+    keyed = np.array(category_keys(uniques) + [None], dtype=object)
     return pd.Series(keyed[codes], index=s.index, dtype=object)
 
 
@@ -254,7 +276,7 @@ def prepare(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame |
                             f"the {what} table. Fix: give it the same dtype in every table (schema.coerce(df)).")
             keys = {what: _keys(df[name]) for what, df in tables.items() if df is not None}
             if fld is not None and fld.kind == "categorical":
-                declared = [_key(c) for c in fld.categories]
+                declared = category_keys(fld.categories)
             elif fld is not None and fld.kind == "boolean":
                 declared = ["false", "true"]
             else:

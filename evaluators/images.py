@@ -14,6 +14,9 @@ Every metric is a :class:`evaluators.base.Result` with the value a real holdout 
   private images gives).
 * :func:`image_report` runs them all and returns an :class:`ImageReport` (``to_dict``/``save_json``/``to_html``/
   ``save_html``). Its sample grids show synthetic images only, unless ``show_private=True`` is passed.
+
+An image report is the data owner's evaluation (its metrics are computed on the private images without
+differential privacy): its JSON and HTML carry :data:`~evaluators.base.PRIVATE_NOTICE`, not for release.
 """
 from __future__ import annotations
 
@@ -29,9 +32,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from synthgen.imageio import ImageData, as_image_data
+from synthgen._json import jsonable
 from synthgen.io import atomic_write_text
 
-from .base import EvaluationError, Result, jsonable
+from .base import PRIVATE_NOTICE, EvaluationError, Result
 
 FORMAT = "synthgen-image-report/1"
 MEMBERSHIP_FLAG = 0.8
@@ -279,7 +283,8 @@ class ImageReport:
         raise KeyError(name)
 
     def to_dict(self) -> dict:
-        return jsonable({"format": FORMAT, "meta": dict(self.meta), "privacy": self.privacy,
+        return jsonable({"format": FORMAT, "contains_private_statistics": True, "notice": PRIVATE_NOTICE,
+                         "meta": dict(self.meta), "privacy": self.privacy,
                          "class_counts": {k: dict(v) for k, v in self.class_counts.items()},
                          "results": [r.to_dict() for r in self.results], "grids": dict(self.grids)})
 
@@ -356,10 +361,12 @@ def render_image_html(d: Mapping[str, Any]) -> str:
     meta = d.get("meta", {})
     return f"""<!doctype html><html><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<title>{esc(str(meta.get("title", "image report")))}</title>
+<title>PRIVATE, NOT FOR RELEASE: {esc(str(meta.get("title", "image report")))}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:60em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}.ok{{background:#e6f4ea;padding:8px}}
-.bad{{background:#fde2e1;padding:8px;font-weight:bold}}img{{image-rendering:pixelated}}</style></head><body>
+.bad{{background:#fde2e1;padding:8px;font-weight:bold}}img{{image-rendering:pixelated}}
+.private{{background:#4a0072;color:#fff;padding:8px;font-weight:bold}}</style></head><body>
+<div class="private" id="not-for-release">{esc(PRIVATE_NOTICE)}</div>
 <h1>{esc(str(meta.get("title", "image report")))}</h1>{banner}
 <p>{meta.get("n_synthetic")} synthetic images; {meta.get("n_train")} real training and {meta.get("n_holdout")}
 real holdout images of shape {esc(str(meta.get("image_shape")))}. Reference = the value real data reaches
@@ -367,4 +374,5 @@ real holdout images of shape {esc(str(meta.get("image_shape")))}. Reference = th
 <h2>Metrics</h2><table><tr><th>metric</th><th>group</th><th>value</th><th>reference</th><th>direction</th>
 <th>verdict</th></tr>{''.join(rows)}</table>
 <h2>Per-class counts</h2><table><tr><th>set</th>{head}</tr>{crows}</table>
-<h2>Samples</h2>{grids}</body></html>"""
+<h2>Samples</h2>{grids}
+<div class="private">{esc(PRIVATE_NOTICE)}</div></body></html>"""

@@ -5,7 +5,12 @@ encoding (numeric columns scaled to the real 1st-99th percentile range, categori
 categories are 1 apart), found with scikit-learn's ``NearestNeighbors`` (vectorised, no cross joins); exact
 matches are found by hashing whole rows.
 
-Nothing here returns raw values: distances, shares, counts and row positions only.
+Nothing here returns raw values or training-row positions: distances, shares and counts only. These are
+statistics of the private training table computed WITHOUT differential privacy: they belong in the owner's
+evaluation (labelled not for release), never in a release bundle.
+
+:func:`exact_match_rate` is the one copy check: the evaluators' ``privacy.exact_match_rate`` and the release
+gate's ``no_copied_rows`` both count copies with :func:`match_share` on the same prepared encodings.
 """
 from __future__ import annotations
 
@@ -50,17 +55,53 @@ def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(frame.fillna(-9.87654321e300), index=False).to_numpy()
 
 
+def match_share(real: pd.DataFrame, other: pd.DataFrame) -> float:
+    """Share of ``other``'s rows identical, on every column, to some row of ``real`` (prepared encodings)."""
+    if len(other) == 0:
+        return 0.0
+    real_h = set(_row_hashes(real).tolist())
+    return float(np.isin(_row_hashes(other), list(real_h)).mean())
+
+
 def exact_match(prep: Prepared) -> Result:
-    real_h = set(_row_hashes(prep.real).tolist())
-    syn = _row_hashes(prep.synthetic)
-    rate = float(np.isin(syn, list(real_h)).mean())
-    ref = None
-    if prep.holdout is not None:
-        ref = float(np.isin(_row_hashes(prep.holdout), list(real_h)).mean())
+    rate = match_share(prep.real, prep.synthetic)
+    ref = match_share(prep.real, prep.holdout) if prep.holdout is not None else None
     return Result("privacy.exact_match_rate", "privacy", rate, "lower_is_better", reference=ref,
                   details={"attacker": ATTACKERS["exact_match"],
                            "meaning": "share of release rows identical to some training row; the reference is the "
                                       "share of holdout rows that happen to equal a training row"})
+
+
+def exact_match_rate(synthetic: pd.DataFrame, real: pd.DataFrame, schema: Any = None) -> float:
+    """Share of synthetic rows equal, on every compared column, to some real row (the release gate's copy check).
+
+    Compares the columns both tables hold (the schema's learnable ones when a schema is given) with the same
+    encodings as :func:`evaluators.evaluate`. A column entirely null in one table (which :func:`prepare` refuses)
+    is matched exactly: only rows null there can match, and the column is then left out.
+    """
+    from .base import prepare
+
+    cols = [c for c in real.columns if c in synthetic.columns]
+    if schema is not None:
+        learnable = {f.name for f in schema.learnable}
+        cols = [c for c in cols if c in learnable]
+    n_syn = len(synthetic)
+    real, synthetic = real[cols], synthetic[cols]
+    while cols and len(real) and len(synthetic):
+        null_r = [c for c in cols if real[c].isna().all()]
+        null_s = [c for c in cols if synthetic[c].isna().all()]
+        if not null_r and not null_s:
+            break
+        real = real[real[null_s].isna().all(axis=1)] if null_s else real
+        synthetic = synthetic[synthetic[null_r].isna().all(axis=1)] if null_r else synthetic
+        cols = [c for c in cols if c not in set(null_r) | set(null_s)]
+        real, synthetic = real[cols], synthetic[cols]
+    if n_syn == 0 or len(real) == 0 or len(synthetic) == 0:
+        return 0.0
+    if not cols:  # every column was all-null on some side: the remaining rows are all equal
+        return len(synthetic) / n_syn
+    prep = prepare(real, synthetic, None, schema)
+    return match_share(prep.real, prep.synthetic) * len(synthetic) / n_syn
 
 
 def _tpr_at(fpr: np.ndarray, tpr: np.ndarray, at: float) -> float:
@@ -155,7 +196,9 @@ def run(prep: Prepared, rng: np.random.Generator, quasi_identifiers: Sequence[st
         synthetic_raw: pd.DataFrame | None = None, holdout_raw: pd.DataFrame | None = None
         ) -> tuple[list[Result], dict[str, Any], list[dict]]:
     """All privacy results, plot statistics, and the risks that were not computed (with the reason)."""
-    want = (lambda m: metrics is None or m in metrics)
+    def want(m: str) -> bool:
+        return metrics is None or m in metrics
+
     results: list[Result] = [exact_match(prep)]
     plots: dict[str, Any] = {}
     not_computed: list[dict] = []
@@ -242,17 +285,15 @@ def run(prep: Prepared, rng: np.random.Generator, quasi_identifiers: Sequence[st
             order = np.argsort(-isolation)[:top]
             close_s = d_ts[order, 0] < 0.5 * isolation[order]
             close_h = d_th[order, 0] < 0.5 * isolation[order]
-            view = [{"row_position": int(t_idx[i]), "isolation": float(isolation[i]),
-                     "nearest_release_distance": float(d_ts[i, 0]), "nearest_holdout_distance": float(d_th[i, 0]),
-                     "release_copy": bool(d_ts[i, 0] <= 1e-9)} for i in order[:20]]
             results.append(Result("privacy.vulnerable_records_exposed", "privacy", float(close_s.mean()),
                                   "lower_is_better", reference=float(close_h.mean()),
                                   details={"attacker": ATTACKERS["vulnerable"],
                                            "meaning": "share of the 1% most isolated training rows with a release "
                                                       "row closer than half their distance to any other training "
                                                       "row (reference: the same with holdout rows)",
-                                           "n_targets": top, "records": view,
-                                           "note": "0-based row positions in the real table passed in; distances only, no values"}))
+                                           "n_targets": top,
+                                           "share_copied": float((d_ts[order, 0] <= 1e-9).mean()),
+                                           "note": "aggregate shares only: no per-row data and no values"}))
     # ---- k-anonymity / l-diversity on declared quasi-identifiers
     if quasi_identifiers:
         mm = min(len(prep.synthetic), len(prep.holdout)) if prep.holdout is not None else len(prep.synthetic)

@@ -1,5 +1,10 @@
 """The evaluation :class:`Report`: JSON (validated by ``schemas/report.schema.json``) and one self-contained HTML page.
 
+A report is the data owner's evaluation, not part of a release: its numbers (exact row counts, binned counts with
+edges from the real data, TRTR scores, attack results) are statistics of the private training table computed
+without differential privacy. Both forms therefore carry :data:`~evaluators.base.PRIVATE_NOTICE` at the top
+(JSON: ``contains_private_statistics`` and ``notice``; HTML: the page title and a banner at its top and bottom).
+
 The HTML is rendered from the JSON dictionary alone, and the JSON holds statistics and pre-binned counts only,
 so the page cannot show a raw private value. Plots are matplotlib PNGs inlined as base64; a Content-Security-Policy
 forbids every network request.
@@ -16,9 +21,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from synthgen._json import jsonable
 from synthgen.io import atomic_write_text
 
-from .base import EvaluationError, Result, jsonable
+from .base import PRIVATE_NOTICE, EvaluationError, Result
 
 FORMAT = "synthgen-report/1"
 SUMMARY_KEYS = ("verdict", "fidelity_score", "detection_auc", "tstr_ratio", "mia_auc", "dcr_share",
@@ -66,7 +72,8 @@ class Report:
 
     # ----- JSON
     def to_dict(self) -> dict:
-        return jsonable({"format": FORMAT, "meta": dict(self.meta), "summary": dict(self.summary),
+        return jsonable({"format": FORMAT, "contains_private_statistics": True, "notice": PRIVATE_NOTICE,
+                         "meta": dict(self.meta), "summary": dict(self.summary),
                          "results": [r.to_dict() for r in self.results],
                          "not_computed": [dict(x) for x in self.not_computed], "plots": dict(self.plots)})
 
@@ -238,7 +245,8 @@ h1{margin-bottom:.2em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .6em;
 text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}
 .banner{padding:1em;font-size:1.3em;font-weight:bold;border-radius:6px;margin:.8em 0}
-.nodp{background:#b00020;color:#fff}.dp{background:#e6f4ea;color:#14532d;border:1px solid #14532d}
+.nodp{background:#b00020;color:#fff}.private{background:#4a0072;color:#fff}
+.dp{background:#e6f4ea;color:#14532d;border:1px solid #14532d}
 .verdict{display:inline-block;padding:.4em 1em;border-radius:6px;font-size:1.4em;font-weight:bold;color:#fff}
 .pass{background:#2e7d32}.warn{background:#e69500}.fail{background:#b00020}
 img.plot{max-width:100%;display:block;margin:.5em 0}.note{color:#555;font-size:.9em}
@@ -253,6 +261,10 @@ def _privacy_banner(p: Mapping[str, Any]) -> str:
     reason = html.escape(str(p.get("reason", "no DP guarantee was declared for this release")))
     return (f'<div class="banner nodp" id="privacy-spend">NO DP GUARANTEE &mdash; this release carries no '
             f'differential-privacy guarantee. {reason}</div>')
+
+
+def _private_banner() -> str:
+    return f'<div class="banner private" id="not-for-release">{html.escape(PRIVATE_NOTICE)}</div>'
 
 
 def _results_table(results: list[dict], with_attacker: bool = False) -> str:
@@ -278,7 +290,8 @@ def render_html(d: Mapping[str, Any]) -> str:
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
         "style-src 'unsafe-inline'\">",
-        "<title>synthgen evaluation report</title>", f"<style>{_CSS}</style></head><body>",
+        "<title>PRIVATE, NOT FOR RELEASE: synthgen evaluation report</title>",
+        f"<style>{_CSS}</style></head><body>", _private_banner(),
         "<h1>Synthetic data evaluation</h1>",
         f"<p class=note>synthgen {html.escape(str(meta.get('synthgen_version', '')))} · "
         f"{html.escape(str(meta.get('created', '')))} · rows: real {_fmt(meta.get('rows', {}).get('real'))}, "
@@ -340,20 +353,11 @@ def render_html(d: Mapping[str, Any]) -> str:
         parts.append("<h3>Distance to closest record</h3>" + _plot_dcr(plots["dcr"]))
     if plots.get("mia_roc"):
         parts.append("<h3>Membership inference</h3>" + _plot_roc(plots["mia_roc"]))
-    vul = by_name.get("privacy.vulnerable_records_exposed")
-    if vul and vul["details"].get("records"):
-        parts.append("<h3>Most isolated training records</h3><p class=note>0-based row positions in the real "
-                     "(training) table and distances only; no values.</p><table><tr><th>row position</th><th>isolation</th>"
-                     "<th>nearest release row</th><th>nearest holdout row</th><th>copied</th></tr>")
-        for rec in vul["details"]["records"]:
-            parts.append(f"<tr><td>{rec['row_position']}</td><td>{_fmt(rec['isolation'])}</td>"
-                         f"<td>{_fmt(rec['nearest_release_distance'])}</td>"
-                         f"<td>{_fmt(rec['nearest_holdout_distance'])}</td><td>{_fmt(rec['release_copy'])}</td></tr>")
-        parts.append("</table>")
     if d.get("not_computed"):
         parts.append("<h3>Not computed</h3><ul id=not-computed>" + "".join(
             f"<li><b>{html.escape(x['name'])}</b>: {html.escape(x['reason'])}</li>" for x in d["not_computed"]) +
             "</ul>")
     parts.append("<h2>Privacy spend</h2>" + _privacy_banner(s["privacy"]))
+    parts.append(_private_banner())
     parts.append("</body></html>")
     return "\n".join(parts)

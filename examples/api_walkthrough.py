@@ -14,7 +14,7 @@ from pathlib import Path
 
 import synthgen
 from synthgen import datasets
-from synthgen.gate import export_suite, run_gate
+from synthgen.release.gate import export_suite, run_gate
 from synthgen.release import Thresholds
 
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="synthgen-walkthrough-"))

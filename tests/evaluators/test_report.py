@@ -1,5 +1,4 @@
 """Report: JSON schema, round trip, HTML from the JSON alone, no raw values anywhere, loud privacy status."""
-import json
 
 import jsonschema
 import numpy as np
@@ -12,7 +11,7 @@ from synthgen import DPSpend, NoGuarantee
 from synthgen.resources import load_json_schema
 
 SUMMARY_KEYS = {"verdict", "fidelity_score", "detection_auc", "tstr_ratio", "mia_auc", "dcr_share",
-                "exact_match_rate", "privacy"}
+                "exact_match_rate", "privacy", "synthetic_table"}
 
 
 def test_json_validates_and_round_trips(small_report, tmp_path):
@@ -121,3 +120,32 @@ def test_html_is_self_contained(small_report, tmp_path):
                     "Distance to closest record", "Membership inference ROC", "Marginal distributions"):
         assert section in html, section
     assert html.count("data:image/png;base64,") >= 4
+
+
+def test_report_is_labelled_not_for_release(small_report):
+    """old main: neither the JSON nor the HTML said that a report holds statistics of the private data."""
+    d = small_report.to_dict()
+    assert d["contains_private_statistics"] is True and "NOT FOR RELEASE" in d["notice"]
+    html = small_report.to_html()
+    title = html[html.index("<title>"): html.index("</title>")]
+    assert "NOT FOR RELEASE" in title
+    top = html[: html.index("<h1>")]
+    assert 'id="not-for-release"' in top and "NOT FOR RELEASE" in top  # before anything else on the page
+    assert html.count("NOT FOR RELEASE") >= 3  # title, top and bottom of the page
+    unlabelled = {k: v for k, v in d.items() if k not in ("contains_private_statistics", "notice")}
+    with pytest.raises(EvaluationError, match="top level"):
+        Report.from_dict(unlabelled)
+
+
+def test_no_training_row_positions_anywhere(small_report):
+    """old main: privacy.vulnerable_records_exposed listed the positions of the most isolated training rows."""
+    vul = small_report["privacy.vulnerable_records_exposed"]
+    assert "records" not in vul.details and vul.details["n_targets"] >= 1
+    assert 0.0 <= vul.details["share_copied"] <= 1.0 and vul.value is not None  # aggregates stay
+    text = small_report.to_json() + small_report.to_html()
+    assert "row_position" not in text and "row position" not in text.lower()
+    assert "Most isolated training records" not in text
+    d = small_report.to_dict()
+    d["results"][0]["details"]["records"] = [{"row_position": 3}]
+    with pytest.raises(EvaluationError):
+        Report.from_dict(d)  # the report schema refuses per-row records
