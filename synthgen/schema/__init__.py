@@ -15,10 +15,6 @@ from .fields import (FIELD_KINDS, BooleanField, CategoricalField, DatetimeField,
 from .table import Schema
 from .validation import ValidationReport, Violation
 
-# Transitional alias for synthgen/generators/ctgan_transformer.py (not ours to edit); remove once it imports
-# ``synthgen._json.category_keys`` directly. It is the shared key, not a copy.
-from .._json import category_keys as _category_key  # noqa: E402,F401
-
 __all__ = [
     "FIELD_KINDS", "SCHEMA_FORMAT", "BooleanField", "CategoricalField", "DatetimeField", "Field", "IdentifierField",
     "Kind", "NumericField", "RowBounds", "Scalar", "Schema", "ValidationReport", "Violation",

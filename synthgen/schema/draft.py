@@ -7,9 +7,9 @@ Privacy argument of a DP draft (``epsilon`` given), under add/remove-one-row:
    integer, number, date, text: :func:`parse_class_counts`); the per-column histogram of classes is released with
    Gaussian noise (one row changes one count of each column's histogram by 1: L2 sensitivity 1 per column),
    costing ``CLASSES_SHARE`` of the zCDP budget split equally over the drafted columns. The kind follows a public
-   rule on the noisy counts (:func:`decide_kind`): numeric / boolean / date when the other non-null classes
-   hold at most ``1 - KIND_SHARE`` of the noisy non-null mass (plus a noise allowance), otherwise categorical;
-   a numeric column is integer unless its noisy count of
+   rule on the noisy counts (:func:`decide_kind`): the group with the largest noisy count (numeric / boolean /
+   date / text), kept when the other non-null classes hold at most ``1 - KIND_SHARE`` of the noisy non-null
+   mass (plus a noise allowance), otherwise categorical; a numeric column is integer unless its noisy count of
    non-integer numbers clears ``THRESHOLD_SIGMAS`` sigma; a column is nullable only when its noisy null count
    clears ``THRESHOLD_SIGMAS`` sigma (a column without nulls is drafted nullable with probability about 3e-5).
    A caller who knows a column's kind passes ``kinds={col: kind}`` (the histogram then only decides
@@ -58,8 +58,8 @@ CLASSES_SHARE = 0.2
 KIND_SHARE = 0.95
 #: Noisy null / non-integer counts must clear this many noise standard deviations.
 THRESHOLD_SIGMAS = 4.0
-#: A column's kind is decided only when its noisy non-null mass is at least this many sigmas.
-MIN_MASS_SIGMAS = 10.0
+#: A column's kind is decided only when its largest noisy class group clears this many sigmas.
+MIN_MASS_SIGMAS = 4.0
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 _NULL_TEXT = {"", "nan", "na", "n/a", "null", "none", "nat"}
@@ -135,19 +135,24 @@ def parse_class_counts(s: pd.Series) -> np.ndarray:
     return out
 
 
+_GROUPS = (("numeric", (2, 3)), ("boolean", (1,)), ("datetime", (4,)), ("categorical", (5,)))
+
+
 def decide_kind(counts: np.ndarray, sigma: float, column: str) -> tuple[str, bool]:
     """(kind, nullable) from (noisy) class counts by a public rule (post-processing of the noisy histogram).
 
-    A kind (numeric: integer + number; boolean; datetime: date) is chosen when the noisy count of every *other*
-    non-null class together is at most ``(1 - KIND_SHARE)`` of the noisy non-null mass plus
-    ``THRESHOLD_SIGMAS`` standard deviations of that sum's noise (so a column with no other values passes with
-    probability above 0.99996); otherwise the column is categorical. Numeric is integer unless the noisy count of
-    non-integer numbers clears ``THRESHOLD_SIGMAS * sigma``; nullable when the noisy null count does.
-    ``sigma == 0`` means exact counts: a kind then needs every non-null value, and one null makes it nullable.
+    The candidate is the group with the largest noisy count (numeric: integer + number; boolean; datetime: date;
+    text). A numeric, boolean or datetime candidate is kept when the noisy count of every other non-null class
+    together is at most ``(1 - KIND_SHARE)`` of the noisy non-null mass plus ``THRESHOLD_SIGMAS`` standard
+    deviations of that sum's noise (a column with no other values passes with probability above 0.99996);
+    otherwise the column is categorical. Numeric is integer unless the noisy count of non-integer numbers clears
+    ``THRESHOLD_SIGMAS * sigma``; nullable when the noisy null count does. ``sigma == 0`` means exact counts: a
+    kind then needs every non-null value, and one null makes the column nullable.
     """
     c = np.asarray(counts, dtype=np.float64)
     mass = max(float(c[1:].sum()), 0.0)
-    if sigma > 0 and mass < MIN_MASS_SIGMAS * sigma:
+    kind, own = max(_GROUPS, key=lambda g: float(c[list(g[1])].sum()))
+    if sigma > 0 and float(c[list(own)].sum()) < MIN_MASS_SIGMAS * sigma * math.sqrt(len(own)):
         raise DataValidationError(
             f"Column {column!r}: too few non-null values to draft its kind at this epsilon. Fix: pass "
             f"kinds={{{column!r}: ...}} or declare the field in a partial schema, or spend more epsilon.")
@@ -155,15 +160,15 @@ def decide_kind(counts: np.ndarray, sigma: float, column: str) -> tuple[str, boo
         raise DataValidationError(f"Column {column!r} is entirely null; declare it by hand or drop it.")
     thr = THRESHOLD_SIGMAS * sigma if sigma > 0 else 0.5
     nullable = bool(c[0] >= thr)
-    for kind, own in (("numeric", (2, 3)), ("boolean", (1,)), ("datetime", (4,))):
-        other = [j for j in range(1, len(CLASSES)) if j not in own]
-        allowed = ((1.0 - KIND_SHARE) * mass + THRESHOLD_SIGMAS * sigma * math.sqrt(len(other))) if sigma > 0 \
-            else 0.0
-        if float(c[other].sum()) <= allowed:
-            if kind == "numeric":
-                kind = "integer" if c[3] < thr else "numeric"
-            return kind, nullable
-    return "categorical", nullable
+    if kind == "categorical":
+        return kind, nullable
+    other = [j for j in range(1, len(CLASSES)) if j not in own]
+    allowed = (1.0 - KIND_SHARE) * mass + THRESHOLD_SIGMAS * sigma * math.sqrt(len(other)) if sigma > 0 else 0.0
+    if float(c[other].sum()) > allowed:
+        return "categorical", nullable
+    if kind == "numeric":
+        kind = "integer" if c[3] < thr else "numeric"
+    return kind, nullable
 
 
 # -------------------------------------------------------------------------------------------- entry point
