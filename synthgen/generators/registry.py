@@ -78,9 +78,9 @@ def is_available(name: str) -> bool:
         return False
 
 
-register("copula", "synthgen.generators.copula:GaussianCopula", "none", "table",
+register("copula", "synthgen.generators.copula.plain:GaussianCopula", "none", "table",
          "Gaussian copula with empirical marginals (rare extremes and categories withheld by default). NO DP guarantee.")
-register("dp-copula", "synthgen.generators.dp_copula:DPGaussianCopula", "dp", "table",
+register("dp-copula", "synthgen.generators.copula.dp:DPGaussianCopula", "dp", "table",
          "Gaussian copula with noisy histogram marginals and a DP correlation (zCDP).")
 register("dp-ctgan", "synthgen.generators.dp_ctgan:DPCTGAN", "dp", "table",
          "Conditional GAN trained with DP-SGD (Opacus, Poisson sampling, PRV accountant).")

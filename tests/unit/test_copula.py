@@ -8,10 +8,10 @@ from scipy.stats import kendalltau, ks_2samp
 
 from synthgen.exceptions import ConfigError
 from synthgen.generators.copula import GaussianCopula
+from synthgen.generators.copula.normal_scores import (corrected_correlation, nearest_correlation, score_variance,
+                                                         slice_scores)
 from synthgen.privacy.spend import NoGuarantee
 from synthgen.schema import BooleanField, CategoricalField, DatetimeField, NumericField, Schema
-from synthgen.transforms.normal_scores import (corrected_correlation, nearest_correlation, score_variance,
-                                               slice_scores)
 
 pytestmark = pytest.mark.filterwarnings("ignore:GaussianCopula")
 

@@ -1,11 +1,15 @@
-"""DPGaussianCopula: behaviour (quality at a moderate budget, declared bins, all column kinds)."""
+"""DPGaussianCopula: behaviour (quality at a moderate budget, declared bins, all column kinds), and the
+measure/estimate split (the estimate works from a release object alone)."""
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import kendalltau
 
 from synthgen.exceptions import ConfigError
-from synthgen.generators.dp_copula import DPGaussianCopula
+from synthgen.generators.copula import DPGaussianCopula
+from synthgen.generators.copula.binning import SuppressRule, suppress
+from synthgen.generators.copula.measure import CopulaRelease, PartRelease
+from synthgen.privacy.noise import unsafe_seeded_noise
 from synthgen.schema import BooleanField, CategoricalField, DatetimeField, NumericField, Schema
 
 
@@ -96,13 +100,83 @@ def test_condition_on_costs_nothing_extra():
     assert out.loc[out["flag"], "wage"].median() > 1.5 * out.loc[~out["flag"], "wage"].median()
 
 
-def test_reproducible():
+def test_reproducible_only_under_the_seeded_noise_switch():
+    """Fits repeat only with the test switch, and such a fit says it is not DP (keeping the accountant's numbers);
+    a fitted model samples identically for the same seed."""
     df, schema = _table(2000)
-    a = DPGaussianCopula(1.0, 1e-6).fit(df, schema, random_state=3).sample(200, random_state=0)
-    b = DPGaussianCopula(1.0, 1e-6).fit(df, schema, random_state=3).sample(200, random_state=0)
-    c = DPGaussianCopula(1.0, 1e-6).fit(df, schema, random_state=4).sample(200, random_state=0)
+    fits = []
+    for noise_seed, seed in ((1, 3), (1, 3), (2, 3)):
+        with unsafe_seeded_noise(noise_seed):
+            fits.append(DPGaussianCopula(1.0, 1e-6).fit(df, schema, random_state=seed))
+    a, b, c = (g.sample(200, random_state=0) for g in fits)
     pd.testing.assert_frame_equal(a, b)
     assert not a["wage"].equals(c["wage"])
+    spent = fits[0].privacy_spent_
+    assert not spent.is_dp and "seeded" in spent.reason
+    assert spent.accounted.epsilon == pytest.approx(1.0, rel=1e-6) and "rho_split" in spent.accounted.details
+    pd.testing.assert_frame_equal(fits[0].sample(50, random_state=9), fits[0].sample(50, random_state=9))
+
+
+def test_same_random_state_gives_fresh_noise():
+    """random_state never seeds privacy noise: two fits with the same seed release different noisy statistics.
+    (Fails on the old main, where the noise was drawn from random_state.)"""
+    df, schema = _table(2000)
+    a = DPGaussianCopula(1.0, 1e-6).fit(df, schema, random_state=0)
+    b = DPGaussianCopula(1.0, 1e-6).fit(df, schema, random_state=0)
+    assert a.privacy_spent_.is_dp and b.privacy_spent_.is_dp
+    assert not np.array_equal(a.parts_[0].columns[0].cdf, b.parts_[0].columns[0].cdf)
+    assert not np.array_equal(a.parts_[0].corr, b.parts_[0].corr)
+
+
+def test_rows_estimate_is_noisy_and_spend_holds_no_exact_n():
+    """rows_estimate_ is a DP estimate (it varies across refits of the same data) and nothing in the spend or the
+    manifest's privacy block is the exact row count. (Fails on the old main: no rows_estimate_.)"""
+    n = 3001
+    df, schema = _table(n)
+    estimates, spends = [], []
+    for cond in (None, None, None, "flag", "flag"):
+        g = DPGaussianCopula(1.0, 1e-6, condition_on=cond).fit(df, schema, random_state=0)
+        estimates.append(g.rows_estimate_)
+        spends.append(g.privacy_spent_.to_dict())
+    assert len(set(estimates)) == len(estimates)
+    assert all(abs(e - n) < 0.12 * n for e in estimates)  # about 5 sd of the mean of the noisy totals
+    assert all(e != n for e in estimates)
+    assert spends[0] == spends[1] == spends[2] and spends[3] == spends[4]  # a function of the plan only
+
+    def numbers(obj):
+        if isinstance(obj, dict):
+            return [x for v in obj.values() for x in numbers(v)]
+        if isinstance(obj, (list, tuple)):
+            return [x for v in obj for x in numbers(v)]
+        return [obj] if isinstance(obj, (int, float)) and not isinstance(obj, bool) else []
+
+    assert not any(x in (n, n - 1, n + 1) for s in spends for x in numbers(s))
+
+
+def test_estimate_works_from_a_release_alone():
+    """The measure step is the only reader of rows: _estimate builds the whole model from a release built by hand
+    (here: 300 rows in one 'years' value, all wages in the lowest bins, and a Gram matrix of a strong correlation)."""
+    schema = Schema((NumericField("wage", 50, 20_000, bounds_source="public:test"),
+                     NumericField("years", 0, 30, integer=True, bounds_source="public:test")))
+    gen = DPGaussianCopula(1.0, 1e-6, n_bins=16)
+    plan = gen._plan(schema)
+    wage_b, years_b = plan.columns
+    wage_h = np.zeros(wage_b.n_value_bins)
+    wage_h[:2] = [150.0, 150.0]
+    years_h = np.zeros(years_b.n_value_bins)
+    years_h[12] = 300.0
+    from synthgen.generators.copula.latent import latent_column
+
+    a = np.concatenate([latent_column(b, h, plan.rules).a for b, h in ((wage_b, wage_h), (years_b, years_h))])
+    gram = 300.0 * np.array([[a[0], 0.0], [0.0, a[1] + 1.0]])
+    release = CopulaRelease(None, (PartRelease(None, (wage_h, years_h), gram),))
+    gen._estimate(release, plan, np.random.default_rng(0))
+    assert gen.rows_estimate_ == pytest.approx(300.0)
+    wage, years = gen.parts_[0].columns
+    assert wage.cdf[2] == pytest.approx(1.0) and wage.values[0] == 50
+    assert years.mode == "discrete" and years.values[np.searchsorted(years.cdf, 0.5)] == 12
+    with pytest.raises(Exception):
+        release.parts[0].gram[0, 0] = 1.0  # the release is frozen
 
 
 @pytest.mark.parametrize("params, word", [({"marginal_share": 1.0}, "marginal_share"), ({"n_bins": 1}, "n_bins"),
@@ -114,7 +188,7 @@ def test_bad_params(params, word):
 
 
 def test_isolated_noise_spikes_are_dropped_but_chained_bins_kept():
-    """_postprocess: a bin above 2 sigma far from any trusted bin is noise; one chained to the mass is kept."""
+    """suppress: a bin above 2 sigma far from any trusted bin is noise; one chained to the mass is kept."""
     from synthgen.privacy.analysis import gaussian_sigma
 
     rho = 0.01
@@ -123,10 +197,8 @@ def test_isolated_noise_spikes_are_dropped_but_chained_bins_kept():
     counts[10:20] = 500.0               # the real mass: trusted bins
     counts[22] = 2.5 * sigma            # above 2 sigma, near the mass: kept (a sparse real tail)
     counts[100] = 2.5 * sigma           # above 2 sigma, far out in wide bounds: an isolated noise spike
-    gen = DPGaussianCopula(1.0)
-    out, total = gen._postprocess(counts.copy(), rho, n_ordered=128)
+    out = suppress(counts.copy(), rho, SuppressRule(), n_ordered=128)
     assert out[10:20].sum() == 5000 and out[22] > 0
     assert out[100] == 0
-    assert total == counts.sum()
-    off = DPGaussianCopula(1.0, suppress_fp=0)._postprocess(counts.copy(), rho, n_ordered=128)[0]
+    off = suppress(counts.copy(), rho, SuppressRule(fp=0.0), n_ordered=128)
     assert off[100] > 0  # without the rule only the 2-sigma threshold applies

@@ -3,89 +3,24 @@
 Each column is mapped to latent normal dimension(s) through conditional normal scores of its value's probability
 slice; the correlation of those scores, corrected for the shrinkage that ties and categories cause and repaired into
 a valid correlation matrix, ties the columns together. Sampling draws latent normals and maps them back through each
-column's quantile function. Shared machinery (sampling, state) lives in :class:`CopulaBase`, which the DP copula
-(:mod:`synthgen.generators.dp_copula`) reuses.
+column's quantile function. Shared machinery (sampling, state) lives in :class:`~.base.CopulaBase`, which the DP
+copula (:mod:`synthgen.generators.copula.dp`) reuses. Privacy: none; the marginals are the training data's
+empirical quantile functions (value protection only withholds rare extremes and categories).
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ConfigError
-from ..privacy.spend import NoGuarantee, PrivacySpend
-from ..schema import Schema
-from ..transforms.copula_model import (ColumnModel, CopulaPart, calibrate_onehot_offsets, category_codes,
-                                       column_to_float, sample_parts)
-from ..transforms.normal_scores import corrected_correlation, nearest_correlation, slice_scores, slices_from_probs
-from .base import BaseGenerator, warn_no_guarantee
-
-
-class CopulaBase(BaseGenerator):
-    """Sampling and persistence shared by the plain and the DP Gaussian copula (fitted state: ``parts_``)."""
-
-    condition_on: str | None
-
-    # ----------------------------------------------------------------- helpers for subclasses
-    def _check_condition_on(self, schema: Schema) -> Any:
-        key = self.condition_on
-        if key is None:
-            return None
-        if key not in schema.names:
-            raise ConfigError(f"condition_on={key!r} is not a column of the schema. "
-                              "Fix: name a declared categorical or boolean column, or pass condition_on=None.")
-        f = schema[key]
-        if f.kind not in ("categorical", "boolean"):
-            raise ConfigError(f"Column {key!r} is {f.kind}; condition_on needs a categorical or boolean column. "
-                              "Fix: pick a categorical/boolean key column or pass condition_on=None.")
-        if f.nullable:
-            raise ConfigError(f"Column {key!r} is nullable; condition_on needs a non-nullable key column. "
-                              "Fix: declare it non-nullable (impute first) or pass condition_on=None.")
-        return f
-
-    @staticmethod
-    def _uses_onehot(f: Any, max_onehot: int) -> bool:
-        return f.kind == "categorical" and not f.ordered and 2 < len(f.categories) <= max_onehot
-
-    @staticmethod
-    def _finish_correlation(cov: np.ndarray, a: np.ndarray | None, models: Sequence[ColumnModel],
-                            rng: np.random.Generator) -> np.ndarray:
-        """Shrinkage correction, independence inside one-hot blocks, PSD repair, one-hot offset calibration."""
-        r = corrected_correlation(cov, a)
-        j = 0
-        blocks = []
-        for m in models:
-            j += m.null_prob is not None
-            width = m.n_dims - (m.null_prob is not None)
-            if m.mode == "onehot":
-                blk = slice(j, j + width)
-                sub = np.eye(width)
-                r[blk, blk] = sub
-                blocks.append((m, blk))
-            j += width
-        r = nearest_correlation(r)
-        for m, blk in blocks:
-            m.offsets = calibrate_onehot_offsets(r[blk, blk], m.cdf, rng)
-        return r
-
-    # ----------------------------------------------------------------- BaseGenerator hooks
-    def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
-        fields = {f.name: f for f in self.schema_.learnable}
-        df = sample_parts(self.parts_, n, rng, fields, self.condition_on)
-        return df[[f.name for f in self.schema_.learnable]]
-
-    def _get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
-        parts, arrays = [], {}
-        for i, p in enumerate(self.parts_):
-            js, arr = p.state(f"part{i}")
-            parts.append(js)
-            arrays.update(arr)
-        return {"parts": parts, "extra": getattr(self, "fit_info_", {})}, arrays
-
-    def _set_state(self, state: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
-        self.parts_ = [CopulaPart.from_state(js, arrays, f"part{i}") for i, js in enumerate(state["parts"])]
-        self.fit_info_ = dict(state.get("extra", {}))
+from ...exceptions import ConfigError
+from ...privacy.spend import NoGuarantee, PrivacySpend
+from ...schema import Schema
+from ..base import Plan, warn_no_guarantee
+from .base import CopulaBase
+from .model import ColumnModel, CopulaPart, category_codes, column_to_float, uses_onehot
+from .normal_scores import slice_scores, slices_from_probs
 
 
 class GaussianCopula(CopulaBase):
@@ -152,8 +87,12 @@ class GaussianCopula(CopulaBase):
     def _k(self) -> int:
         return int(self.protect_k) if self.protect_values else 1
 
-    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator) -> PrivacySpend:
+    def _plan(self, schema: Schema) -> Plan:
         self._check_params()
+        self._check_condition_on(schema)
+        return super()._plan(schema)
+
+    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: Plan) -> PrivacySpend:
         warn_no_guarantee(self)
         fkey = self._check_condition_on(schema)
         cols = [f for f in schema.learnable if fkey is None or f.name != fkey.name]
@@ -263,7 +202,7 @@ class GaussianCopula(CopulaBase):
             emit = cnt == cnt.max() if m else np.arange(n_cat) == 0
         p_emit = np.where(emit, cnt, 0.0)
         p_emit = p_emit / p_emit.sum()
-        if not self._uses_onehot(f, self.max_onehot):
+        if not uses_onehot(f, self.max_onehot):
             scores_cat = slice_scores(*slices_from_probs(cnt / max(m, 1))) if m else np.zeros(n_cat)
             cdf = np.cumsum(p_emit)
             cdf[-1] = 1.0

@@ -1,5 +1,6 @@
 """The fitted form of a Gaussian copula, shared by the plain and the DP copula: per-column marginals plus one latent
-correlation matrix, with sampling and (JSON + arrays) state. Holds parameters only, never rows.
+correlation matrix, with sampling and (JSON + arrays) state. Holds parameters only, never rows; everything here is
+applied to an already fitted (for the DP copula: already released) model, so it has no privacy cost.
 
 Latent layout of one column: an optional null-indicator dimension (null when ``u < null_prob``), then its value
 dimension(s): one for ``continuous`` (piecewise-linear quantile function through ``values``/``cdf`` knots),
@@ -45,6 +46,11 @@ def category_codes(s: pd.Series, f: Any) -> np.ndarray:
         codes = b.to_numpy(dtype=np.float64, na_value=np.nan)
         return np.where(np.isnan(codes), -1, codes).astype(np.int64)
     return pd.Categorical(s, categories=list(f.categories)).codes.astype(np.int64)
+
+
+def uses_onehot(f: Any, max_onehot: int) -> bool:
+    """Nominal categoricals with 3..``max_onehot`` declared categories get one latent dimension per category."""
+    return f.kind == "categorical" and not f.ordered and 2 < len(f.categories) <= max_onehot
 
 
 def category_values(f: Any) -> np.ndarray:

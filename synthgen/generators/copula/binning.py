@@ -1,0 +1,129 @@
+"""Public bins of the DP copula and the clean-up of its noisy histograms.
+
+Both are functions of public inputs only: :func:`make_binning` of a column's DECLARED schema (bounds, categories,
+nullability) and the generator's parameters; :func:`suppress` of an already released noisy histogram and public
+thresholds (rho, the number of bins). Neither reads a private row, so neither costs budget.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+from ...privacy.analysis import gaussian_sigma
+from .model import category_codes, column_to_float, datetime_bound_days
+
+
+@dataclass(frozen=True)
+class Binning:
+    """Bins of one column: ``scale`` is ``discrete`` (one bin per integer/date value), ``linear``/``log`` (``grid``
+    holds the edges) or ``categorical`` (one bin per declared category); nullable columns add a null bin."""
+
+    field: Any
+    scale: str
+    grid: np.ndarray
+
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+    @property
+    def nullable(self) -> bool:
+        return bool(self.field.nullable)
+
+    @property
+    def n_value_bins(self) -> int:
+        return len(self.grid) - 1 if self.scale in ("log", "linear") else len(self.grid)
+
+    @property
+    def ordered(self) -> bool:
+        """Linear/log bins are ordered ranges of a wide domain: isolated noise spikes are cleaned there."""
+        return self.scale in ("linear", "log")
+
+    def bin_index(self, s: pd.Series) -> np.ndarray:
+        """Bin of every row; nulls get -1. (A row-wise map: reading rows is the caller's business.)"""
+        if self.field.kind in ("numeric", "datetime"):
+            x = column_to_float(s, self.field.kind)
+            null = np.isnan(x)
+            x = np.where(null, self.grid[0], x)
+            if self.scale == "discrete":
+                idx = np.rint(x - self.grid[0]).astype(np.int64)
+            else:
+                idx = np.searchsorted(self.grid, x, side="right") - 1
+            idx = np.clip(idx, 0, self.n_value_bins - 1)
+            return np.where(null, -1, idx)
+        return category_codes(s, self.field)
+
+
+def _uses_log(f: Any, lo: float, hi: float, log_bins: Any) -> bool:
+    if log_bins is True or (isinstance(log_bins, (list, tuple, set)) and f.name in log_bins):
+        return True
+    return (log_bins == "auto" and f.kind == "numeric"
+            and ((lo > 0 and hi / lo >= 100) or (lo == 0 and hi >= 1e4)))
+
+
+def make_binning(f: Any, n_bins: int, max_discrete: int, log_bins: Any) -> Binning:
+    """Bins of one column from its declared schema only."""
+    if f.kind not in ("numeric", "datetime"):
+        return Binning(f, "categorical", np.arange(2 if f.kind == "boolean" else len(f.categories), dtype=np.float64))
+    if f.kind == "numeric":
+        lo, hi, integral = float(f.lower), float(f.upper), f.integer
+    else:
+        lo, hi, integral = datetime_bound_days(f.lower_ts), datetime_bound_days(f.upper_ts), f.date_only
+    if integral and math.floor(hi) - math.ceil(lo) + 1 <= max_discrete:
+        return Binning(f, "discrete", np.arange(math.ceil(lo), math.floor(hi) + 1, dtype=np.float64))
+    if _uses_log(f, lo, hi, log_bins):
+        s = 0.0 if lo > 0 else hi / 1e4
+        edges, scale = np.geomspace(lo + s, hi + s, n_bins + 1) - s, "log"
+    else:
+        edges, scale = np.linspace(lo, hi, n_bins + 1), "linear"
+    edges[0], edges[-1] = lo, hi
+    return Binning(f, scale, edges)
+
+
+@dataclass(frozen=True)
+class SuppressRule:
+    """Public thresholds of the histogram clean-up (see :func:`suppress`)."""
+
+    sigmas: float = 2.0
+    fp: float = 0.01
+    reach: float = 0.1
+
+
+def _linked(kept: np.ndarray, trusted: np.ndarray, width: int) -> np.ndarray:
+    """Kept bins linked to a trusted one through kept bins at most ``width`` apart."""
+    reach = trusted
+    while True:
+        near = reach.copy()
+        for d in range(1, width + 1):
+            near[d:] |= reach[:-d]
+            near[:-d] |= reach[d:]
+        grown = kept & near
+        if (grown == reach).all():
+            return reach
+        reach = grown
+
+
+def suppress(noisy: np.ndarray, rho: float, rule: SuppressRule, n_ordered: int = 0) -> np.ndarray:
+    """Round a released noisy histogram, clip negatives, zero bins below ``rule.sigmas`` noise sigmas.
+
+    The first ``n_ordered`` entries (the ordered value bins of a linear/log-binned column; never the null bin) are
+    also cleaned of isolated noise spikes: bins clearing ``Phi^{-1}(1 - rule.fp / k)`` sigmas are trusted, and a
+    kept bin survives only if a chain of kept bins, each within ``ceil(rule.reach * k)`` bins of the next, links it
+    to a trusted bin. Pure post-processing: every threshold comes from public quantities (rho, k).
+    """
+    c = np.round(np.asarray(noisy, dtype=np.float64))
+    sigma = gaussian_sigma(rho, 1.0)
+    keep = c >= float(rule.sigmas) * sigma
+    k = int(n_ordered)
+    if rule.fp > 0 and k > 2:
+        z_trust = max(float(rule.sigmas), float(ndtri(1.0 - float(rule.fp) / k)))
+        trusted = keep[:k] & (c[:k] >= z_trust * sigma)
+        if trusted.any():
+            keep[:k] = _linked(keep[:k], trusted, max(1, math.ceil(rule.reach * k)))
+    out = np.where(keep, c, 0.0)
+    return out if out.sum() > 0 else np.maximum(c, 0.0)
