@@ -193,9 +193,9 @@ def check_columns(real: pd.DataFrame, other: pd.DataFrame, what: str) -> None:
             f"Fix: give both tables the same columns (e.g. {what}[real.columns]), or pass the schema they share.")
 
 
-def prepare(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None,
-            schema: Schema | None) -> Prepared:
-    """Check the three tables and encode them column by column (see module docstring)."""
+def _column_names(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None,
+                  schema: Schema | None) -> list[str]:
+    """The columns to compare, after checking the three tables (types, emptiness, shared columns, holdout size)."""
     for df, what in ((real, "real"), (synthetic, "synthetic"), (holdout, "holdout")):
         if df is not None and not isinstance(df, pd.DataFrame):
             raise EvaluationError(f"The {what} data must be a pandas DataFrame; got {type(df).__name__}.")
@@ -223,7 +223,75 @@ def prepare(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame |
             f"The holdout has {len(holdout)} rows; at least {MIN_HOLDOUT_ROWS} rows are needed (the privacy attacks "
             f"split it into a reference part and non-member targets). Fix: hold out {MIN_HOLDOUT_ROWS} or more real "
             "rows that the generator never saw, or pass holdout=None to skip the holdout comparisons.")
+    return names
 
+
+def _numeric_column(name: str, fld: Any, tables: Mapping[str, pd.DataFrame | None],
+                    enc: dict[str, dict[str, Any]]) -> Column:
+    """Encode one numeric (or datetime, in days) column of every table as float64; declared bounds kept."""
+    for what, df in tables.items():
+        if df is None:
+            continue
+        s = df[name]
+        if not _is_numeric(s):
+            coerced = pd.to_numeric(s, errors="coerce") if fld is None or fld.kind != "datetime" \
+                else pd.to_datetime(s, errors="coerce")
+            bad = int((coerced.isna() & s.notna()).sum())
+            if bad:
+                raise EvaluationError(
+                    f"Column {name!r} is numeric in the real data but holds {bad} non-numeric value(s) in the "
+                    f"{what} table (dtype {s.dtype}). Fix: give it the same dtype in every table, "
+                    "e.g. schema.coerce(df) or pd.to_numeric.")
+    is_dt = (fld is not None and fld.kind == "datetime") or pd.api.types.is_datetime64_any_dtype(tables["real"][name])
+    for what, df in tables.items():
+        if df is not None:
+            s = df[name]
+            if is_dt and not pd.api.types.is_datetime64_any_dtype(s):
+                s = pd.to_datetime(s, errors="coerce")
+            enc[what][name] = _to_float(s)
+    lo = hi = None
+    if fld is not None and fld.kind == "numeric":
+        lo, hi = fld.lower, fld.upper
+    elif fld is not None and fld.kind == "datetime":
+        lo = fld.lower_ts.value / 86400e9
+        hi = fld.upper_ts.value / 86400e9
+    return Column(name, "numeric", declared=fld is not None, lower=lo, upper=hi, is_datetime=is_dt)
+
+
+def _categorical_column(name: str, fld: Any, tables: Mapping[str, pd.DataFrame | None],
+                        enc: dict[str, dict[str, Any]]) -> Column:
+    """Encode one categorical column of every table as int codes (declared categories first, then seen ones)."""
+    real = tables["real"]
+    if fld is None:
+        for what, df in tables.items():
+            if df is not None and what != "real" and _is_numeric(real[name]) != _is_numeric(df[name]) \
+                    and not pd.api.types.is_bool_dtype(df[name]):
+                raise EvaluationError(
+                    f"Column {name!r} has dtype {real[name].dtype} in the real table but {df[name].dtype} in "
+                    f"the {what} table. Fix: give it the same dtype in every table (schema.coerce(df)).")
+    keys = {what: _keys(df[name]) for what, df in tables.items() if df is not None}
+    if fld is not None and fld.kind == "categorical":
+        declared = category_keys(fld.categories)
+    elif fld is not None and fld.kind == "boolean":
+        declared = ["false", "true"]
+    else:
+        declared = []
+    counts = keys["real"].value_counts()
+    seen = [k for k in counts.index if k not in declared]
+    others = sorted({k for w, s in keys.items() if w != "real" for k in s.dropna().unique()}
+                    - set(declared) - set(seen))
+    cats = tuple(declared + list(seen) + others)
+    public = tuple(declared) if declared else tuple(k for k in counts.index if counts[k] >= MIN_CATEGORY_COUNT)
+    lookup = {k: i for i, k in enumerate(cats)}
+    for what, s in keys.items():
+        enc[what][name] = s.map(lookup).fillna(-1).astype("int64").to_numpy()
+    return Column(name, "categorical", categories=cats, public_labels=public, declared=bool(declared))
+
+
+def prepare(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None,
+            schema: Schema | None) -> Prepared:
+    """Check the three tables and encode them column by column (see module docstring)."""
+    names = _column_names(real, synthetic, holdout, schema)
     columns: list[Column] = []
     enc: dict[str, dict[str, Any]] = {"real": {}, "synthetic": {}, "holdout": {}}
     tables = {"real": real, "synthetic": synthetic, "holdout": holdout}
@@ -235,64 +303,10 @@ def prepare(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame |
                     f"Column {name!r} is entirely null in the {what} table, so it cannot be compared. "
                     "Fix: drop the column from every table (and the schema) or fill it before evaluating.")
         if fld is not None:
-            kind: ColumnKind = "numeric" if fld.kind in ("numeric", "datetime") else "categorical"
+            numeric = fld.kind in ("numeric", "datetime")
         else:
-            kind = "numeric" if _is_numeric(real[name]) else "categorical"
-        if kind == "numeric":
-            for what, df in tables.items():
-                if df is None:
-                    continue
-                s = df[name]
-                if not _is_numeric(s):
-                    coerced = pd.to_numeric(s, errors="coerce") if fld is None or fld.kind != "datetime" \
-                        else pd.to_datetime(s, errors="coerce")
-                    bad = int((coerced.isna() & s.notna()).sum())
-                    if bad:
-                        raise EvaluationError(
-                            f"Column {name!r} is numeric in the real data but holds {bad} non-numeric value(s) in the "
-                            f"{what} table (dtype {s.dtype}). Fix: give it the same dtype in every table, "
-                            "e.g. schema.coerce(df) or pd.to_numeric.")
-            is_dt = (fld is not None and fld.kind == "datetime") or pd.api.types.is_datetime64_any_dtype(real[name])
-            for what, df in tables.items():
-                if df is not None:
-                    s = df[name]
-                    if is_dt and not pd.api.types.is_datetime64_any_dtype(s):
-                        s = pd.to_datetime(s, errors="coerce")
-                    enc[what][name] = _to_float(s)
-            lo = hi = None
-            if fld is not None and fld.kind == "numeric":
-                lo, hi = fld.lower, fld.upper
-            elif fld is not None and fld.kind == "datetime":
-                lo = fld.lower_ts.value / 86400e9
-                hi = fld.upper_ts.value / 86400e9
-            columns.append(Column(name, "numeric", declared=fld is not None, lower=lo, upper=hi, is_datetime=is_dt))
-        else:
-            if fld is None:
-                for what, df in tables.items():
-                    if df is not None and what != "real" and _is_numeric(real[name]) != _is_numeric(df[name]) \
-                            and not pd.api.types.is_bool_dtype(df[name]):
-                        raise EvaluationError(
-                            f"Column {name!r} has dtype {real[name].dtype} in the real table but {df[name].dtype} in "
-                            f"the {what} table. Fix: give it the same dtype in every table (schema.coerce(df)).")
-            keys = {what: _keys(df[name]) for what, df in tables.items() if df is not None}
-            if fld is not None and fld.kind == "categorical":
-                declared = category_keys(fld.categories)
-            elif fld is not None and fld.kind == "boolean":
-                declared = ["false", "true"]
-            else:
-                declared = []
-            counts = keys["real"].value_counts()
-            seen = [k for k in counts.index if k not in declared]
-            others = sorted({k for w, s in keys.items() if w != "real" for k in s.dropna().unique()}
-                            - set(declared) - set(seen))
-            cats = tuple(declared + list(seen) + others)
-            public = tuple(declared) if declared else tuple(k for k in counts.index
-                                                            if counts[k] >= MIN_CATEGORY_COUNT)
-            lookup = {k: i for i, k in enumerate(cats)}
-            for what, s in keys.items():
-                enc[what][name] = s.map(lookup).fillna(-1).astype("int64").to_numpy()
-            columns.append(Column(name, "categorical", categories=cats, public_labels=public,
-                                  declared=bool(declared)))
+            numeric = _is_numeric(real[name])
+        columns.append((_numeric_column if numeric else _categorical_column)(name, fld, tables, enc))
     frames = {w: (pd.DataFrame(enc[w], columns=names) if tables[w] is not None else None) for w in tables}
     return Prepared(tuple(columns), frames["real"], frames["synthetic"], frames["holdout"])
 

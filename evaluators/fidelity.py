@@ -305,7 +305,9 @@ def marginal_bins(prep: Prepared, n_bins: int = 20) -> list[dict]:
 def run(prep: Prepared, rng: np.random.Generator, metrics: set[str] | None = None
         ) -> tuple[list[Result], dict[str, Any]]:
     """All fidelity results plus the statistics the report plots (binned counts and association matrices)."""
-    want = (lambda m: metrics is None or m in metrics)
+    def want(m: str) -> bool:
+        return metrics is None or m in metrics
+
     results: list[Result] = []
     plots: dict[str, Any] = {}
     shape_results, shape_scores = column_shapes(prep)

@@ -15,6 +15,7 @@ gate's ``no_copied_rows`` both count copies with :func:`match_share` on the same
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
@@ -191,6 +192,122 @@ def _hist(values: dict[str, np.ndarray], n_bins: int = 30) -> dict[str, Any]:
                            "zero": int((v <= 1e-9).sum()), "n": int(len(v))} for k, v in values.items()}}
 
 
+@dataclass
+class _Collected:
+    """What :func:`run` gathers: results, plot statistics, and the risks not computed (with the reason)."""
+
+    results: list[Result] = field(default_factory=list)
+    plots: dict[str, Any] = field(default_factory=dict)
+    not_computed: list[dict] = field(default_factory=list)
+
+
+def _share_closer(d_a: np.ndarray, d_b: np.ndarray) -> float:
+    return float((d_a[:, 0] < d_b[:, 0]).mean() + 0.5 * (d_a[:, 0] == d_b[:, 0]).mean())
+
+
+def _nndr(d: np.ndarray) -> np.ndarray:
+    return np.where(d[:, 1] > 0, d[:, 0] / np.where(d[:, 1] > 0, d[:, 1], 1.0), 1.0 * (d[:, 0] > 0))
+
+
+def _distance_risks(xs: np.ndarray, xt: np.ndarray, xh: np.ndarray, out: _Collected) -> None:
+    """DCR share and NNDR (release vs training); reference: half the holdout vs the other half."""
+    m = len(xh)
+    d_st, _ = _nn(xt, xs, 2)
+    d_sh, _ = _nn(xh, xs, 1)
+    half = m // 2
+    h1, h2 = xh[:half], xh[half: 2 * half]
+    d_rt, _ = _nn(xt[:half], h1, 2)
+    d_rh, _ = _nn(h2, h1, 1)
+    out.results.append(Result("privacy.dcr_share", "privacy", _share_closer(d_st, d_sh), "lower_is_better",
+                              reference=_share_closer(d_rt, d_rh),
+                              details={"attacker": ATTACKERS["dcr"], "ideal": 0.5,
+                                       "meaning": "share of release rows closer to the training rows than to an "
+                                                  "equal-size real holdout (ties count half)",
+                                       "rows": {"release": len(xs), "training": m, "holdout": m}}))
+    nn_s, nn_r = _nndr(d_st), _nndr(d_rt)
+    out.results.append(Result("privacy.nndr", "privacy", float(np.quantile(nn_s, 0.05)), "higher_is_better",
+                              reference=float(np.quantile(nn_r, 0.05)),
+                              details={"attacker": ATTACKERS["nndr"], "statistic": "5th percentile of the "
+                                       "nearest/second-nearest training distance ratio",
+                                       "median": float(np.median(nn_s)), "reference_median": float(np.median(nn_r))}))
+    out.plots["dcr"] = _hist({"synthetic_to_training": d_st[:, 0], "synthetic_to_holdout": d_sh[:, 0],
+                              "holdout_to_training": d_rt[:, 0]})
+
+
+def _mia(prep: Prepared, rng: np.random.Generator, enc: Any, out: _Collected) -> None:
+    """Membership inference against the release, beside the same attack on a real holdout part."""
+    n_h = len(prep.holdout)
+    third = n_h // 3
+    if third < 30:
+        out.not_computed.append({"name": "privacy.mia", "reason": f"the holdout has {n_h} rows; the membership "
+                                 "attack needs at least 90 (reference, non-member targets, real release)."})
+        return
+    perm = rng.permutation(n_h)
+    cap = min(third, MAX_ROWS)
+    a_idx, b_idx, c_idx = perm[:third][:cap], perm[third: 2 * third][:cap], perm[2 * third: 3 * third][:cap]
+    x_ref, x_non, x_c = enc(prep.holdout, a_idx), enc(prep.holdout, b_idx), enc(prep.holdout, c_idx)
+    x_mem = enc(prep.real, subsample(len(prep.real), len(b_idx), rng))
+    x_rel = enc(prep.synthetic, subsample(len(prep.synthetic), MIA_RELEASE_ROWS, rng))
+    att = membership_attack(x_rel, x_ref, x_mem, x_non)
+    att_ref = membership_attack(x_c, x_ref, x_mem, x_non)
+    base = {"attacker": ATTACKERS["mia"], "reference_release": "a real holdout part the generator "
+            f"never saw ({len(c_idx)} rows)", "release_rows": int(len(x_rel)),
+            "reference_rows": int(len(a_idx)), "n_members": att["n_members"], "n_nonmembers": att["n_nonmembers"]}
+    for key, name, ideal in (("auc", "mia_auc", 0.5), ("tpr_at_1pct_fpr", "mia_tpr_at_1pct_fpr", 0.01),
+                             ("tpr_at_10pct_fpr", "mia_tpr_at_10pct_fpr", 0.10)):
+        out.results.append(Result(f"privacy.{name}", "privacy", att[key], "lower_is_better",
+                                  reference=att_ref[key], details={**base, "ideal": ideal}))
+    out.plots["mia_roc"] = {"fpr": att["roc_fpr"], "tpr": att["roc_tpr"], "reference_tpr": att_ref["roc_tpr"]}
+
+
+def _vulnerable(xs: np.ndarray, xt: np.ndarray, xh: np.ndarray, out: _Collected) -> None:
+    """The most isolated training rows, and whether the release sits on them (aggregate shares only)."""
+    d_tt, _ = _nn(xt, xt, 2)
+    isolation = d_tt[:, 1]
+    d_ts, _ = _nn(xs, xt, 1)
+    d_th, _ = _nn(xh, xt, 1)
+    top = max(1, int(math.ceil(0.01 * len(xt))))
+    order = np.argsort(-isolation)[:top]
+    close_s = d_ts[order, 0] < 0.5 * isolation[order]
+    close_h = d_th[order, 0] < 0.5 * isolation[order]
+    out.results.append(Result("privacy.vulnerable_records_exposed", "privacy", float(close_s.mean()),
+                              "lower_is_better", reference=float(close_h.mean()),
+                              details={"attacker": ATTACKERS["vulnerable"],
+                                       "meaning": "share of the 1% most isolated training rows with a release "
+                                                  "row closer than half their distance to any other training "
+                                                  "row (reference: the same with holdout rows)",
+                                       "n_targets": top, "share_copied": float((d_ts[order, 0] <= 1e-9).mean()),
+                                       "note": "aggregate shares only: no per-row data and no values"}))
+
+
+def _anonymity(prep: Prepared, rng: np.random.Generator, qis: Sequence[str], sensitive: str | None,
+               out: _Collected) -> None:
+    """k-anonymity and l-diversity of the release on declared quasi-identifiers, beside a holdout of equal size."""
+    if not qis:
+        out.not_computed.append({"name": "privacy.k_anonymity", "reason": "no quasi-identifiers were declared "
+                                 "(pass quasi_identifiers=[...], the columns an attacker could know)."})
+        return
+    mm = min(len(prep.synthetic), len(prep.holdout)) if prep.holdout is not None else len(prep.synthetic)
+    ka = k_anonymity(prep.synthetic.iloc[subsample(len(prep.synthetic), mm, rng)], qis, sensitive)
+    kr = k_anonymity(prep.holdout.iloc[subsample(len(prep.holdout), mm, rng)], qis, sensitive) \
+        if prep.holdout is not None else None
+    base = {"quasi_identifiers": list(qis), "rows": mm, "groups": ka["n_groups"]}
+    out.results.append(Result("privacy.k_anonymity", "privacy", ka["k"], "higher_is_better",
+                              reference=kr["k"] if kr else None,
+                              details={**base, "attacker": ATTACKERS["k_anonymity"],
+                                       "share_rows_k_below_5": ka["share_rows_k_below_5"],
+                                       "reference_share_rows_k_below_5": kr["share_rows_k_below_5"] if kr else None}))
+    if sensitive is None:
+        out.not_computed.append({"name": "privacy.l_diversity", "reason": "no sensitive column was declared "
+                                 "(pass sensitive=...)."})
+        return
+    out.results.append(Result("privacy.l_diversity", "privacy", ka["l"], "higher_is_better",
+                              reference=kr["l"] if kr else None,
+                              details={**base, "sensitive": sensitive, "attacker": ATTACKERS["l_diversity"],
+                                       "share_groups_l_1": ka["share_groups_l_1"],
+                                       "reference_share_groups_l_1": kr["share_groups_l_1"] if kr else None}))
+
+
 def run(prep: Prepared, rng: np.random.Generator, quasi_identifiers: Sequence[str] = (),
         sensitive: str | None = None, metrics: set[str] | None = None, real_raw: pd.DataFrame | None = None,
         synthetic_raw: pd.DataFrame | None = None, holdout_raw: pd.DataFrame | None = None
@@ -199,9 +316,7 @@ def run(prep: Prepared, rng: np.random.Generator, quasi_identifiers: Sequence[st
     def want(m: str) -> bool:
         return metrics is None or m in metrics
 
-    results: list[Result] = [exact_match(prep)]
-    plots: dict[str, Any] = {}
-    not_computed: list[dict] = []
+    out = _Collected(results=[exact_match(prep)])
     check_qis(prep, quasi_identifiers, sensitive)
     scale = numeric_scale(prep)
 
@@ -210,119 +325,22 @@ def run(prep: Prepared, rng: np.random.Generator, quasi_identifiers: Sequence[st
 
     if prep.holdout is None:
         for name in ("dcr_share", "nndr", "mia", "vulnerable_records"):
-            not_computed.append({"name": f"privacy.{name}", "reason": "no holdout was given: these risks compare "
-                                 "the release with real rows the generator never saw. Pass holdout=..."})
+            out.not_computed.append({"name": f"privacy.{name}", "reason": "no holdout was given: these risks "
+                                     "compare the release with real rows the generator never saw. Pass holdout=..."})
     else:
-        n_h = len(prep.holdout)
-        h_idx = subsample(n_h, MAX_ROWS, rng)
-        m = len(h_idx)
-        t_idx = subsample(len(prep.real), m, rng)                     # training rows, equal size to the holdout
+        h_idx = subsample(len(prep.holdout), MAX_ROWS, rng)
+        t_idx = subsample(len(prep.real), len(h_idx), rng)            # training rows, equal size to the holdout
         s_idx = subsample(len(prep.synthetic), MAX_ROWS, rng)
         xh, xt, xs = enc(prep.holdout, h_idx), enc(prep.real, t_idx), enc(prep.synthetic, s_idx)
-        # ---- DCR share / NNDR (release vs training) and reference (half the holdout vs the other half)
-        d_st, _ = _nn(xt, xs, 2)
-        d_sh, _ = _nn(xh, xs, 1)
-        share = float((d_st[:, 0] < d_sh[:, 0]).mean() + 0.5 * (d_st[:, 0] == d_sh[:, 0]).mean())
-        half = m // 2
-        h1, h2 = xh[:half], xh[half: 2 * half]
-        t2 = xt[:half]
-        d_rt, _ = _nn(t2, h1, 2)
-        d_rh, _ = _nn(h2, h1, 1)
-        share_ref = float((d_rt[:, 0] < d_rh[:, 0]).mean() + 0.5 * (d_rt[:, 0] == d_rh[:, 0]).mean())
-        results.append(Result("privacy.dcr_share", "privacy", share, "lower_is_better", reference=share_ref,
-                              details={"attacker": ATTACKERS["dcr"], "ideal": 0.5,
-                                       "meaning": "share of release rows closer to the training rows than to an "
-                                                  "equal-size real holdout (ties count half)",
-                                       "rows": {"release": len(xs), "training": m, "holdout": m}}))
-
-        def nndr(d: np.ndarray) -> np.ndarray:
-            return np.where(d[:, 1] > 0, d[:, 0] / np.where(d[:, 1] > 0, d[:, 1], 1.0), 1.0 * (d[:, 0] > 0))
-
-        nn_s, nn_r = nndr(d_st), nndr(d_rt)
-        results.append(Result("privacy.nndr", "privacy", float(np.quantile(nn_s, 0.05)), "higher_is_better",
-                              reference=float(np.quantile(nn_r, 0.05)),
-                              details={"attacker": ATTACKERS["nndr"], "statistic": "5th percentile of the "
-                                       "nearest/second-nearest training distance ratio",
-                                       "median": float(np.median(nn_s)), "reference_median": float(np.median(nn_r))}))
-        plots["dcr"] = _hist({"synthetic_to_training": d_st[:, 0], "synthetic_to_holdout": d_sh[:, 0],
-                              "holdout_to_training": d_rt[:, 0]})
-        # ---- membership inference
+        _distance_risks(xs, xt, xh, out)
         if want("mia"):
-            third = n_h // 3
-            if third < 30:
-                not_computed.append({"name": "privacy.mia", "reason": f"the holdout has {n_h} rows; the membership "
-                                     "attack needs at least 90 (reference, non-member targets, real release)."})
-            else:
-                perm = rng.permutation(n_h)
-                a_idx, b_idx, c_idx = perm[:third], perm[third: 2 * third], perm[2 * third: 3 * third]
-                cap = min(third, MAX_ROWS)
-                a_idx, b_idx, c_idx = a_idx[:cap], b_idx[:cap], c_idx[:cap]
-                x_ref, x_non, x_c = enc(prep.holdout, a_idx), enc(prep.holdout, b_idx), enc(prep.holdout, c_idx)
-                x_mem = enc(prep.real, subsample(len(prep.real), len(b_idx), rng))
-                x_rel = enc(prep.synthetic, subsample(len(prep.synthetic), MIA_RELEASE_ROWS, rng))
-                att = membership_attack(x_rel, x_ref, x_mem, x_non)
-                att_ref = membership_attack(x_c, x_ref, x_mem, x_non)
-                base = {"attacker": ATTACKERS["mia"], "reference_release": "a real holdout part the generator "
-                        f"never saw ({len(c_idx)} rows)", "release_rows": int(len(x_rel)),
-                        "reference_rows": int(len(a_idx)), "n_members": att["n_members"],
-                        "n_nonmembers": att["n_nonmembers"]}
-                results.append(Result("privacy.mia_auc", "privacy", att["auc"], "lower_is_better",
-                                      reference=att_ref["auc"], details={**base, "ideal": 0.5}))
-                results.append(Result("privacy.mia_tpr_at_1pct_fpr", "privacy", att["tpr_at_1pct_fpr"],
-                                      "lower_is_better", reference=att_ref["tpr_at_1pct_fpr"],
-                                      details={**base, "ideal": 0.01}))
-                results.append(Result("privacy.mia_tpr_at_10pct_fpr", "privacy", att["tpr_at_10pct_fpr"],
-                                      "lower_is_better", reference=att_ref["tpr_at_10pct_fpr"],
-                                      details={**base, "ideal": 0.10}))
-                plots["mia_roc"] = {"fpr": att["roc_fpr"], "tpr": att["roc_tpr"], "reference_tpr": att_ref["roc_tpr"]}
-        # ---- vulnerable records: the most isolated training rows, and whether the release sits on them
+            _mia(prep, rng, enc, out)
         if want("vulnerable"):
-            d_tt, _ = _nn(xt, xt, 2)
-            isolation = d_tt[:, 1]
-            d_ts, _ = _nn(xs, xt, 1)
-            d_th, _ = _nn(xh, xt, 1)
-            top = max(1, int(math.ceil(0.01 * len(xt))))
-            order = np.argsort(-isolation)[:top]
-            close_s = d_ts[order, 0] < 0.5 * isolation[order]
-            close_h = d_th[order, 0] < 0.5 * isolation[order]
-            results.append(Result("privacy.vulnerable_records_exposed", "privacy", float(close_s.mean()),
-                                  "lower_is_better", reference=float(close_h.mean()),
-                                  details={"attacker": ATTACKERS["vulnerable"],
-                                           "meaning": "share of the 1% most isolated training rows with a release "
-                                                      "row closer than half their distance to any other training "
-                                                      "row (reference: the same with holdout rows)",
-                                           "n_targets": top,
-                                           "share_copied": float((d_ts[order, 0] <= 1e-9).mean()),
-                                           "note": "aggregate shares only: no per-row data and no values"}))
-    # ---- k-anonymity / l-diversity on declared quasi-identifiers
-    if quasi_identifiers:
-        mm = min(len(prep.synthetic), len(prep.holdout)) if prep.holdout is not None else len(prep.synthetic)
-        s_part = prep.synthetic.iloc[subsample(len(prep.synthetic), mm, rng)]
-        ka = k_anonymity(s_part, quasi_identifiers, sensitive)
-        kr = k_anonymity(prep.holdout.iloc[subsample(len(prep.holdout), mm, rng)], quasi_identifiers, sensitive) \
-            if prep.holdout is not None else None
-        base = {"quasi_identifiers": list(quasi_identifiers), "rows": mm, "groups": ka["n_groups"]}
-        results.append(Result("privacy.k_anonymity", "privacy", ka["k"], "higher_is_better",
-                              reference=kr["k"] if kr else None,
-                              details={**base, "attacker": ATTACKERS["k_anonymity"],
-                                       "share_rows_k_below_5": ka["share_rows_k_below_5"],
-                                       "reference_share_rows_k_below_5": kr["share_rows_k_below_5"] if kr else None}))
-        if sensitive is not None:
-            results.append(Result("privacy.l_diversity", "privacy", ka["l"], "higher_is_better",
-                                  reference=kr["l"] if kr else None,
-                                  details={**base, "sensitive": sensitive, "attacker": ATTACKERS["l_diversity"],
-                                           "share_groups_l_1": ka["share_groups_l_1"],
-                                           "reference_share_groups_l_1": kr["share_groups_l_1"] if kr else None}))
-        else:
-            not_computed.append({"name": "privacy.l_diversity", "reason": "no sensitive column was declared "
-                                 "(pass sensitive=...)."})
-    else:
-        not_computed.append({"name": "privacy.k_anonymity", "reason": "no quasi-identifiers were declared (pass "
-                             "quasi_identifiers=[...], the columns an attacker could know)."})
-    # ---- anonymeter (optional extra)
+            _vulnerable(xs, xt, xh, out)
+    _anonymity(prep, rng, quasi_identifiers, sensitive, out)
     if want("anonymeter"):
-        not_computed += _anonymeter(results, real_raw, synthetic_raw, holdout_raw, list(prep.real.columns))
-    return results, plots, not_computed
+        out.not_computed += _anonymeter(out.results, real_raw, synthetic_raw, holdout_raw, list(prep.real.columns))
+    return out.results, out.plots, out.not_computed
 
 
 def _anonymeter(results: list[Result], real: pd.DataFrame | None, syn: pd.DataFrame | None,

@@ -255,7 +255,8 @@ img.plot{max-width:100%;display:block;margin:.5em 0}.note{color:#555;font-size:.
 
 def _privacy_banner(p: Mapping[str, Any]) -> str:
     if p.get("guarantee") == "dp":
-        return (f'<div class="banner dp" id="privacy-spend">Differential privacy: &epsilon; = {_fmt(p.get("epsilon"), 4)}, '
+        return (f'<div class="banner dp" id="privacy-spend">Differential privacy: '
+                f'&epsilon; = {_fmt(p.get("epsilon"), 4)}, '
                 f'&delta; = {float(p.get("delta", 0)):.3g} ({html.escape(str(p.get("accountant", "")))}; '
                 f'neighbouring: {html.escape(str(p.get("neighbouring", "")))})</div>')
     reason = html.escape(str(p.get("reason", "no DP guarantee was declared for this release")))
@@ -280,13 +281,12 @@ def _results_table(results: list[dict], with_attacker: bool = False) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
-def render_html(d: Mapping[str, Any]) -> str:
-    """Render a report dictionary (as from :meth:`Report.to_dict`) to one self-contained HTML page."""
-    s, meta, plots = d["summary"], d.get("meta", {}), d.get("plots", {})
-    results = d["results"]
+def _head(d: Mapping[str, Any]) -> list[str]:
+    s, meta = d["summary"], d.get("meta", {})
+    rows = meta.get("rows", {})
     verdict = s["verdict"]
     status = verdict["status"]
-    parts = [
+    return [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
         "style-src 'unsafe-inline'\">",
@@ -294,32 +294,40 @@ def render_html(d: Mapping[str, Any]) -> str:
         f"<style>{_CSS}</style></head><body>", _private_banner(),
         "<h1>Synthetic data evaluation</h1>",
         f"<p class=note>synthgen {html.escape(str(meta.get('synthgen_version', '')))} · "
-        f"{html.escape(str(meta.get('created', '')))} · rows: real {_fmt(meta.get('rows', {}).get('real'))}, "
-        f"synthetic {_fmt(meta.get('rows', {}).get('synthetic'))}, holdout {_fmt(meta.get('rows', {}).get('holdout'))}"
+        f"{html.escape(str(meta.get('created', '')))} · rows: real {_fmt(rows.get('real'))}, "
+        f"synthetic {_fmt(rows.get('synthetic'))}, holdout {_fmt(rows.get('holdout'))}"
         "</p>",
         _privacy_banner(s["privacy"]),
         f'<h2>At a glance</h2><div class="verdict {status}" id="verdict">{status.upper()}</div>',
         "<ul>" + "".join(f"<li>{html.escape(r)}</li>" for r in verdict["reasons"]) + "</ul>",
     ]
-    by_name = {r["name"]: r for r in results}
-    glance = [("fidelity score (0-1, higher better)", "fidelity_score", "fidelity.score"),
-              ("detection AUC (0.5 ideal)", "detection_auc", "fidelity.detection_auc"),
-              ("TSTR / TRTR (1 ideal)", "tstr_ratio", None),
-              ("membership-attack AUC (0.5 ideal)", "mia_auc", "privacy.mia_auc"),
-              ("DCR share (0.5 ideal)", "dcr_share", "privacy.dcr_share"),
-              ("exact-match rate", "exact_match_rate", "privacy.exact_match_rate")]
-    parts.append("<table><tr><th class=l>headline</th><th>release</th><th>real holdout</th></tr>")
-    for label, key, rname in glance:
-        ref = by_name[rname]["reference"] if rname and rname in by_name else (1.0 if key == "tstr_ratio" and
-                                                                              s.get(key) is not None else None)
+
+
+_GLANCE = [("fidelity score (0-1, higher better)", "fidelity_score", "fidelity.score"),
+           ("detection AUC (0.5 ideal)", "detection_auc", "fidelity.detection_auc"),
+           ("TSTR / TRTR (1 ideal)", "tstr_ratio", None),
+           ("membership-attack AUC (0.5 ideal)", "mia_auc", "privacy.mia_auc"),
+           ("DCR share (0.5 ideal)", "dcr_share", "privacy.dcr_share"),
+           ("exact-match rate", "exact_match_rate", "privacy.exact_match_rate")]
+
+
+def _glance(s: Mapping[str, Any], by_name: Mapping[str, dict]) -> list[str]:
+    parts = ["<table><tr><th class=l>headline</th><th>release</th><th>real holdout</th></tr>"]
+    for label, key, rname in _GLANCE:
+        if rname and rname in by_name:
+            ref = by_name[rname]["reference"]
+        else:
+            ref = 1.0 if key == "tstr_ratio" and s.get(key) is not None else None
         parts.append(f"<tr><td class=l>{label}</td><td>{_fmt(s.get(key))}</td><td>{_fmt(ref)}</td></tr>")
     parts.append("</table>")
-    # fidelity
+    return parts
+
+
+def _fidelity_section(results: list[dict], plots: Mapping[str, Any]) -> list[str]:
     fid = [r for r in results if r["group"] == "fidelity"]
-    parts.append("<h2>Fidelity</h2>")
-    parts.append(_results_table([r for r in fid if not r["name"].startswith("fidelity.shape.")]))
-    parts.append("<details><summary>per-column shapes</summary>" +
-                 _results_table([r for r in fid if r["name"].startswith("fidelity.shape.")]) + "</details>")
+    parts = ["<h2>Fidelity</h2>", _results_table([r for r in fid if not r["name"].startswith("fidelity.shape.")]),
+             "<details><summary>per-column shapes</summary>" +
+             _results_table([r for r in fid if r["name"].startswith("fidelity.shape.")]) + "</details>"]
     if plots.get("marginals"):
         parts.append("<h3>Marginal distributions</h3><p class=note>Shares of rows per pre-binned interval or "
                      "category (bins: declared bounds, or rounded percentiles; only declared or frequent "
@@ -329,26 +337,33 @@ def render_html(d: Mapping[str, Any]) -> str:
         parts.append("<h3>Association difference</h3>")
         parts.append(f"<p class=note>{html.escape(str(plots['association'].get('measure', '')))}</p>")
         parts.append(_plot_heatmap(plots["association"]))
-    # utility
-    parts.append("<h2>Utility (train on synthetic, test on real)</h2>")
-    util = plots.get("utility")
-    if util:
-        parts.append(f"<p class=note>target: {html.escape(str(util['target']))} ({html.escape(util['task'])}); "
-                     f"test set: {html.escape(util['test_set'])}</p>")
-        parts.append("<table id=utility><tr><th class=l>model</th><th class=l>metric</th><th>TSTR</th><th>95% CI</th>"
-                     "<th>TRTR</th><th>95% CI</th><th>floor</th></tr>")
-        for row in util["table"]:
-            ci = (lambda c: f"{c[0]:.3f} – {c[1]:.3f}" if c else "&ndash;")
-            parts.append(f"<tr><td class=l>{html.escape(row['model'])}</td><td class=l>{html.escape(row['metric'])}</td>"
-                         f"<td>{_fmt(row['tstr'])}</td><td>{ci(row['tstr_ci'])}</td><td>{_fmt(row['trtr'])}</td>"
-                         f"<td>{ci(row['trtr_ci'])}</td><td>{_fmt(row['floor'])}</td></tr>")
-        parts.append("</table>")
-    else:
-        parts.append("<p>Not computed: no target column was given.</p>")
-    # privacy
-    priv = [r for r in results if r["group"] == "privacy"]
-    parts.append("<h2>Privacy risk</h2>")
-    parts.append(_results_table(priv, with_attacker=True))
+    return parts
+
+
+def _ci(c: Any) -> str:
+    return f"{c[0]:.3f} – {c[1]:.3f}" if c else "&ndash;"
+
+
+def _utility_section(util: Mapping[str, Any] | None) -> list[str]:
+    parts = ["<h2>Utility (train on synthetic, test on real)</h2>"]
+    if not util:
+        return parts + ["<p>Not computed: no target column was given.</p>"]
+    parts.append(f"<p class=note>target: {html.escape(str(util['target']))} ({html.escape(util['task'])}); "
+                 f"test set: {html.escape(util['test_set'])}</p>")
+    parts.append("<table id=utility><tr><th class=l>model</th><th class=l>metric</th><th>TSTR</th><th>95% CI</th>"
+                 "<th>TRTR</th><th>95% CI</th><th>floor</th></tr>")
+    for row in util["table"]:
+        parts.append(f"<tr><td class=l>{html.escape(row['model'])}</td>"
+                     f"<td class=l>{html.escape(row['metric'])}</td>"
+                     f"<td>{_fmt(row['tstr'])}</td><td>{_ci(row['tstr_ci'])}</td><td>{_fmt(row['trtr'])}</td>"
+                     f"<td>{_ci(row['trtr_ci'])}</td><td>{_fmt(row['floor'])}</td></tr>")
+    parts.append("</table>")
+    return parts
+
+
+def _privacy_section(d: Mapping[str, Any], plots: Mapping[str, Any]) -> list[str]:
+    priv = [r for r in d["results"] if r["group"] == "privacy"]
+    parts = ["<h2>Privacy risk</h2>", _results_table(priv, with_attacker=True)]
     if plots.get("dcr"):
         parts.append("<h3>Distance to closest record</h3>" + _plot_dcr(plots["dcr"]))
     if plots.get("mia_roc"):
@@ -357,7 +372,14 @@ def render_html(d: Mapping[str, Any]) -> str:
         parts.append("<h3>Not computed</h3><ul id=not-computed>" + "".join(
             f"<li><b>{html.escape(x['name'])}</b>: {html.escape(x['reason'])}</li>" for x in d["not_computed"]) +
             "</ul>")
-    parts.append("<h2>Privacy spend</h2>" + _privacy_banner(s["privacy"]))
-    parts.append(_private_banner())
-    parts.append("</body></html>")
+    return parts
+
+
+def render_html(d: Mapping[str, Any]) -> str:
+    """Render a report dictionary (as from :meth:`Report.to_dict`) to one self-contained HTML page."""
+    s, plots = d["summary"], d.get("plots", {})
+    by_name = {r["name"]: r for r in d["results"]}
+    parts = [*_head(d), *_glance(s, by_name), *_fidelity_section(d["results"], plots),
+             *_utility_section(plots.get("utility")), *_privacy_section(d, plots),
+             "<h2>Privacy spend</h2>" + _privacy_banner(s["privacy"]), _private_banner(), "</body></html>"]
     return "\n".join(parts)
