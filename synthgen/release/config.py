@@ -32,7 +32,7 @@ THRESHOLD_METRICS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Thresholds:
-    """What a release must meet. ``None`` means "not checked" (except the copy check, see :mod:`synthgen.release.gate`)."""
+    """What a release must meet. ``None`` means "not checked" (except the copy check: :mod:`synthgen.release.gate`)."""
 
     min_fidelity: float | None = None
     max_mia_auc: float | None = None

@@ -5,6 +5,7 @@ import json
 
 import pandas as pd
 import pytest
+import yaml
 
 from .conftest import evaluators_available, synthgen, write_config
 
@@ -68,25 +69,60 @@ def test_tampered_release_fails_naming_the_check(release, tmp_path, tamper, chec
     r = _validate(release, tmp_path / "syn.csv", *extra)
     assert r.returncode == 1, r.stderr
     doc = _gate(r)
+    if release["report"] is not None and tamper != "epsilon_over_max":  # the report describes the untampered file
+        checks = checks | {"report_matches_release"}
     assert doc["success"] is False and set(doc["failed_checks"]) == checks
     assert "atlantis" not in r.stdout and "10000000" not in r.stdout  # counts, not values
 
 
 @pytest.mark.skipif(not evaluators_available(), reason="the evaluators package has not landed yet")
 def test_run_release_end_to_end(release, tmp_path):
+    """One command: the bundle in release/ (DP outputs only), the owner's evaluation apart in owner-evaluation/."""
     d = release["dir"]
     before = json.loads(synthgen("ledger", "show", d / "ledger.json", "-q").stdout)["spent"]["epsilon"]
     cfg = write_config(tmp_path / "release.yaml", d)
     r = synthgen("run", cfg, "--json-out", tmp_path / "result.json")
     assert r.returncode == 0, r.stderr[-3000:]
     doc = json.loads((tmp_path / "result.json").read_text())
-    assert doc["status"] == "ok" and doc["dp"] is True and doc["gate"]["success"] is True
+    assert doc["status"] == "ok" and doc["dp"] is True and doc["owner_evaluation"]["gate"]["success"] is True
     out = tmp_path / "release-out"
-    for name in ("synthetic.csv", "model/manifest.json", "report.json", "report.html", "gate.json", "suite.json"):
-        assert (out / name).exists(), name
-    assert len(pd.read_csv(out / "synthetic.csv")) == 800
+    assert {p.name for p in (out / "release").iterdir()} == {"synthetic.csv", "model_card.json", "suite.json",
+                                                             "suite.report.json"}
+    for name in ("report.json", "report.html", "gate.json", "NOT-FOR-RELEASE.txt"):
+        assert (out / "owner-evaluation" / name).exists(), name
+    for name in ("report.json", "gate.json"):
+        assert json.loads((out / "owner-evaluation" / name).read_text())["contains_private_statistics"] is True
+    assert (out / "model" / "manifest.json").exists()
+    assert len(pd.read_csv(out / "release" / "synthetic.csv")) == 800 == doc["release"]["rows"]
+    card = json.loads((out / "release" / "model_card.json").read_text())
+    assert card["privacy"]["epsilon"] == 1.0 and card["ledger_entry"]["id"] and card["release"]["rows"] == 800
     after = json.loads(synthgen("ledger", "show", d / "ledger.json", "-q").stdout)["spent"]["epsilon"]
     assert after == pytest.approx(before + 1.0)
+    r = synthgen("validate", "--synthetic", out / "release" / "synthetic.csv", "--schema", d / "schema.json",
+                 "--model", out / "model", "--ledger", d / "ledger.json", "--engine", "native", "-q")
+    assert r.returncode == 0, r.stdout[-2000:]
+    assert "ledger_entry" not in json.loads(r.stdout)["failed_checks"]
+    assert synthgen("ledger", "verify", d / "ledger.json", "-q").returncode == 0
+
+
+def test_run_default_size_is_the_dp_row_estimate(release, tmp_path):
+    """No `rows:` in the config: the release size is the generator's DP estimate, and n appears in no output."""
+    d = release["dir"]
+    n = len(pd.read_csv(d / "train.csv"))
+    cfg = write_config(tmp_path / "release.yaml", d)
+    doc = yaml.safe_load(cfg.read_text())
+    del doc["rows"]
+    doc.update(evaluation={"enabled": False}, thresholds={"require_dp": True},
+               outputs={"dir": str(tmp_path / "release-out"), "export_suite": False})
+    cfg.write_text(yaml.safe_dump(doc))
+    r = synthgen("run", cfg, "--engine", "native")
+    assert r.returncode == 0, r.stderr[-3000:]
+    doc = json.loads(r.stdout)
+    manifest = json.loads((tmp_path / "release-out" / "model" / "manifest.json").read_text())
+    assert doc["release"]["rows_source"] == "dp_estimate"
+    assert doc["release"]["rows"] == max(1, round(manifest["rows_estimate"]))
+    assert len(pd.read_csv(tmp_path / "release-out" / "release" / "synthetic.csv")) == doc["release"]["rows"]
+    assert f"{n} rows" not in r.stderr and f'"rows": {n},' not in r.stdout
 
 
 def test_run_refuses_before_any_work(release, tmp_path):

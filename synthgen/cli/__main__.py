@@ -1,0 +1,4 @@
+"""``python -m synthgen.cli``."""
+from . import main
+
+main()

@@ -1,0 +1,91 @@
+"""``synthgen generators``, ``fit`` and ``sample``.
+
+Privacy: ``fit`` prints the generator, the spend and the DP row estimate, never the exact number of training rows
+(private for a DP fit). ``--seed`` seeds initialisation and sampling only; privacy noise is never seeded.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..exceptions import InputError
+from ..release import pipeline
+from .output import Out, common
+from .params import parse_params
+
+SEED_HELP = "Seed for initialisation and sampling only, never for privacy noise (default: fresh entropy)."
+
+
+@click.command("generators")
+@common
+def generators_cmd(out: Out) -> None:
+    """List registered generators with their privacy guarantee and availability."""
+    from ..generators import registry
+
+    rows = [{"name": e.name, "guarantee": "dp" if e.guarantee == "dp" else "NONE (no DP guarantee)",
+             "data_kind": e.data_kind, "available": registry.is_available(e.name), "extra": e.extra,
+             "summary": e.summary} for e in registry.entries()]
+    for r in rows:
+        avail = "available" if r["available"] else (f"needs synthgen[{r['extra']}]" if r["extra"] else "not installed")
+        out.say(f"{r['name']:<16} {r['guarantee']:<24} {r['data_kind']:<6} {avail:<22} {r['summary']}")
+    out.emit({"status": "ok", "generators": rows})
+
+
+@click.command("fit")
+@click.argument("data", type=click.Path())
+@click.option("--schema", "schema_path", type=click.Path(), default=None, help="Declared schema JSON.")
+@click.option("--generator", required=True, help="Registry name, e.g. dp-copula (see `synthgen generators`).")
+@click.option("--epsilon", type=float, default=None, help="DP epsilon for the fit.")
+@click.option("--delta", type=float, default=None,
+              help="DP delta (default: from the schema's declared maximum row count, else a fixed 1e-9).")
+@click.option("--ledger", type=click.Path(), default=None, help="Privacy ledger that pays for the fit.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Model directory to write.")
+@click.option("--seed", type=int, default=None, help=SEED_HELP)
+@click.option("--param", "params", multiple=True, help="Generator option key=value (repeatable).")
+@click.option("--allow-inferred", is_flag=True,
+              help="Let a DP generator use a schema with inferred fields (the fit then has NO DP guarantee).")
+@click.option("--on-violation", type=click.Choice(["raise", "clip"]), default="raise", show_default=True)
+@common
+def fit_cmd(out: Out, data: str, schema_path: str | None, generator: str, epsilon: float | None,
+            delta: float | None, ledger: str | None, out_dir: str, seed: int | None, params: tuple[str, ...],
+            allow_inferred: bool, on_violation: str) -> None:
+    """Fit a generator on DATA and save the model directory (written atomically)."""
+    prep = pipeline.prepare(generator, parse_params(params), epsilon=epsilon, delta=delta, ledger=ledger)
+    if not prep.dp:
+        out.no_dp_warning(generator)
+    inputs = pipeline.read_inputs(data, schema_path, data_kind=prep.entry.data_kind)
+    fitted = pipeline.fit(prep, inputs, seed=seed, allow_inferred=allow_inferred, on_violation=on_violation,
+                          say=out.say)
+    if prep.dp and not fitted.dp:
+        out.no_dp_warning(generator)
+    fitted.model.save(out_dir)
+    out.say(f"wrote model to {out_dir}")
+    out.emit({"status": "ok", "model": out_dir, "generator": generator, "privacy": fitted.privacy, "dp": fitted.dp,
+              "rows_estimate": getattr(fitted.model, "rows_estimate_", None),
+              "ledger_entry": getattr(fitted.model, "ledger_entry_", None)})
+
+
+@click.command("sample")
+@click.argument("model_dir", type=click.Path())
+@click.option("--rows", required=True, type=click.IntRange(min=1), help="Number of rows (or images) to draw.")
+@click.option("--out", "out_path", required=True, type=click.Path(),
+              help="Output .csv/.parquet (.npz/folder for images).")
+@click.option("--seed", type=int, default=None,
+              help="Seed for sampling from the fitted model (default: fresh entropy).")
+@common
+def sample_cmd(out: Out, model_dir: str, rows: int, out_path: str, seed: int | None) -> None:
+    """Draw synthetic rows from a saved model (CSV or Parquet by extension)."""
+    from ..generators import registry
+    from ..persistence import load_model, read_manifest
+
+    entry = registry.entry(read_manifest(pipeline.need_file(model_dir, "Model directory"))["generator"])
+    if entry.data_kind == "table" and Path(out_path).suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise InputError(f"Unsupported output format for {out_path}; use .csv or .parquet.")
+    model = load_model(model_dir)
+    if entry.guarantee != "dp":
+        out.no_dp_warning(entry.name)
+    pipeline.write_synthetic(model.sample(rows, random_state=seed), out_path, entry.data_kind)
+    out.say(f"wrote {rows} rows to {out_path}; privacy: {model.privacy_spent_.summary()}")
+    out.emit({"status": "ok", "out": out_path, "rows": rows, "generator": entry.name,
+              "privacy": model.privacy_spent_.to_dict(), "dp": entry.guarantee == "dp"})

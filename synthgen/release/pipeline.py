@@ -1,0 +1,394 @@
+"""The release pipeline as plain functions: prepare -> read -> fit -> sample -> evaluate -> validate -> write.
+
+``synthgen fit``, ``run`` and ``demo`` are thin commands over these; :func:`run_release` is the whole pipeline and
+returns a frozen :class:`ReleaseResult`.
+
+Privacy argument:
+
+* Everything that can be refused is refused before any data is read: parameters, the DP requirement and the
+  epsilon ceiling of the config (:func:`preflight`), the ledger's remaining budget (:func:`prepare`).
+* The training table is read once (:func:`read_inputs`) and given to the fit and to the owner's evaluation.
+* For a DP fit nothing that depends on the exact training row count n leaves this module: no log line, no JSON
+  field, no error, no default. The default release size is ``round(model.rows_estimate_)``, the generator's DP
+  estimate of n (post-processing of its noisy statistics), unless the config or a flag gives ``rows``.
+* Seeds: the config's ``seed`` seeds the fit's initialisation (``random_state``) and the sampling (``seed + 1``)
+  only. Privacy noise is drawn from OS entropy inside the generators; nothing here passes a seed to noise.
+* The report and the gate result are statistics of the private data without noise: they are written to the
+  owner's evaluation folder, marked, never into the release bundle (see :mod:`synthgen.release.bundle`).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from ..exceptions import BudgetExceededError, ConfigError, InputError, SynthgenError
+from . import bundle
+from .config import ReleaseConfig
+
+Say = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def gate_module() -> Any:
+    """:mod:`synthgen.release.gate`, imported on first use (it is heavier than the CLI's start-up allows)."""
+    from . import gate
+
+    return gate
+
+
+# ----------------------------------------------------------------------------------------------- inputs
+def need_file(path: str | Path, what: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{what} {p} does not exist; check the path.")
+    return p
+
+
+def read_table(path: str | Path, what: str = "Data file") -> Any:
+    from ..io import read_table as _read
+
+    need_file(path, what)
+    return _read(path)
+
+
+def load_schema(path: str | Path) -> Any:
+    from ..schema import Schema
+
+    need_file(path, "Schema file")
+    return Schema.load(path)
+
+
+def check_columns(df: Any, schema: Any, path: str | Path, release: bool = False) -> None:
+    """A table with none of the schema's columns (e.g. a Parquet file of another table) is an input error."""
+    expected = set(schema.release_names if release else schema.names)
+    if expected and not expected & set(map(str, df.columns)):
+        raise InputError(f"{path} has none of the schema's columns (expected {sorted(expected)}). "
+                         "Fix: pass the table the schema describes.")
+
+
+def read_manifest(model_dir: str | Path) -> dict:
+    """A saved model's manifest (its spend, schema and ledger entry), checked against its hash."""
+    from ..persistence import read_manifest as _read
+
+    return _read(need_file(model_dir, "Model directory"))
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The private training data (read once), its declared schema and an optional real holdout."""
+
+    train: Any
+    schema: Any
+    holdout: Any = None
+
+
+def read_inputs(train: str | Path, schema: str | Path | None, holdout: str | Path | None = None, *,
+                data_kind: str = "table") -> Inputs:
+    if data_kind == "image":
+        try:
+            from .. import imageio
+        except ImportError:
+            raise InputError("Image generators need synthgen.imageio, which is not available in this "
+                             "installation. Fix: install the images extra: pip install 'synthgen[images]'.") from None
+        need_file(train, "Image data")
+        return Inputs(imageio.read_image_data(train), load_schema(schema) if schema else None)
+    if schema is None:
+        raise ConfigError("Table generators need a declared schema: pass --schema schema.json "
+                          "(draft one with `synthgen schema draft`).")
+    decl = load_schema(schema)
+    table = read_table(train, "Training table")
+    check_columns(table, decl, train)
+    return Inputs(table, decl, read_table(holdout, "Holdout table") if holdout is not None else None)
+
+
+# ----------------------------------------------------------------------------------------------- fit
+def instantiate(name: str, params: Mapping[str, Any]) -> tuple[Any, Any]:
+    """(registry entry, unfitted generator); unknown or rejected parameters are a ConfigError naming them."""
+    from ..generators import registry
+
+    entry = registry.entry(name)
+    cls = registry.get(name)
+    valid = cls._param_names() if hasattr(cls, "_param_names") else []
+    unknown = sorted(k for k in params if k not in valid)
+    if unknown:
+        raise ConfigError(f"Generator {name!r} has no parameter(s) {unknown}. Valid parameters: "
+                          f"{', '.join(valid) or '(none)'}. Fix the --param name.")
+    try:
+        return entry, cls(**params)
+    except SynthgenError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"Generator {name!r} rejected its parameters: {exc}. Fix the --param values.") from None
+
+
+def precheck_budget(ledger: Any, epsilon: float | None, delta: float | None) -> None:
+    """Refuse an overspend before reading any data (the ledger re-checks when it reserves)."""
+    if ledger is None or epsilon is None:
+        return
+    r_eps, r_delta = ledger.remaining()
+    if epsilon > r_eps + 1e-12 or (delta is not None and delta > r_delta + 1e-15):
+        raise BudgetExceededError(
+            f"Ledger {ledger.path} cannot pay epsilon={epsilon:g}" + (f", delta={delta:g}" if delta else "")
+            + f": remaining (epsilon={r_eps:.4g}, delta={r_delta:.3g}). Nothing was run. "
+            "Fix: ask for less epsilon/delta or use a ledger with budget left.")
+
+
+def open_ledger(path: str | Path | None, epsilon: float | None = None, delta: float | None = None) -> Any:
+    if path is None:
+        return None
+    from ..privacy.ledger import PrivacyLedger
+
+    ledger = PrivacyLedger(path)
+    precheck_budget(ledger, epsilon, delta)
+    return ledger
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A generator ready to fit and the ledger that pays for it; nothing private has been read."""
+
+    entry: Any
+    model: Any
+    ledger: Any = None
+
+    @property
+    def dp(self) -> bool:
+        return self.entry.guarantee == "dp"
+
+
+def prepare(generator: str, params: Mapping[str, Any], *, epsilon: float | None = None,
+            delta: float | None = None, ledger: str | Path | None = None) -> Prepared:
+    """Check the request and build the generator; refuse before any data is read."""
+    from ..generators import registry
+
+    entry = registry.entry(generator)
+    params = dict(params)
+    for key, val in (("epsilon", epsilon), ("delta", delta)):
+        if val is None:
+            continue
+        if key in params:
+            raise ConfigError(f"{key} was given twice (--{key} and --param {key}=...); give it once.")
+        params[key] = val
+    if entry.guarantee != "dp" and ("epsilon" in params or ledger):
+        raise ConfigError(f"Generator {generator!r} has NO DP guarantee, so --epsilon/--delta/--ledger do not apply. "
+                          "Fix: use a DP generator (e.g. 'dp-copula') or drop those options.")
+    entry, model = instantiate(generator, params)
+    return Prepared(entry, model, open_ledger(ledger, getattr(model, "epsilon", None), params.get("delta")))
+
+
+@dataclass(frozen=True)
+class Fitted:
+    model: Any
+    entry: Any
+    seconds: float
+
+    @property
+    def dp(self) -> bool:
+        """Whether this fit carries a DP guarantee (a DP generator on an inferred schema does not)."""
+        return bool(self.model.privacy_spent_.is_dp)
+
+    @property
+    def privacy(self) -> dict:
+        return self.model.privacy_spent_.to_dict()
+
+
+def fit(prep: Prepared, inputs: Inputs, *, seed: int | None = None, allow_inferred: bool = False,
+        on_violation: str = "raise", say: Say = _quiet) -> Fitted:
+    """Fit ``prep.model`` on the inputs; ``seed`` seeds initialisation only (never privacy noise).
+
+    The log line names the generator, not the number of rows (private for a DP fit)."""
+    kwargs: dict[str, Any] = {"ledger": prep.ledger, "random_state": seed}
+    if prep.entry.data_kind != "image":
+        kwargs.update(allow_inferred=allow_inferred, on_violation=on_violation)
+    say(f"fitting {prep.entry.name!r} ...")
+    t0 = time.perf_counter()
+    prep.model.fit(inputs.train, inputs.schema, **kwargs)
+    seconds = time.perf_counter() - t0
+    say(f"fitted in {seconds:.1f} s; privacy: {prep.model.privacy_spent_.summary()}")
+    return Fitted(prep.model, prep.entry, seconds)
+
+
+def release_rows(model: Any, rows: int | None) -> tuple[int, str]:
+    """(rows to release, where the number came from): the given ``rows``, else ``round(model.rows_estimate_)``.
+
+    ``rows_estimate_`` is a DP estimate for DP generators (the exact count only for generators without a
+    guarantee), so the default never reveals the exact training row count of a DP fit."""
+    if rows is not None:
+        return int(rows), "config"
+    estimate = getattr(model, "rows_estimate_", None)
+    if estimate is None:
+        raise ConfigError(f"Generator {model.registry_name!r} gives no estimate of the training row count. "
+                          "Fix: say how many rows to release (rows: in the config, --rows on the command line).")
+    return max(1, int(round(float(estimate)))), "dp_estimate" if model.privacy_spent_.is_dp else "training_rows"
+
+
+def write_synthetic(synthetic: Any, path: str | Path, data_kind: str = "table") -> None:
+    """A table as CSV/Parquet (by extension), images as .npz or a folder."""
+    if data_kind == "image":
+        try:
+            from .. import imageio
+        except ImportError:
+            raise InputError("Writing images needs synthgen.imageio; install the images extra.") from None
+        imageio.write_image_data(synthetic, path)
+    else:
+        from ..io import write_table
+
+        write_table(synthetic, path)
+
+
+# ----------------------------------------------------------------------------------------------- evaluate, gate
+def evaluators_module() -> Any:
+    try:
+        import evaluators
+
+        evaluators.evaluate  # noqa: B018 - check the API exists
+    except (ImportError, AttributeError):
+        raise InputError("The evaluators package is not available in this installation, so no report can be "
+                         "built. Fix: install synthgen with its evaluators (pip install -e .) or skip evaluation.") \
+            from None
+    return evaluators
+
+
+def evaluate(inputs: Inputs, synthetic: Any, *, target: str | None, privacy: dict | None,
+             quasi_identifiers: tuple[str, ...] = (), sensitive: str | None = None, metrics: Any = None,
+             seed: int = 0, bars: bool = False) -> Any:
+    """The owner's evaluation report (statistics of the private data without noise: never for release)."""
+    return evaluators_module().evaluate(
+        inputs.train, synthetic, holdout=inputs.holdout, schema=inputs.schema, target=target, privacy=privacy,
+        quasi_identifiers=tuple(quasi_identifiers), sensitive=sensitive, metrics=metrics, random_state=seed,
+        quiet=not bars)
+
+
+def refusal(check: str, message: str) -> dict:
+    """A gate document for a release refused from the config alone (before any data is read)."""
+    r = gate_module().check_result(check, False, message)
+    return {"success": False, "statistics": {"evaluated_expectations": 1, "successful_expectations": 0,
+                                             "unsuccessful_expectations": 1, "success_percent": 0.0},
+            "results": [r], "failed_checks": [check], "meta": {"engine": "preflight", "refused_before_fit": True}}
+
+
+def preflight(cfg: ReleaseConfig) -> dict | None:
+    """Refuse a config that cannot pass before any work: no data read, no budget charged. None when fine."""
+    from ..generators import registry
+
+    entry = registry.entry(cfg.generator)
+    t = cfg.thresholds
+    if t.require_dp and entry.guarantee != "dp":
+        return refusal("require_dp", f"generator {cfg.generator!r} has NO DP guarantee but the config requires "
+                       "one. Fix: use a DP generator such as 'dp-copula'.")
+    eps = cfg.epsilon if cfg.epsilon is not None else cfg.params.get("epsilon")
+    if t.max_epsilon is not None and entry.guarantee == "dp" and eps is not None and eps > t.max_epsilon:
+        return refusal("max_epsilon", f"privacy.epsilon {eps:g} exceeds thresholds.max_epsilon {t.max_epsilon:g}. "
+                       "Fix: lower privacy.epsilon. Nothing was fitted and no budget was charged.")
+    return None
+
+
+def gate(synthetic: Any, cfg: ReleaseConfig, fitted: Fitted, summary: dict | None, engine: str = "auto") -> dict:
+    g = gate_module()
+    return g.gate_json(g.run_gate(synthetic, fitted.model.schema_, report_summary=summary,
+                                  thresholds=cfg.thresholds, privacy=fitted.privacy, budget=(cfg.epsilon, cfg.delta),
+                                  ledger=cfg.ledger, engine=engine))
+
+
+# ----------------------------------------------------------------------------------------------- the whole run
+@dataclass(frozen=True)
+class ReleaseResult:
+    """What a run produced. ``release_dir`` is the bundle; ``evaluation_dir`` holds the owner's evaluation."""
+
+    out_dir: Path
+    generator: str
+    dp: bool
+    rows: int
+    rows_source: str
+    privacy: dict
+    card: dict
+    gate: dict
+    summary: dict | None = None
+    fit_seconds: float = 0.0
+    files: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def release_dir(self) -> Path:
+        return self.out_dir / bundle.RELEASE_DIR
+
+    @property
+    def evaluation_dir(self) -> Path:
+        return self.out_dir / bundle.EVALUATION_DIR
+
+    @property
+    def success(self) -> bool:
+        return bool(self.gate["success"])
+
+    def to_json(self) -> dict:
+        """The command's JSON: the release part holds DP outputs only; the owner's part is marked private."""
+        return {"status": "ok" if self.success else "failed", "outputs": str(self.out_dir),
+                "generator": self.generator, "dp": self.dp, "privacy": self.privacy,
+                "release": {"dir": str(self.release_dir), "rows": self.rows, "rows_source": self.rows_source,
+                            "model_card": str(self.release_dir / bundle.MODEL_CARD),
+                            "ledger_entry": self.card.get("ledger_entry")},
+                "owner_evaluation": {**bundle.owner_mark(), "dir": str(self.evaluation_dir),
+                                     "summary": self.summary,
+                                     "gate": {"success": self.success, "failed_checks": self.gate["failed_checks"]}},
+                "files": list(self.files)}
+
+
+def write_outputs(cfg: ReleaseConfig, fitted: Fitted, synthetic: Any, rows: tuple[int, str], report: Any,
+                  gate_doc: dict) -> tuple[dict, tuple[str, ...]]:
+    """Write release/, owner-evaluation/ and model/ into ``cfg.outputs_dir`` as one atomic folder."""
+    from ..io import atomic_directory, sha256_file, write_table
+
+    with atomic_directory(cfg.outputs_dir) as tmp:
+        rel, own = tmp / bundle.RELEASE_DIR, tmp / bundle.EVALUATION_DIR
+        rel.mkdir()
+        write_table(synthetic, rel / cfg.synthetic_filename)
+        card = bundle.model_card(fitted.model, rows=rows[0], rows_source=rows[1],
+                                 synthetic_file=cfg.synthetic_filename,
+                                 synthetic_sha256=sha256_file(rel / cfg.synthetic_filename))
+        from ..io import atomic_write_json
+
+        atomic_write_json(rel / bundle.MODEL_CARD, card)
+        if cfg.export_suite:  # from the declared schema and the config's thresholds only: public
+            gate_module().export_suite(fitted.model.schema_, rel / "suite.json", cfg.thresholds)
+        fitted.model.save(tmp / bundle.MODEL_DIR)
+        if report is not None:
+            bundle.save_report(report, own / "report.json", own / "report.html" if cfg.html else None)
+        bundle.write_owner_json(own / "gate.json", gate_doc)
+        bundle.write_notice(own)
+        files = tuple(sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()))
+    return card, files
+
+
+def run_release(cfg: ReleaseConfig, *, engine: str = "auto", inputs: Inputs | None = None, say: Say = _quiet,
+                step: Callable[[], None] = lambda: None, bars: bool = False) -> ReleaseResult:
+    """fit -> sample -> evaluate -> validate -> write; call :func:`preflight` first. ``inputs``: tables already in
+    memory (the demo); otherwise read once from the config's paths. ``step`` is called after each of 5 steps."""
+    prep = prepare(cfg.generator, cfg.params, epsilon=cfg.epsilon if "epsilon" not in cfg.params else None,
+                   delta=cfg.delta if "delta" not in cfg.params else None, ledger=cfg.ledger)
+    if cfg.evaluate:
+        evaluators_module()
+    if inputs is None:
+        inputs = read_inputs(cfg.train, cfg.schema, cfg.holdout, data_kind=prep.entry.data_kind)
+    fitted = fit(prep, inputs, seed=cfg.seed, allow_inferred=cfg.allow_inferred, on_violation=cfg.on_violation,
+                 say=say)
+    step()
+    rows = release_rows(fitted.model, cfg.rows)
+    synthetic = fitted.model.sample(rows[0], random_state=None if cfg.seed is None else cfg.seed + 1)
+    step()
+    report = summary = None
+    if cfg.evaluate:
+        report = evaluate(inputs, synthetic, target=cfg.target, privacy=fitted.privacy,
+                          quasi_identifiers=cfg.quasi_identifiers, sensitive=cfg.sensitive, metrics=cfg.metrics,
+                          seed=cfg.seed or 0, bars=bars)
+        summary = dict(report.summary)
+    step()
+    gate_doc = gate(synthetic, cfg, fitted, summary, engine)
+    step()
+    card, files = write_outputs(cfg, fitted, synthetic, rows, report, gate_doc)
+    step()
+    return ReleaseResult(Path(cfg.outputs_dir), cfg.generator, fitted.dp, rows[0], rows[1], fitted.privacy, card,
+                         gate_doc, summary, fitted.seconds, files)
