@@ -15,8 +15,6 @@ from .engines import export_suite, gx_available, run_gx, run_native, suite_docum
 from .expectations import data_expectations, report_expectations
 from .run import gate_json, run_gate
 
-_check = check_result  # TEMPORARY: the old private name, until release/pipeline.py calls check_result
-
 __all__ = ["DEFAULT_MAX_EXACT_MATCH_RATE", "check_result", "copy_check", "data_expectations", "export_suite",
            "gate_json", "gx_available", "privacy_checks", "report_check", "report_expectations", "run_gate",
            "run_gx", "run_native", "suite_documents"]
