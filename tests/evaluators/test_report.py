@@ -149,3 +149,13 @@ def test_no_training_row_positions_anywhere(small_report):
     d["results"][0]["details"]["records"] = [{"row_position": 3}]
     with pytest.raises(EvaluationError):
         Report.from_dict(d)  # the report schema refuses per-row records
+
+
+def test_image_report_is_labelled_not_for_release():
+    from evaluators.images import ImageReport
+
+    rep = ImageReport((), {"synthetic": {"0": 3}}, None, {}, {"title": "t"})
+    assert rep.to_dict()["contains_private_statistics"] is True
+    html = rep.to_html()
+    assert "NOT FOR RELEASE" in html[html.index("<title>"): html.index("</title>")]
+    assert 'id="not-for-release"' in html[: html.index("<h1>")]
