@@ -1,4 +1,5 @@
-"""The privacy ledger: refuses overspend before work, append-only, detects hand edits."""
+"""The privacy ledger: refuses overspend before work, append-only, detects hand edits (header and tail too), and
+the charge() idiom that cancels only before private data was read."""
 import json
 
 import pytest
@@ -136,3 +137,113 @@ def test_generator_fit_interrupted_right_after_reserving_cancels(ledger, contrac
     events = [e["event"] for e in json.loads(ledger.path.read_text())["entries"]]
     assert events == ["reserve", "cancel"]
     assert ledger.to_dict()["spent"]["epsilon"] == 0.0
+
+
+# ------------------------------------------------------------------ integrity of the header and the tail (v2)
+def _edit(path, change):
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize("with_entries", [False, True])
+def test_raising_the_budget_by_hand_is_detected(tmp_path, with_entries):
+    """Old main accepted a budget edited from 3 to 30 (the header was outside the hash chain)."""
+    ledger = PrivacyLedger.create(tmp_path / "l.json", epsilon=3.0, delta=1e-5, dataset="d")
+    if with_entries:
+        ledger.charge(2.5, 0.0, generator="g", purpose="a")
+    _edit(ledger.path, lambda d: d["budget"].update(epsilon=30.0))
+    with pytest.raises(LedgerError, match="hash|head"):
+        PrivacyLedger(ledger.path).remaining()
+    with pytest.raises(LedgerError):
+        PrivacyLedger(ledger.path).verify()
+
+
+@pytest.mark.parametrize("field,value", [("dataset", "other"), ("neighbouring", "replace one row")])
+def test_other_header_edits_are_detected(ledger, field, value):
+    ledger.charge(0.5, 0.0, generator="g", purpose="a")
+    _edit(ledger.path, lambda d: d.update({field: value}))
+    with pytest.raises(LedgerError):
+        PrivacyLedger(ledger.path).verify()
+
+
+@pytest.mark.parametrize("cut", [1, 2])
+def test_cutting_charges_off_the_tail_is_detected_by_the_head(ledger, cut):
+    """Old main accepted a ledger whose last charges were deleted (a prefix of a valid chain is valid)."""
+    for p in ("a", "b", "c"):
+        ledger.charge(0.5, 0.0, generator="g", purpose=p)
+    _edit(ledger.path, lambda d: d.update(entries=d["entries"][:-cut]))
+    with pytest.raises(LedgerError, match="head"):
+        PrivacyLedger(ledger.path).spent()
+
+
+def test_verify_summarises_a_sound_ledger(ledger):
+    ledger.charge(0.5, 1e-6, generator="g", purpose="a")
+    with ledger.reserve(0.25, 0.0, generator="g", purpose="b"):
+        pass
+    out = ledger.verify()
+    doc = json.loads(ledger.path.read_text())
+    assert out["entries"] == 3 == len(doc["entries"]) and out["head"] == doc["entries"][-1]["hash"]
+    assert out["spent"]["epsilon"] == pytest.approx(0.75) and out["budget"] == {"epsilon": 2.0, "delta": 1e-5}
+
+
+def test_find_returns_the_record_with_its_committed_spend(ledger):
+    c = ledger.charge(0.5, 0.0, generator="g", purpose="direct")
+    res = ledger.reserve(0.3, 1e-7, generator="dp-copula", purpose="fit")
+    rec = ledger.find(res.id)
+    assert rec["status"] == "pending" and rec["spent"] is None and rec["epsilon"] == 0.3
+    res.commit((0.29, 1e-7))
+    rec = ledger.find(res.id)
+    assert rec["status"] == "committed" and rec["spent"] == {"epsilon": 0.29, "delta": 1e-7}
+    assert rec["generator"] == "dp-copula" and rec["hash"] and rec["close_hash"] == res.hash
+    assert ledger.find(c.id)["status"] == "committed"
+    cancelled = ledger.reserve(0.1, 0.0, generator="g", purpose="x")
+    cancelled.cancel("test")
+    assert ledger.find(cancelled.id)["status"] == "cancelled"
+    with pytest.raises(LedgerError, match="no entry"):
+        ledger.find("c-000000000000")
+
+
+# ------------------------------------------------------------------ charge(): cancel only before data is read
+def test_charge_commits_on_success_with_the_spend_and_gives_the_entry(ledger):
+    from synthgen.privacy.ledger import charge
+
+    with charge(ledger, 0.5, 1e-6, generator="g", purpose="fit") as h:
+        assert h.entry is None and ledger.spent()[0] == pytest.approx(0.5)  # reserved before the work
+        h.data_read()
+        h.record_spent(0.4, 1e-6)
+    assert h.entry["ledger"] == ledger.dataset and h.entry["id"] and h.entry["hash"]
+    rec = ledger.find(h.entry["id"])
+    assert rec["status"] == "committed" and rec["spent"] == {"epsilon": 0.4, "delta": 1e-6}
+
+
+def test_charge_cancels_a_failure_before_data_read(ledger):
+    from synthgen.privacy.ledger import charge
+
+    with pytest.raises(ValueError):
+        with charge(ledger, 0.5, 0.0, generator="g", purpose="fit") as h:
+            raise ValueError("bad parameter")
+    assert [c.status for c in ledger.charges()] == ["cancelled"] and ledger.spent() == (0.0, 0.0)
+    assert h.entry is None
+
+
+@pytest.mark.parametrize("exc", [RuntimeError, KeyboardInterrupt])
+def test_charge_commits_a_failure_after_data_read(ledger, exc):
+    """Old main refunded a fit that failed after touching the data, so a data-dependent failure was free."""
+    from synthgen.privacy.ledger import charge
+
+    with pytest.raises(exc):
+        with charge(ledger, 0.5, 0.0, generator="g", purpose="fit") as h:
+            h.data_read()
+            raise exc("failed on a private value")
+    assert [c.status for c in ledger.charges()] == ["committed"]
+    assert ledger.spent()[0] == pytest.approx(0.5)
+    ledger.verify()
+
+
+def test_charge_without_a_ledger_records_nothing():
+    from synthgen.privacy.ledger import charge
+
+    with charge(None, 0.5, 0.0, generator="g", purpose="fit") as h:
+        h.data_read()
+    assert h.entry is None

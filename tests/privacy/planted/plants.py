@@ -1,0 +1,162 @@
+"""Deliberately broken variants of OUR generators, planted by monkeypatching (structure-independent: they patch
+the noise source wherever a synthgen module imported it, or wrap the registered class's ``fit``).
+
+- ``no_noise``: every noise source returns zeros (epsilon = infinity);
+- ``small_noise``: a fresh-entropy source whose normal/laplace/gumbel draws are ten times too small;
+- ``seeded_noise``: ``privacy_noise()`` returns ``np.random.default_rng(0)`` on every call (and the DP-SGD
+  generator is seeded with 0), so the noise repeats and can be subtracted;
+- ``exact_n``: after fit, ``rows_estimate_`` is the exact row count;
+- ``data_bounds``: the schema's bounds and categories are read off the data exactly, and NOT flagged inferred
+  (so the canary's extreme value becomes a declared bound). Tables only.
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthgen.generators import registry
+from synthgen.testing.contract import n_rows
+
+
+class ZeroNoise:
+    """A noise source that adds nothing."""
+
+    @staticmethod
+    def _zeros(loc: float, size: Any) -> Any:
+        return float(loc) if size is None else np.zeros(size) + loc
+
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        return self._zeros(loc, size)
+
+    def laplace(self, loc=0.0, scale=1.0, size=None):
+        return self._zeros(loc, size)
+
+    def gumbel(self, loc=0.0, scale=1.0, size=None):
+        return self._zeros(loc, size)
+
+    def standard_normal(self, size=None):
+        return self._zeros(0.0, size)
+
+    def random(self, size=None):
+        return self._zeros(0.5, size)
+
+
+class TenthNoise:
+    """Fresh OS-entropy noise, scaled to a tenth."""
+
+    def __init__(self) -> None:
+        self.g = np.random.default_rng()
+
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        return self.g.normal(loc, 0.1 * scale, size)
+
+    def laplace(self, loc=0.0, scale=1.0, size=None):
+        return self.g.laplace(loc, 0.1 * scale, size)
+
+    def gumbel(self, loc=0.0, scale=1.0, size=None):
+        return self.g.gumbel(loc, 0.1 * scale, size)
+
+    def standard_normal(self, size=None):
+        return 0.1 * self.g.standard_normal(size)
+
+    def random(self, size=None):
+        return self.g.random(size)
+
+
+def _seeded_torch_generator(device: str = "cpu") -> Any:
+    import torch
+
+    return torch.Generator(device=device).manual_seed(0)
+
+
+def _patch_everywhere(mp: pytest.MonkeyPatch, attr: str, fake: Callable) -> Callable:
+    """Replace ``synthgen.privacy.noise.<attr>`` and every synthgen module's imported copy of it."""
+    import synthgen.privacy.noise as noise
+
+    real = getattr(noise, attr)
+    for modname, mod in list(sys.modules.items()):
+        if (modname == "synthgen" or modname.startswith("synthgen.")) and getattr(mod, attr, None) is real:
+            mp.setattr(mod, attr, fake)
+    return real
+
+
+def _wrap_fit(mp: pytest.MonkeyPatch, name: str, wrapper: Callable) -> None:
+    cls = registry.get(name)
+    real_fit = cls.fit
+    mp.setattr(cls, "fit", lambda self, data, schema=None, **kw: wrapper(real_fit, self, data, schema, **kw))
+
+
+def schema_from_data(df: pd.DataFrame, schema: Any) -> Any:
+    """The declared schema with bounds and categories replaced by the data's exact min/max/unique values, sourced
+    as if public (the bug: nothing says they were read off the data)."""
+    d = schema.to_dict()
+    for fd in d["fields"]:
+        kind, col, cons = fd["x-synthgen"]["kind"], df[fd["name"]], fd["constraints"]
+        if kind == "numeric":
+            lo, hi = col.min(), col.max()
+            cons["minimum"], cons["maximum"] = (int(lo), int(hi)) if fd["type"] == "integer" else (float(lo),
+                                                                                                   float(hi))
+            fd["x-synthgen"]["bounds_source"] = "public:planted"
+        elif kind == "datetime":
+            cons["minimum"], cons["maximum"] = col.min().isoformat(), col.max().isoformat()
+            fd["x-synthgen"]["bounds_source"] = "public:planted"
+        elif kind == "categorical":
+            cons["enum"] = sorted(str(v) for v in col.dropna().unique())
+            fd["x-synthgen"]["categories_source"] = "public:planted"
+    return type(schema).from_dict(d)
+
+
+def plant_no_noise(mp: pytest.MonkeyPatch, name: str) -> list:
+    return [(_patch_everywhere(mp, "privacy_noise", ZeroNoise), "privacy_noise")]
+
+
+def plant_small_noise(mp: pytest.MonkeyPatch, name: str) -> list:
+    return [(_patch_everywhere(mp, "privacy_noise", TenthNoise), "privacy_noise")]
+
+
+def plant_seeded_noise(mp: pytest.MonkeyPatch, name: str) -> list:
+    return [(_patch_everywhere(mp, "privacy_noise", lambda: np.random.default_rng(0)), "privacy_noise"),
+            (_patch_everywhere(mp, "privacy_torch_generator", _seeded_torch_generator), "privacy_torch_generator")]
+
+
+def plant_exact_n(mp: pytest.MonkeyPatch, name: str) -> list:
+    def fit(real_fit, self, data, schema, **kw):
+        real_fit(self, data, schema, **kw)
+        self.rows_estimate_ = float(n_rows(data))
+        return self
+
+    _wrap_fit(mp, name, fit)
+    return []
+
+
+def plant_data_bounds(mp: pytest.MonkeyPatch, name: str) -> list:
+    def fit(real_fit, self, data, schema, **kw):
+        return real_fit(self, data, schema_from_data(data, schema), **kw)
+
+    _wrap_fit(mp, name, fit)
+    return []
+
+
+PLANTS: dict[str, Callable[[pytest.MonkeyPatch, str], list]] = {
+    "no_noise": plant_no_noise, "small_noise": plant_small_noise, "seeded_noise": plant_seeded_noise,
+    "exact_n": plant_exact_n, "data_bounds": plant_data_bounds}
+
+
+@contextlib.contextmanager
+def planted(name: str, bug: str) -> Iterator[None]:
+    """Run the block with ``bug`` planted into generator ``name``; afterwards every trace is removed, including
+    copies of a fake that a module imported while the plant was active."""
+    registry.get(name)  # import the generator's modules before patching their imported names
+    with pytest.MonkeyPatch.context() as mp:
+        patched = PLANTS[bug](mp, name)
+        fakes = {attr: getattr(sys.modules["synthgen.privacy.noise"], attr) for _, attr in patched}
+        yield
+    for real, attr in patched:
+        for modname, mod in list(sys.modules.items()):
+            if modname.startswith("synthgen") and getattr(mod, attr, None) is fakes[attr]:
+                setattr(mod, attr, real)
