@@ -82,13 +82,10 @@ def _clean(x: Any) -> float | None:
 
 
 def synthgen_version() -> str:
-    """synthgen's installed version, read without importing the package root (that would be an import circle)."""
-    from importlib.metadata import PackageNotFoundError, version
+    """synthgen's version (from ``synthgen._version``, not the package root, which would be an import circle)."""
+    from synthgen._version import __version__
 
-    try:
-        return version("synthgen")
-    except PackageNotFoundError:
-        return "unknown"
+    return __version__
 
 
 # ------------------------------------------------------------------------------------------ table fingerprint

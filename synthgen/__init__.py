@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 from .generators import registry  # noqa: E402
 from .exceptions import *  # noqa: E402,F401,F403
