@@ -86,7 +86,7 @@ register("dp-ctgan", "synthgen.generators.dp_ctgan:DPCTGAN", "dp", "table",
          "Conditional GAN trained with DP-SGD (Opacus, Poisson sampling, PRV accountant).")
 register("ctgan", "synthgen.generators.ctgan_baseline:CTGAN", "none", "table",
          "Non-DP CTGAN baseline via the BUSL-licensed ctgan package. NO DP guarantee.", extra="baselines")
-register("image-augment", "synthgen.generators.images:ImageAugmenter", "none", "image",
+register("image-augment", "synthgen.generators.images.augment:ImageAugmenter", "none", "image",
          "Seeded augmentation of private images. NO DP guarantee: the outputs reveal the originals.", extra="images")
-register("dp-image", "synthgen.generators.dp_image:DPImageGenerator", "dp", "image",
+register("dp-image", "synthgen.generators.images.dp_merf:DPImageGenerator", "dp", "image",
          "Class-conditional image generator trained with DP.")

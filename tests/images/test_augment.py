@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from synthgen.exceptions import ConfigError, DataValidationError, NotFittedError, PrivacyError
-from synthgen.generators.images import ImageAugmenter, ImagesNotAttachedError
-from synthgen.imageio import ImageData, write_image_data
+from synthgen.generators.images.augment import ImageAugmenter, ImagesNotAttachedError
+from synthgen.imageio import write_image_data
 from synthgen.persistence import load_model
 
 PIPE = [{"name": "rotate", "limit": 20, "p": 0.8},
@@ -51,7 +51,7 @@ def test_seed_reproduces_whole_output_and_children_are_per_image(small):
     # an image's copies depend only on its own child seed: permuting the rest does not change them
     rng = np.random.default_rng(11)
     seeds = rng.integers(0, 2**63 - 1, size=100, dtype=np.int64)
-    from synthgen.generators.images import _apply, build_compose
+    from synthgen.generators.images.augment import _apply, build_compose
 
     one = _apply(build_compose(PIPE, x.shape[1:]), x, seeds[[20, 21]], np.array([10, 10]))
     np.testing.assert_array_equal(one, a.images[20:22])

@@ -2,7 +2,7 @@
 
 Augmented copies of private images reveal the originals (a nearest-neighbour attack on augmented copies of
 sklearn's digits scores AUC ~0.96). Use augmentation to enlarge data that stays inside the trust boundary; use
-``dp-image`` (:class:`~synthgen.generators.dp_image.DPImageGenerator`) for anything you release.
+``dp-image`` (:class:`~synthgen.generators.images.dp_merf.DPImageGenerator`) for anything you release.
 
 A pipeline is a list of steps, each ``{"name": <transform>, "p": <probability>, **arguments}``, built on
 albumentations 2.0.x. Transforms (``name`` -> albumentations class): see :data:`TRANSFORMS`. It round-trips
@@ -33,11 +33,12 @@ from typing import Any, ClassVar, Mapping, Sequence
 import albumentations as A
 import numpy as np
 
-from ..exceptions import ConfigError, DataValidationError, InputError, NotFittedError
-from ..imageio import ImageData, as_image_data
-from ..privacy.spend import NoGuarantee, PrivacySpend
-from ..rng import RandomState, check_random_state
-from .base import BaseGenerator, warn_no_guarantee
+from ...exceptions import ConfigError, DataValidationError, InputError, NotFittedError
+from ...imageio import ImageData, as_image_data
+from ...privacy.spend import NoGuarantee, PrivacySpend
+from ...rng import RandomState, check_random_state
+from ..base import Plan, warn_no_guarantee
+from .base import ImageGenerator
 
 PIPELINE_FORMAT = 1
 
@@ -199,7 +200,7 @@ def _apply_parallel(pipeline: list, images: np.ndarray, seeds: np.ndarray, sourc
         return np.concatenate([f.result() for f in futures])
 
 
-class ImageAugmenter(BaseGenerator):
+class ImageAugmenter(ImageGenerator):
     """Seeded augmentation of private images. NO DP guarantee: outputs reveal the originals.
 
     Parameters
@@ -211,7 +212,6 @@ class ImageAugmenter(BaseGenerator):
     """
 
     registry_name: ClassVar[str] = "image-augment"
-    data_kind: ClassVar[str] = "image"
     provides_dp: ClassVar[bool] = False
     needs_private_data_at_sample: ClassVar[bool] = True
     no_guarantee_reason: ClassVar[str] = (
@@ -224,10 +224,14 @@ class ImageAugmenter(BaseGenerator):
         self.n_per_image = n_per_image
         self.n_jobs = n_jobs
 
-    def _run(self, images: np.ndarray, seeds: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    def _check_n_jobs(self) -> int:
         nj = self.n_jobs
         if isinstance(nj, bool) or not isinstance(nj, (int, np.integer)) or nj < 1:
             raise ConfigError(f"n_jobs must be a whole number >= 1; got {nj!r}.")
+        return int(nj)
+
+    def _run(self, images: np.ndarray, seeds: np.ndarray, sources: np.ndarray) -> np.ndarray:
+        nj = self._check_n_jobs()
         pipeline = normalize_pipeline(self.pipeline)
         build_compose(pipeline, images.shape[1:])  # validate here, with a clear error, before any worker starts
         return _apply_parallel(pipeline, images, seeds, sources, int(nj))
@@ -241,7 +245,7 @@ class ImageAugmenter(BaseGenerator):
 
         text = yaml.safe_dump(self.pipeline_dict(), sort_keys=False)
         if path is not None:
-            from ..io import atomic_write_text
+            from ...io import atomic_write_text
 
             atomic_write_text(path, text)
         return text
@@ -249,7 +253,7 @@ class ImageAugmenter(BaseGenerator):
     def to_json(self, path: str | Path | None = None) -> str:
         text = json.dumps(self.pipeline_dict(), indent=2) + "\n"
         if path is not None:
-            from ..io import atomic_write_text
+            from ...io import atomic_write_text
 
             atomic_write_text(path, text)
         return text
@@ -313,16 +317,15 @@ class ImageAugmenter(BaseGenerator):
         self._attached = None
 
     # ------------------------------------------------------------------ generator hooks
-    def _check_schema(self, schema: Any, allow_inferred: bool) -> None:
-        if schema is not None:
-            raise ConfigError("ImageAugmenter takes no table schema. Fix: call fit(images) or fit((images, labels)).")
-
-    def _prepare(self, data: Any, schema: Any, on_violation: str) -> ImageData:
-        return as_image_data(data)
-
-    def _fit(self, data: ImageData, schema: Any, rng: np.random.Generator, plan: Any = None) -> PrivacySpend:
+    def _plan(self, schema: Any) -> Plan:
+        """Parameter checks before the images are looked at."""
         self._check_n_per_image()
-        build_compose(self.pipeline, data.image_shape)  # validate the pipeline before anything is kept
+        self._check_n_jobs()
+        normalize_pipeline(self.pipeline)
+        return super()._plan(schema)
+
+    def _fit(self, data: ImageData, schema: Any, rng: np.random.Generator, plan: Plan) -> PrivacySpend:
+        build_compose(self.pipeline, data.image_shape)  # the pipeline for this image shape, before anything is kept
         warn_no_guarantee(self)
         self.image_shape_ = tuple(data.image_shape)
         self.n_images_ = len(data)
@@ -341,9 +344,6 @@ class ImageAugmenter(BaseGenerator):
         seeds = rng.integers(0, 2**63 - 1, size=n, dtype=np.int64)
         out = self._run(data.images, seeds, sources)
         return ImageData(out, None if data.labels is None else data.labels[sources])
-
-    def _finish_sample(self, raw: ImageData, n: int, rng: np.random.Generator) -> ImageData:
-        return ImageData(raw.images, raw.labels, privacy=self.privacy_spent_.to_dict())
 
     def _get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         return {"image_shape": list(self.image_shape_), "n_images": int(self.n_images_),
