@@ -107,13 +107,13 @@ def _functions_of_n(n: int, params: dict) -> list[float]:
     return out
 
 
-def _leaves(obj: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+def leaves(obj: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     if isinstance(obj, dict):
         for k, v in obj.items():
-            yield from _leaves(v, f"{path}/{k}")
+            yield from leaves(v, f"{path}/{k}")
     elif isinstance(obj, list):
         for i, v in enumerate(obj):
-            yield from _leaves(v, f"{path}/{i}")
+            yield from leaves(v, f"{path}/{i}")
     else:
         yield path, obj
 
@@ -126,7 +126,7 @@ def check_exact_n_not_released(name: str) -> None:
     targets = _functions_of_n(n, gens[0].get_params())
     hits = None
     for g in gens:
-        found = {p for p, v in _leaves(contract.saved_manifest(g))
+        found = {p for p, v in leaves(contract.saved_manifest(g))
                  if isinstance(v, (int, float)) and not isinstance(v, bool)
                  and any(math.isclose(v, t, rel_tol=1e-9) for t in targets)}
         hits = found if hits is None else hits & found

@@ -74,7 +74,7 @@ def _seeded_torch_generator(device: str = "cpu") -> Any:
     return torch.Generator(device=device).manual_seed(0)
 
 
-def _patch_everywhere(mp: pytest.MonkeyPatch, attr: str, fake: Callable) -> Callable:
+def patch_everywhere(mp: pytest.MonkeyPatch, attr: str, fake: Callable) -> Callable:
     """Replace ``synthgen.privacy.noise.<attr>`` and every synthgen module's imported copy of it."""
     import synthgen.privacy.noise as noise
 
@@ -112,16 +112,16 @@ def schema_from_data(df: pd.DataFrame, schema: Any) -> Any:
 
 
 def plant_no_noise(mp: pytest.MonkeyPatch, name: str) -> list:
-    return [(_patch_everywhere(mp, "privacy_noise", ZeroNoise), "privacy_noise")]
+    return [(patch_everywhere(mp, "privacy_noise", ZeroNoise), "privacy_noise")]
 
 
 def plant_small_noise(mp: pytest.MonkeyPatch, name: str) -> list:
-    return [(_patch_everywhere(mp, "privacy_noise", TenthNoise), "privacy_noise")]
+    return [(patch_everywhere(mp, "privacy_noise", TenthNoise), "privacy_noise")]
 
 
 def plant_seeded_noise(mp: pytest.MonkeyPatch, name: str) -> list:
-    return [(_patch_everywhere(mp, "privacy_noise", lambda: np.random.default_rng(0)), "privacy_noise"),
-            (_patch_everywhere(mp, "privacy_torch_generator", _seeded_torch_generator), "privacy_torch_generator")]
+    return [(patch_everywhere(mp, "privacy_noise", lambda: np.random.default_rng(0)), "privacy_noise"),
+            (patch_everywhere(mp, "privacy_torch_generator", _seeded_torch_generator), "privacy_torch_generator")]
 
 
 def plant_exact_n(mp: pytest.MonkeyPatch, name: str) -> list:
