@@ -25,50 +25,27 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import math
 import os
 import signal
 import threading
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 from ..exceptions import BudgetExceededError, LedgerError
 from ..io import atomic_write_json
+from .ledger_chain import (LEDGER_FORMAT, Charge, _charges, _check_document, _entry_hash, _header_hash,
+                           _spent)
 from .spend import NEIGHBOURING, check_epsilon_delta
 
-LEDGER_FORMAT = "synthgen-ledger/2"
-_HEADER_KEYS = ("format", "dataset", "created", "neighbouring", "composition", "budget")
 _TOL = 1e-12
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _header_hash(doc: dict) -> str:
-    body = {k: doc.get(k) for k in _HEADER_KEYS}
-    return hashlib.sha256(("synthgen-ledger-header" + json.dumps(body, sort_keys=True)).encode("utf-8")).hexdigest()
-
-
-def _entry_hash(prev: str, entry: dict) -> str:
-    body = {k: v for k, v in entry.items() if k != "hash"}
-    return hashlib.sha256((prev + json.dumps(body, sort_keys=True)).encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class Charge:
-    id: str
-    time: str
-    generator: str
-    epsilon: float
-    delta: float
-    purpose: str
-    status: str  # "committed", "pending" or "cancelled"
 
 
 class Reservation:
@@ -305,67 +282,6 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def _bad(path: Path, what: str) -> LedgerError:
-    return LedgerError(f"Ledger {path} is in an invalid state: {what}. It may have been edited by hand; "
-                       "restore it from a backup (a ledger is append-only and must not be edited).")
-
-
-def _check_document(doc: Any, path: Path) -> None:
-    import jsonschema
-
-    from ..resources import load_json_schema
-
-    errs = list(jsonschema.Draft202012Validator(load_json_schema("ledger")).iter_errors(doc))
-    if errs:
-        e = errs[0]
-        raise _bad(path, f"{'/'.join(map(str, e.path)) or 'top level'}: {e.message}")
-    if doc["format"] != LEDGER_FORMAT:
-        raise _bad(path, f"format {doc['format']!r} is not {LEDGER_FORMAT!r}")
-    prev, ids, closed = _header_hash(doc), {}, set()
-    for i, entry in enumerate(doc["entries"]):
-        if entry.get("hash") != _entry_hash(prev, entry):
-            what = "the header (budget, dataset) or entry 0" if i == 0 else f"entry {i}"
-            raise _bad(path, f"{what} does not match its hash (changed, removed or reordered entries)")
-        prev = entry["hash"]
-        ev = entry["event"]
-        if ev in ("charge", "reserve"):
-            if entry.get("id") in ids:
-                raise _bad(path, f"entry {i} repeats id {entry.get('id')!r}")
-            ids[entry["id"]] = ev
-        else:
-            ref = entry.get("ref")
-            if ids.get(ref) != "reserve" or ref in closed:
-                raise _bad(path, f"entry {i} ({ev}) refers to no open reservation")
-            closed.add(ref)
-    head = doc.get("head") or {}
-    if head.get("entries") != len(doc["entries"]) or head.get("hash") != prev:
-        raise _bad(path, "the head does not match the last entry (entries were cut off or added by hand)")
-    eps, dlt = _spent(_charges(doc))
-    if eps > doc["budget"]["epsilon"] + 1e-9 or dlt > doc["budget"]["delta"] + 1e-15:
-        raise _bad(path, "the recorded spend exceeds the budget")
-
-
-def _charges(doc: dict) -> tuple[Charge, ...]:
-    status: dict[str, str] = {}
-    for e in doc["entries"]:
-        if e["event"] == "commit":
-            status[e["ref"]] = "committed"
-        elif e["event"] == "cancel":
-            status[e["ref"]] = "cancelled"
-    out = []
-    for e in doc["entries"]:
-        if e["event"] in ("charge", "reserve"):
-            st = "committed" if e["event"] == "charge" else status.get(e["id"], "pending")
-            out.append(Charge(e["id"], e["time"], e["generator"], float(e["epsilon"]), float(e["delta"]),
-                              e["purpose"], st))
-    return tuple(out)
-
-
-def _spent(charges: tuple[Charge, ...]) -> tuple[float, float]:
-    live = [c for c in charges if c.status != "cancelled"]
-    return float(sum(c.epsilon for c in live)), float(sum(c.delta for c in live))
-
-
 class ChargeHandle:
     """What :func:`charge` yields: mark the point where private data is first read; read the entry after."""
 
@@ -395,20 +311,23 @@ def charge(ledger: "PrivacyLedger | None", epsilon: float, delta: float, *, gene
     if ledger is None:
         yield ChargeHandle(None)
         return
-    with interrupts_deferred():  # no Ctrl-C between the ledger write and our record of it
-        handle = ChargeHandle(ledger.reserve(epsilon, delta, generator=generator, purpose=purpose,
-                                             details=details))
-    res = handle.reservation
+    handle = ChargeHandle(None)
     try:
-        yield handle
+        with interrupts_deferred():  # no Ctrl-C between the ledger write and our record of it
+            handle.reservation = ledger.reserve(epsilon, delta, generator=generator, purpose=purpose,
+                                                details=details)
+        yield handle  # a Ctrl-C held above is delivered before this line, inside the try
     except BaseException as exc:
-        with interrupts_deferred():
-            if handle.read:
-                res.commit(handle.spent, note=f"failed after private data was read ({type(exc).__name__}): "
-                                              "charged, as the failure may depend on the data")
-            else:
-                res.cancel(f"failed before any private value was read ({type(exc).__name__})")
+        res = handle.reservation
+        if res is not None:
+            with interrupts_deferred():
+                if handle.read:
+                    res.commit(handle.spent, note=f"failed after private data was read ({type(exc).__name__}): "
+                                                  "charged, as the failure may depend on the data")
+                else:
+                    res.cancel(f"failed before any private value was read ({type(exc).__name__})")
         raise
+    res = handle.reservation
     with interrupts_deferred():
         res.commit(handle.spent)
     handle.entry = {"ledger": ledger.dataset, "id": res.id, "hash": res.hash}
