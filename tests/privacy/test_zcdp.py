@@ -69,3 +69,30 @@ def test_bad_parameters_raise(bad):
         zcdp_rho(bad, 1e-6)
     with pytest.raises(InvalidPrivacyParameterError):
         zcdp_epsilon(0.1, bad if bad != 0 else 1.5)
+
+
+# ------------------------------------------------------------------ delta rules from DECLARED row bounds only
+def test_default_delta_depends_on_declared_rows_only():
+    """Old main picked the default delta from the exact n (100,000 rows -> 1e-6, 100,001 -> 1e-7): a perfect
+    distinguisher. Now only the declared maximum decides, and undeclared gives one fixed public value."""
+    from synthgen.privacy.spend import default_delta
+
+    assert default_delta(None) == 1e-9
+    for declared in (10, 99, 1000, 10_000, 100_000, 100_001, 10**8):
+        d = default_delta(declared)
+        assert 0 < d <= 1e-6 and d < 1.0 / (10 * declared) + 1e-18
+    assert default_delta(100_000) == default_delta(99_999)  # a power-of-ten step of the DECLARED maximum
+
+
+def test_resolve_delta_checks_against_declared_rows():
+    from synthgen.privacy.spend import default_delta, resolve_delta
+
+    assert resolve_delta(None, 5000) == default_delta(5000) <= 1e-6
+    assert resolve_delta(1e-4, 1000) == 1e-4
+    with pytest.raises(InvalidPrivacyParameterError, match="1/N"):
+        resolve_delta(1e-3, 1000)  # delta >= 1/N for the declared maximum
+    with pytest.raises(InvalidPrivacyParameterError, match="rows.max"):
+        resolve_delta(1e-5, None)  # cannot be checked without a declared maximum
+    assert resolve_delta(1e-7, None) == 1e-7
+    with pytest.raises(InvalidPrivacyParameterError):
+        resolve_delta(1.5, 1000)
