@@ -3,6 +3,9 @@
 The asset runs ``synthgen run release.yaml`` (fit -> sample -> evaluate -> gate); the asset check re-runs the
 release gate, ``synthgen validate``, on the materialised file. With ``blocking=True`` a failed check stops every
 downstream asset from materialising, so a release that breaks its schema or thresholds never propagates.
+
+The run's output folder holds ``release/`` (the bundle: synthetic data and model card), ``owner-evaluation/`` (the
+report and gate result: private statistics, never published) and ``model/``.
 """
 from __future__ import annotations
 
@@ -13,14 +16,14 @@ from pathlib import Path
 
 SYNTHGEN = os.environ.get("SYNTHGEN", "synthgen")
 CONFIG = Path(os.environ.get("SYNTHGEN_RELEASE_CONFIG", "release.yaml"))
-OUT_DIR = Path(os.environ.get("SYNTHGEN_RELEASE_DIR", "out/release"))
+OUT_DIR = Path(os.environ.get("SYNTHGEN_RELEASE_DIR", "out/cps1988"))  # the config's outputs.dir
 SCHEMA = Path(os.environ.get("SYNTHGEN_SCHEMA", "schema.json"))
 
 
 def gate(synthetic: Path) -> tuple[bool, dict]:
     """Run the gate on a release file; return (passed, gate document)."""
     proc = subprocess.run([SYNTHGEN, "validate", "--synthetic", str(synthetic), "--schema", str(SCHEMA),
-                           "--config", str(CONFIG), "--report", str(OUT_DIR / "report.json"),
+                           "--config", str(CONFIG), "--report", str(OUT_DIR / "owner-evaluation" / "report.json"),
                            "--model", str(OUT_DIR / "model"), "--quiet"], capture_output=True, text=True)
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"synthgen validate could not run (exit {proc.returncode}): {proc.stderr[-2000:]}")
@@ -37,12 +40,13 @@ try:  # only defined where Dagster is installed
             raise RuntimeError(f"synthgen run failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
         result = json.loads(proc.stdout)
         return dg.MaterializeResult(metadata={
-            "rows": result.get("rows"), "epsilon": (result.get("privacy") or {}).get("epsilon"),
-            "dp": result.get("dp"), "gate_passed": (result.get("gate") or {}).get("success")})
+            "rows": (result.get("release") or {}).get("rows"), "epsilon": (result.get("privacy") or {}).get("epsilon"),
+            "dp": result.get("dp"),
+            "gate_passed": ((result.get("owner_evaluation") or {}).get("gate") or {}).get("success")})
 
     @dg.asset_check(asset=synthetic_customers, blocking=True)
     def synthetic_customers_release_gate() -> dg.AssetCheckResult:
-        passed, doc = gate(OUT_DIR / "synthetic.csv")
+        passed, doc = gate(OUT_DIR / "release" / "synthetic.csv")
         return dg.AssetCheckResult(passed=passed, metadata={
             "failed_checks": ", ".join(doc.get("failed_checks", [])) or "none",
             "checks_passed": f"{doc['statistics']['successful_expectations']}/"

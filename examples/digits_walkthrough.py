@@ -7,7 +7,10 @@
    flagged by the nearest-neighbour membership test (they reveal the originals).
 3. Fit ``DPImageGenerator`` at a declared (epsilon, delta) charged to a privacy ledger, save it (weights only),
    load it back and sample.
-4. Write the synthetic images (.npz and a PNG folder) and an HTML + JSON image report.
+4. Write the synthetic images (.npz and a PNG folder) into OUT/release/ and the image report (statistics of the
+   private images, NOT for release) into OUT/owner-evaluation/.
+
+``random_state`` seeds initialisation and sampling only: the DP noise always comes from OS entropy.
 """
 from __future__ import annotations
 
@@ -27,8 +30,7 @@ def main(argv=None) -> Path:
     from sklearn.model_selection import train_test_split
 
     from evaluators.images import image_report, membership_auc
-    from synthgen.generators.dp_image import DPImageGenerator
-    from synthgen.generators.images import ImageAugmenter
+    from synthgen.generators.images import DPImageGenerator, ImageAugmenter
     from synthgen.imageio import ImageData, read_image_data, write_image_data
     from synthgen.persistence import load_model
     from synthgen.privacy.ledger import PrivacyLedger
@@ -66,18 +68,20 @@ def main(argv=None) -> Path:
     ledger = PrivacyLedger.create(out / "ledger.json", epsilon=2 * args.epsilon, delta=1e-5)
     params = dict(n_iter=100, n_features=500, hidden=64) if args.quick else {}
     gen = DPImageGenerator(epsilon=args.epsilon, classes=list(range(10)), **params)
-    gen.fit(private, ledger=ledger, random_state=0)
+    gen.fit(private, ledger=ledger, random_state=0)  # seeds init/sampling; the DP noise is never seeded
     print(f"fitted: {gen.privacy_summary()}; ledger spent {ledger.spent()}")
     gen.save(out / "model")
     gen = load_model(out / "model")  # weights + class proportions only, no images
     synthetic = gen.sample(2000, random_state=1)
-    write_image_data(synthetic, out / "synthetic.npz")
-    write_image_data(ImageData(synthetic.images[:100], synthetic.labels[:100]), out / "synthetic_png")
+    (out / "release").mkdir(exist_ok=True)
+    write_image_data(synthetic, out / "release" / "synthetic.npz")
+    write_image_data(ImageData(synthetic.images[:100], synthetic.labels[:100]), out / "release" / "synthetic_png")
 
     # --- 4. report (synthetic sample grids only; private images are never shown unless show_private=True)
     report = image_report(synthetic, private, holdout, models=("logreg",) if args.quick else ("logreg", "mlp"))
-    report.save_json(out / "report.json")
-    report.save_html(out / "report.html")
+    (out / "owner-evaluation").mkdir(exist_ok=True)  # private statistics: kept apart from the release
+    report.save_json(out / "owner-evaluation" / "report.json")
+    report.save_html(out / "owner-evaluation" / "report.html")
     for r in report.results:
         print(f"  {r.name:24s} {r.value:8.3f}   (real reference {r.reference:.3f})")
     print(f"written to {out}")
