@@ -26,6 +26,12 @@ from typing import Any, Callable, Mapping
 from ..exceptions import BudgetExceededError, ConfigError, InputError, SynthgenError
 from . import bundle
 from .config import ReleaseConfig
+from .inputs import Inputs, check_columns, load_schema, need_file, read_inputs, read_manifest, read_table
+
+__all__ = ["Inputs", "Prepared", "Fitted", "ReleaseResult", "check_columns", "evaluate", "evaluators_module", "fit",
+           "gate", "instantiate", "load_schema", "need_file", "open_ledger", "precheck_budget", "preflight",
+           "prepare", "read_inputs", "read_manifest", "read_table", "refusal", "release_rows", "run_release",
+           "write_outputs", "write_synthetic"]
 
 Say = Callable[[str], None]
 
@@ -39,71 +45,6 @@ def gate_module() -> Any:
     from . import gate
 
     return gate
-
-
-# ----------------------------------------------------------------------------------------------- inputs
-def need_file(path: str | Path, what: str) -> Path:
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{what} {p} does not exist; check the path.")
-    return p
-
-
-def read_table(path: str | Path, what: str = "Data file") -> Any:
-    from ..io import read_table as _read
-
-    need_file(path, what)
-    return _read(path)
-
-
-def load_schema(path: str | Path) -> Any:
-    from ..schema import Schema
-
-    need_file(path, "Schema file")
-    return Schema.load(path)
-
-
-def check_columns(df: Any, schema: Any, path: str | Path, release: bool = False) -> None:
-    """A table with none of the schema's columns (e.g. a Parquet file of another table) is an input error."""
-    expected = set(schema.release_names if release else schema.names)
-    if expected and not expected & set(map(str, df.columns)):
-        raise InputError(f"{path} has none of the schema's columns (expected {sorted(expected)}). "
-                         "Fix: pass the table the schema describes.")
-
-
-def read_manifest(model_dir: str | Path) -> dict:
-    """A saved model's manifest (its spend, schema and ledger entry), checked against its hash."""
-    from ..persistence import read_manifest as _read
-
-    return _read(need_file(model_dir, "Model directory"))
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """The private training data (read once), its declared schema and an optional real holdout."""
-
-    train: Any
-    schema: Any
-    holdout: Any = None
-
-
-def read_inputs(train: str | Path, schema: str | Path | None, holdout: str | Path | None = None, *,
-                data_kind: str = "table") -> Inputs:
-    if data_kind == "image":
-        try:
-            from .. import imageio
-        except ImportError:
-            raise InputError("Image generators need synthgen.imageio, which is not available in this "
-                             "installation. Fix: install the images extra: pip install 'synthgen[images]'.") from None
-        need_file(train, "Image data")
-        return Inputs(imageio.read_image_data(train), load_schema(schema) if schema else None)
-    if schema is None:
-        raise ConfigError("Table generators need a declared schema: pass --schema schema.json "
-                          "(draft one with `synthgen schema draft`).")
-    decl = load_schema(schema)
-    table = read_table(train, "Training table")
-    check_columns(table, decl, train)
-    return Inputs(table, decl, read_table(holdout, "Holdout table") if holdout is not None else None)
 
 
 # ----------------------------------------------------------------------------------------------- fit

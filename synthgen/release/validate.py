@@ -18,7 +18,8 @@ from typing import Any, Mapping, Sequence
 
 from ..exceptions import InputError, LedgerError
 from .config import Thresholds
-from .pipeline import check_columns, gate_module, need_file, read_table
+from .inputs import check_columns, need_file, read_table
+from .pipeline import gate_module
 
 _EPS_TOL, _DELTA_TOL = 1e-9, 1e-15
 
