@@ -31,14 +31,14 @@ import numpy as np
 from ...exceptions import ConfigError, DataValidationError
 from ...imageio import ImageData
 from ...privacy.accountants import ZCDPBudget
+from ...privacy.dpsgd import torch_threads
 from ...privacy.mechanisms import NoiseSource, clip_rows_l2, gaussian_mechanism, noisy_count
 from ...privacy.noise import privacy_noise
 from ...privacy.spend import DPSpend, PrivacySpend, check_epsilon_delta, resolve_delta
 from ...rng import child_seed, torch_generator
 from ..base import Plan
 from .base import ImageGenerator
-from .merf_nets import (TrainConfig, build_net, embed, features_per_scale, random_features, torch_threads,
-                        train_generator)
+from .merf_nets import TrainConfig, build_net, embed, features_per_scale, random_features, train_generator
 
 
 @dataclass(frozen=True)

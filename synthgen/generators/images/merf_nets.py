@@ -7,24 +7,9 @@ released noisy class mean embeddings only, which is post-processing of the relea
 """
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass
 from typing import Any, Sequence
-
-
-@contextlib.contextmanager
-def torch_threads(n: int):
-    """Run torch with ``n`` intra-op threads, restoring the previous setting (small matrices on a shared CPU are
-    several times faster on one thread than on contended ones)."""
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(max(1, int(n)))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 def features_per_scale(n_features: int, length_scales: Sequence[float]) -> int:
