@@ -28,18 +28,26 @@ def schema_grp() -> None:
 @click.option("--seed", type=int, default=None,
               help="Ignored: a draft draws only privacy noise, and privacy noise is never seeded (OS entropy).")
 @click.option("--identifier", "identifiers", multiple=True, help="Column that is a direct identifier (repeatable).")
+@click.option("--kind", "kinds", multiple=True, metavar="COL=KIND",
+              help="Declare a column's kind (numeric, integer, categorical, boolean, datetime, identifier) instead "
+                   "of buying it with the draft's budget (repeatable).")
+@click.option("--rows-max", type=int, default=None,
+              help="Public upper bound on the table's row count (sets the default delta; never read off the data).")
 @common
 def schema_draft_cmd(out: Out, data: str, out_path: str, epsilon: float | None, delta: float | None,
-                     ledger: str | None, seed: int | None, identifiers: tuple[str, ...]) -> None:
+                     ledger: str | None, seed: int | None, identifiers: tuple[str, ...], kinds: tuple[str, ...],
+                     rows_max: int | None) -> None:
     """Propose a schema from DATA (DP with --epsilon; otherwise marked 'inferred' for review)."""
-    from ..schema import Schema
+    from ..schema import RowBounds, Schema
 
     if ledger is not None and epsilon is None:
         raise ConfigError("--ledger only applies to a DP draft; add --epsilon.")
     if seed is not None:
         out.warn("--seed is ignored: privacy noise is never drawn from a seed.")
     led = pipeline.open_ledger(ledger, epsilon, delta)
-    draft_kwargs = {"epsilon": epsilon, "delta": delta, "ledger": led, "identifiers": identifiers}
+    draft_kwargs = {"epsilon": epsilon, "delta": delta, "ledger": led, "identifiers": identifiers,
+                    "kinds": _parse_kinds(kinds) or None,
+                    "rows": RowBounds(max=rows_max, source="public:--rows-max") if rows_max else None}
     schema = Schema.draft(pipeline.read_table(data), **draft_kwargs)
     schema.save(out_path)
     if epsilon is None:
@@ -50,6 +58,16 @@ def schema_draft_cmd(out: Out, data: str, out_path: str, epsilon: float | None, 
     out.emit({"status": "ok", "schema": out_path, "fields": len(schema.fields),
               "inferred_fields": list(schema.inferred_fields),
               "draft_spend": dict(schema.draft_spend) if schema.draft_spend else None})
+
+
+def _parse_kinds(items: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        col, sep, kind = item.partition("=")
+        if not sep or not col or not kind:
+            raise ConfigError(f"--kind takes COL=KIND; got {item!r}. Fix: e.g. --kind age=integer.")
+        out[col] = kind
+    return out
 
 
 @schema_grp.command("validate")

@@ -310,13 +310,20 @@ def test_image_generator_dispatch(tmp_path):
 
 def test_schema_draft_dp_charges_ledger_and_inferred_is_refused(small_cps, tmp_path):
     led = tmp_path / "l.json"
-    invoke("ledger", "init", led, "--epsilon", 1, "--delta", 1e-5)
-    r = invoke("schema", "draft", small_cps / "train.csv", "--out", tmp_path / "dp.json", "--epsilon", 0.5,
-               "--delta", 1e-6, "--ledger", led, "--seed", 0, "--identifier", "rownames")
+    invoke("ledger", "init", led, "--epsilon", 3, "--delta", 1e-5)
+    # fresh noise every run: epsilon 2 on 480 rows drafts this table's kinds and categories reliably
+    r = invoke("schema", "draft", small_cps / "train.csv", "--out", tmp_path / "dp.json", "--epsilon", 2,
+               "--ledger", led, "--seed", 0, "--identifier", "rownames", "--kind", "ethnicity=categorical",
+               "--rows-max", 1000)
     assert r.exit_code == 0, r.stderr
     assert "--seed is ignored" in r.stderr  # a draft draws only privacy noise, which is never seeded
     assert as_json(r)["inferred_fields"] == [] and (tmp_path / "dp.json").exists()
-    assert as_json(invoke("ledger", "show", led))["spent"]["epsilon"] == pytest.approx(0.5)
+    drafted = json.loads((tmp_path / "dp.json").read_text())
+    assert drafted["x-synthgen"]["rows"]["max"] == 1000  # the declared bound is kept, and sets the delta
+    assert as_json(r)["draft_spend"]["delta"] <= 1e-4
+    assert as_json(invoke("ledger", "show", led))["spent"]["epsilon"] == pytest.approx(2)
+    bad = invoke("schema", "draft", small_cps / "train.csv", "--out", tmp_path / "x.json", "--kind", "age")
+    assert bad.exit_code == 2 and "COL=KIND" in bad.stderr
     r = invoke("schema", "draft", small_cps / "train.csv", "--out", tmp_path / "inf.json")
     assert r.exit_code == 0 and "WITHOUT noise" in r.stderr and as_json(r)["inferred_fields"]
     r = invoke("fit", small_cps / "train.csv", "--schema", tmp_path / "inf.json", "--generator", "cli-test-dp",
