@@ -224,3 +224,16 @@ def test_threshold_without_its_metric_says_so(schema, table):
 def test_check_result_shape():
     r = check_result("x", True, "fine", a=1)
     assert r["expectation_config"]["meta"]["check"] == "x" and r["result"]["observed_value"] == {"a": 1}
+
+
+def test_export_suite_works_in_a_fresh_process(tmp_path):
+    """GX serialises a suite only once a data context exists: a fresh process with no gate run before it failed."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("from synthgen import datasets; from synthgen.release.gate.engines import export_suite; "
+            f"print(export_suite(datasets.load_schema('cps1988'), {str(tmp_path / 'suite.json')!r}))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads((tmp_path / "suite.json").read_text())["expectations"]

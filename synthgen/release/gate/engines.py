@@ -60,10 +60,13 @@ def _gx_suite(gx: Any, gxe: Any, name: str, specs: Sequence[dict]) -> Any:
 def suite_documents(schema: Any, thresholds: Thresholds | None = None, name: str = "synthgen-release") -> dict:
     """``{"data": suite_json, "report": suite_json}``: GX ExpectationSuite JSON (or the same shape natively)."""
     docs = {}
+    use_gx = gx_available()
+    if use_gx:
+        gx, gxe, _ = _gx()
+        gx.get_context(mode="ephemeral")  # GX serialises suites only once a data context exists
     for part, specs in (("data", data_expectations(schema)), ("report", report_expectations(thresholds))):
         sname = f"{name}-{part}"
-        if gx_available():
-            gx, gxe, _ = _gx()
+        if use_gx:
             docs[part] = _gx_suite(gx, gxe, sname, specs).to_json_dict()
         else:
             docs[part] = {"name": sname, "expectations": [dict(s, severity="critical") for s in specs],
