@@ -82,9 +82,9 @@ register("copula", "synthgen.generators.copula.plain:GaussianCopula", "none", "t
          "Gaussian copula with empirical marginals (rare extremes and categories withheld by default). NO DP guarantee.")
 register("dp-copula", "synthgen.generators.copula.dp:DPGaussianCopula", "dp", "table",
          "Gaussian copula with noisy histogram marginals and a DP correlation (zCDP).")
-register("dp-ctgan", "synthgen.generators.dp_ctgan:DPCTGAN", "dp", "table",
+register("dp-ctgan", "synthgen.generators.ctgan.model:DPCTGAN", "dp", "table",
          "Conditional GAN trained with DP-SGD (Opacus, Poisson sampling, PRV accountant).")
-register("ctgan", "synthgen.generators.ctgan_baseline:CTGAN", "none", "table",
+register("ctgan", "synthgen.generators.ctgan.baseline:CTGAN", "none", "table",
          "Non-DP CTGAN baseline via the BUSL-licensed ctgan package. NO DP guarantee.", extra="baselines")
 register("image-augment", "synthgen.generators.images.augment:ImageAugmenter", "none", "image",
          "Seeded augmentation of private images. NO DP guarantee: the outputs reveal the originals.", extra="images")

@@ -8,7 +8,9 @@ What it offers:
 - :func:`make_private_ghost`: wraps a module and an optimizer for DP-SGD with Opacus ghost clipping
   (``grad_sample_mode="ghost"``): per-sample gradient clipping to ``max_grad_norm`` and Gaussian noise of std
   ``noise_multiplier * max_grad_norm`` on the sum, drawn from an explicit ``torch.Generator`` (never the global
-  RNG) or, with ``secure=True``, from Opacus's secure mode (a CSPRNG from ``torchcsprng``; no seed allowed).
+  RNG; callers pass :func:`synthgen.privacy.noise.privacy_torch_generator`, seeded from OS entropy, never from a
+  user seed) or, with ``secure=True``, from Opacus's secure mode (a CSPRNG from ``torchcsprng``, whose presence
+  :func:`secure_mode_available` checks before any data is read).
 - :func:`poisson_sample`: Poisson sampling of row indices (each row independently with probability ``q``), the
   sampling the accountants assume, equivalent to Opacus's ``DPDataLoader`` but on an in-memory tensor and with
   an explicit generator.
@@ -176,15 +178,24 @@ def poisson_sample(n: int, sample_rate: float, generator: Any) -> torch.Tensor:
     return torch.nonzero(torch.rand(n, generator=generator) < sample_rate, as_tuple=False).flatten()
 
 
+SECURE_MODE_FIX = ("Fix: install torchcsprng built for this torch version, or use secure=False (DP-SGD noise and "
+                   "Poisson sampling then come from torch generators seeded with 64 bits of OS entropy).")
+
+
+def secure_mode_available() -> bool:
+    """Whether Opacus's secure mode can run here (``torchcsprng`` importable). Checked before a fit reads data."""
+    import importlib.util
+
+    return importlib.util.find_spec("torchcsprng") is not None
+
+
 def secure_generator() -> Any:
     """Opacus's secure-mode generator (``torchcsprng`` reading /dev/urandom). It cannot be seeded."""
     try:
         import torchcsprng as csprng  # type: ignore[import-not-found]
     except ImportError:
-        raise PrivacyError(
-            "secure=True uses Opacus's secure mode, which needs the 'torchcsprng' package (not installed). "
-            "Fix: install torchcsprng built for this torch version, or use secure=False (reproducible noise "
-            "from a seeded torch.Generator; fine for experiments, not for production releases).") from None
+        raise PrivacyError("secure=True uses Opacus's secure mode, which needs the 'torchcsprng' package (not "
+                           f"installed). {SECURE_MODE_FIX}") from None
     return csprng.create_random_device_generator("/dev/urandom")
 
 

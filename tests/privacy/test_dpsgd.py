@@ -120,8 +120,9 @@ def _calls(path: Path) -> set[str]:
 
 
 def test_no_global_seeding_in_our_code_or_the_opacus_paths_we_use():
-    ours = ["synthgen/privacy/dpsgd.py", "synthgen/generators/dp_ctgan.py", "synthgen/generators/ctgan_transformer.py",
-            "synthgen/privacy/accountants.py"]
+    ours = ["synthgen/privacy/dpsgd.py", "synthgen/privacy/accountants.py",
+            *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "synthgen/generators/ctgan").glob("*.py"))]
+    assert len(ours) > 6
     for p in ours:
         calls = _calls(ROOT / p)
         assert not calls & {"torch.manual_seed", "random.seed", "np.random.seed", "torch.seed"}, p
@@ -174,3 +175,26 @@ def test_dp_sgd_step_clips_and_noises_with_the_given_generator():
     # each row's gradient is clipped to norm 0.1, so the summed update has norm <= 4 * 0.1, divided by 4
     assert np.linalg.norm(no_noise) <= 0.1 + 1e-6
     assert np.allclose(run(3), run(3)) and not np.allclose(run(3), run(4))
+
+
+def test_row_count_split_adds_up_and_its_gaussian_is_exactly_dp():
+    from synthgen.privacy.analysis.dpsgd_plan import gaussian_noise_multiplier, row_count_split
+    from synthgen.privacy.analysis.zcdp import gaussian_exact_delta
+
+    eps0, dlt0, eps1, dlt1 = row_count_split(1.0, 1e-6)
+    assert eps0 + eps1 == pytest.approx(1.0) and dlt0 + dlt1 == pytest.approx(1e-6) and 0 < eps0 < 0.1
+    m = gaussian_noise_multiplier(eps0, dlt0)
+    assert gaussian_exact_delta(eps0, m) <= dlt0 < gaussian_exact_delta(eps0, m * 0.999)
+
+
+def test_sample_rate_comes_from_the_estimate_and_is_clamped_to_public_bounds():
+    from synthgen.privacy.analysis.dpsgd_plan import (MAX_SAMPLE_RATE, clamp_rows, rows_estimate, sample_rate,
+                                                      worst_case_rate)
+
+    assert sample_rate(250, 25_000.0) == pytest.approx(0.01)
+    assert sample_rate(250, 10.0) == MAX_SAMPLE_RATE and sample_rate(250, -40.0) == MAX_SAMPLE_RATE
+    assert worst_case_rate(250, None) == MAX_SAMPLE_RATE and worst_case_rate(250, 10_000) == pytest.approx(0.025)
+    assert clamp_rows(5.0, 100, 1000) == 100 and clamp_rows(5000.0, 100, 1000) == 1000 and clamp_rows(-3.0) == 1
+    # inverse-variance weighted mean of the noisy totals: a 2-cell and an 8-cell histogram
+    est, sd = rows_estimate([100.0, 120.0], [2, 8], 1.0)
+    assert est == pytest.approx((100 / 2 + 120 / 8) / (1 / 2 + 1 / 8)) and sd == pytest.approx((1 / 2 + 1 / 8) ** -0.5)

@@ -24,8 +24,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ConfigError
-from ..schema import Schema
+from ..._json import category_keys
+from ...exceptions import ConfigError
+from ...schema import Schema
 
 _NS = 1_000_000_000
 
@@ -240,10 +241,8 @@ class TableEncoder:
                 raise ConfigError(f"Column {name!r} is not nullable; cannot condition on a null value.")
             return ci, c.null_slot
         choices: Sequence[Any] = f.categories if c.kind == "categorical" else (False, True)
-        from ..schema import _category_key
-
-        keys = _category_key(choices)
-        key = _category_key([value])[0]
+        keys = category_keys(choices)
+        key = category_keys([value])[0]
         if key not in keys:
             raise ConfigError(f"Cannot condition on {name}={value!r}: not a declared category of column {name!r}. "
                               f"Fix: use one of {list(choices)[:20]}.")

@@ -20,10 +20,10 @@ import pandas as pd
 
 import ctgan as _ctgan  # noqa: F401  (optional extra: fail at import so the registry reports it unavailable)
 
-from ..exceptions import ConfigError
-from ..privacy.spend import NoGuarantee, PrivacySpend
-from ..schema import Schema
-from .base import BaseGenerator, warn_no_guarantee
+from ...exceptions import ConfigError
+from ...privacy.spend import NoGuarantee, PrivacySpend
+from ...schema import Schema
+from ..base import BaseGenerator, warn_no_guarantee
 
 
 class CTGAN(BaseGenerator):
@@ -47,7 +47,7 @@ class CTGAN(BaseGenerator):
         self.pac = pac
         self.verbose = verbose
 
-    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator) -> PrivacySpend:
+    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: Any) -> PrivacySpend:
         from ctgan import CTGAN as _Impl
 
         warn_no_guarantee(self)
