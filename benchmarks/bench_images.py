@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from evaluators.images import feature_metrics, membership_auc, tstr  # noqa: E402
-from synthgen.generators.dp_image import DPImageGenerator  # noqa: E402
+from synthgen.generators.images import DPImageGenerator  # noqa: E402
 from synthgen.generators.images import DEFAULT_PIPELINE, ImageAugmenter  # noqa: E402
 from synthgen.imageio import ImageData  # noqa: E402
 

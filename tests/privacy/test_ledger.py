@@ -121,7 +121,7 @@ def test_generator_fit_interrupted_right_after_reserving_cancels(ledger, contrac
     import os
     import signal
 
-    from synthgen.generators.dp_copula import DPGaussianCopula
+    from synthgen.generators.copula import DPGaussianCopula
 
     df, schema = contract_data
     real_append = PrivacyLedger._append
