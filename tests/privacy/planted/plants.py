@@ -7,7 +7,10 @@ the noise source wherever a synthgen module imported it, or wrap the registered 
   generator is seeded with 0), so the noise repeats and can be subtracted;
 - ``exact_n``: after fit, ``rows_estimate_`` is the exact row count;
 - ``data_bounds``: the schema's bounds and categories are read off the data exactly, and NOT flagged inferred
-  (so the canary's extreme value becomes a declared bound). Tables only.
+  (so the canary's extreme value becomes a declared bound). Tables only;
+- ``n_in_spend``: the spend's details record a sampling rate 1 / n computed from the exact n (as DP-CTGAN's did);
+- ``sigma_too_small``: the Gaussian calibration ``gaussian_sigma(rho)`` is a thousand times too small, in the
+  noise and in every threshold derived from it (a wrong formula, not a wrong source).
 """
 from __future__ import annotations
 
@@ -74,11 +77,12 @@ def _seeded_torch_generator(device: str = "cpu") -> Any:
     return torch.Generator(device=device).manual_seed(0)
 
 
-def patch_everywhere(mp: pytest.MonkeyPatch, attr: str, fake: Callable) -> Callable:
-    """Replace ``synthgen.privacy.noise.<attr>`` and every synthgen module's imported copy of it."""
-    import synthgen.privacy.noise as noise
+def patch_everywhere(mp: pytest.MonkeyPatch, attr: str, fake: Callable, home: str = "synthgen.privacy.noise"
+                     ) -> Callable:
+    """Replace ``<home>.<attr>`` and every synthgen module's imported copy of it; returns the real one."""
+    import importlib
 
-    real = getattr(noise, attr)
+    real = getattr(importlib.import_module(home), attr)
     for modname, mod in list(sys.modules.items()):
         if (modname == "synthgen" or modname.startswith("synthgen.")) and getattr(mod, attr, None) is real:
             mp.setattr(mod, attr, fake)
@@ -142,9 +146,32 @@ def plant_data_bounds(mp: pytest.MonkeyPatch, name: str) -> list:
     return []
 
 
+def plant_n_in_spend(mp: pytest.MonkeyPatch, name: str) -> list:
+    from dataclasses import replace
+
+    def fit(real_fit, self, data, schema, **kw):
+        real_fit(self, data, schema, **kw)
+        spent = self.privacy_spent_
+        self.privacy_spent_ = replace(spent, details={**spent.details, "sample_rate": 1.0 / n_rows(data)})
+        return self
+
+    _wrap_fit(mp, name, fit)
+    return []
+
+
+def plant_sigma_too_small(mp: pytest.MonkeyPatch, name: str) -> list:
+    from synthgen.privacy.analysis import gaussian_sigma
+
+    def tiny(*args: Any, **kw: Any) -> float:
+        return gaussian_sigma(*args, **kw) / 1000.0
+
+    return [(patch_everywhere(mp, "gaussian_sigma", tiny, "synthgen.privacy.analysis"), "gaussian_sigma")]
+
+
 PLANTS: dict[str, Callable[[pytest.MonkeyPatch, str], list]] = {
     "no_noise": plant_no_noise, "small_noise": plant_small_noise, "seeded_noise": plant_seeded_noise,
-    "exact_n": plant_exact_n, "data_bounds": plant_data_bounds}
+    "exact_n": plant_exact_n, "data_bounds": plant_data_bounds, "n_in_spend": plant_n_in_spend,
+    "sigma_too_small": plant_sigma_too_small}
 
 
 @contextlib.contextmanager
@@ -154,7 +181,7 @@ def planted(name: str, bug: str) -> Iterator[None]:
     registry.get(name)  # import the generator's modules before patching their imported names
     with pytest.MonkeyPatch.context() as mp:
         patched = PLANTS[bug](mp, name)
-        fakes = {attr: getattr(sys.modules["synthgen.privacy.noise"], attr) for _, attr in patched}
+        fakes = {attr: getattr(sys.modules[real.__module__], attr) for real, attr in patched}
         yield
     for real, attr in patched:
         for modname, mod in list(sys.modules.items()):
