@@ -63,7 +63,7 @@ def run_ours(st: dict, eps: float, seed: int, epochs: int | None, work: Path) ->
     epochs_run = d.get("epochs_run")
     r = {"method": "synthgen dp-ctgan", "epsilon": eps, "seed": seed, "fit_s": t_fit["s"], "sample_s": t_sample["s"],
          "time_s": t_fit["s"] + t_sample["s"], "epsilon_spent": sp.epsilon, "delta_spent": sp.delta,
-         "epsilon_rdp": d.get("epsilon_rdp_total"), "epochs_run": epochs_run,
+         "epsilon_rdp": (d.get("dpsgd") or {}).get("epsilon_rdp"), "epochs_run": epochs_run,
          "s_per_epoch": t_fit["s"] / epochs_run if epochs_run else None, "path": str(path)}
     r.update(_score(st, syn, seed))
     return r

@@ -151,7 +151,7 @@ def _read_npz(path: Path) -> ImageData:
             labels = z["labels"] if "labels" in files else None
     except InputError:
         raise
-    except ValueError as exc:  # object arrays need pickle, which is refused
+    except ValueError:  # object arrays need pickle, which is refused
         raise DataValidationError(f"{path} holds non-numeric (object) arrays, which are never unpickled. Fix: "
                                   "save numeric pixel arrays (uint8 or float).") from None
     except (OSError, EOFError, Exception) as exc:  # zipfile.BadZipFile and friends

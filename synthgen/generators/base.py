@@ -123,7 +123,7 @@ class BaseGenerator:
 
     # ------------------------------------------------------------------ public API
     def fit(self, data: Any, schema: Schema | None = None, *, ledger: Any = None, random_state: RandomState = None,
-            allow_inferred: bool = False, on_violation: str = "raise") -> "BaseGenerator":
+            allow_inferred: bool = False, on_violation: str = "raise", **fit_params: Any) -> "BaseGenerator":
         """Learn from ``data`` (a DataFrame) declared by ``schema``; returns ``self``.
 
         ``ledger``: a :class:`~synthgen.privacy.PrivacyLedger`; the target (epsilon, delta) is reserved before any
@@ -134,8 +134,10 @@ class BaseGenerator:
         ``on_violation``: ``"raise"`` (default) reports every schema violation; ``"clip"`` clips numeric values
         into their declared bounds and drops rows with undeclared categories (a public, row-wise rule).
         Fields whose bounds were bought with DP (``dp:``) are always clipped, as DP bounds may cut the tails.
+        ``fit_params``: generator-specific fit-time arguments, passed to ``_fit`` (e.g. DP-CTGAN's ``on_epoch``).
         """
         self._check_schema(schema, allow_inferred)
+        _check_extra_params(self._fit, fit_params, f"{type(self).__name__}.fit", fixed=4)
         inferred = bool(allow_inferred and schema is not None and schema.is_inferred)
         seeded = noise_is_seeded() or _draft_not_dp(schema)
         plan = self._plan(schema)
@@ -151,7 +153,7 @@ class BaseGenerator:
         with charge(ledger, target.epsilon, target.delta, generator=self.registry_name,
                     purpose=f"fit {type(self).__name__}", details={"neighbouring": "add/remove one row"}) as ch:
             ch.data_read()
-            spent = self._checked_spend(self._fit(table, schema, rng, plan), target)
+            spent = self._checked_spend(self._fit(table, schema, rng, plan, **fit_params), target)
             if spent.is_dp:
                 ch.record_spent(spent.epsilon, spent.delta)
         self._record_fit(spent, schema, ch.entry, inferred, seeded or noise_is_seeded(), len(table))
@@ -235,13 +237,18 @@ class BaseGenerator:
                 "Fix: pass a larger table.")
         return table
 
-    def sample(self, n: int, *, random_state: RandomState = None) -> pd.DataFrame:
-        """Draw ``n`` synthetic rows conforming to the schema. The privacy spend rides in ``df.attrs``."""
+    def sample(self, n: int, *, random_state: RandomState = None, **sample_params: Any) -> pd.DataFrame:
+        """Draw ``n`` synthetic rows conforming to the schema. The privacy spend rides in ``df.attrs``.
+
+        ``random_state`` makes sampling from a fitted (or loaded) model reproducible. ``sample_params``:
+        generator-specific options passed to ``_sample`` (e.g. DP-CTGAN's ``conditions``).
+        """
         self._check_fitted()
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ConfigError(f"sample needs a positive whole number of rows; got {n!r}.")
+        _check_extra_params(self._sample, sample_params, f"{type(self).__name__}.sample", fixed=2)
         rng = check_random_state(random_state)
-        raw = self._sample(int(n), rng)
+        raw = self._sample(int(n), rng, **sample_params)
         return self._finish_sample(raw, int(n), rng)
 
     def _finish_sample(self, raw: Any, n: int, rng: np.random.Generator) -> Any:
@@ -306,6 +313,15 @@ class BaseGenerator:
 
     def _set_state(self, state: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
         raise NotImplementedError
+
+
+def _check_extra_params(method: Any, params: Mapping[str, Any], what: str, fixed: int) -> None:
+    """Refuse an unknown generator-specific argument before any budget is reserved (not a TypeError mid-fit)."""
+    known = list(inspect.signature(method).parameters)[fixed:]
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ConfigError(f"{what} got unknown argument(s) {unknown}. Fix: use one of "
+                          f"{known or 'no extra arguments'}.")
 
 
 def _draft_not_dp(schema: Schema | None) -> bool:

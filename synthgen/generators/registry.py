@@ -79,7 +79,8 @@ def is_available(name: str) -> bool:
 
 
 register("copula", "synthgen.generators.copula.plain:GaussianCopula", "none", "table",
-         "Gaussian copula with empirical marginals (rare extremes and categories withheld by default). NO DP guarantee.")
+         "Gaussian copula with empirical marginals (rare extremes and categories withheld by default). "
+         "NO DP guarantee.")
 register("dp-copula", "synthgen.generators.copula.dp:DPGaussianCopula", "dp", "table",
          "Gaussian copula with noisy histogram marginals and a DP correlation (zCDP).")
 register("dp-ctgan", "synthgen.generators.ctgan.model:DPCTGAN", "dp", "table",

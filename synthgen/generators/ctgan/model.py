@@ -41,9 +41,7 @@ Process-global side effects: fit calls ``torch.set_flush_denormal(True)`` (see
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -58,21 +56,6 @@ from .encoder import TableEncoder
 from .networks import build_generator, generate
 from .plan import CTGANPlan, make_plan, schedule
 from .training import TrainConfig, TrainResult, train
-
-# Workaround until BaseGenerator.fit forwards fit-time arguments to _fit: the callback of the fit running in this
-# context (a context variable, not an attribute on the instance).
-_ON_EPOCH: contextvars.ContextVar[Callable[..., Any] | None] = contextvars.ContextVar("dpctgan_on_epoch",
-                                                                                     default=None)
-
-
-@contextlib.contextmanager
-def _callback(on_epoch: Callable[..., Any] | None) -> Iterator[None]:
-    token = _ON_EPOCH.set(on_epoch)
-    try:
-        yield
-    finally:
-        _ON_EPOCH.reset(token)
-
 
 class DPCTGAN(BaseGenerator):
     """Conditional tabular GAN with a DP-SGD critic. See the module docstring for the privacy argument.
@@ -146,25 +129,6 @@ class DPCTGAN(BaseGenerator):
         self.n_threads = n_threads
         self.verbose = verbose
 
-    # ------------------------------------------------------------------ public additions
-    def fit(self, data: Any, schema: Schema | None = None, *, on_epoch: Callable[..., Any] | None = None,
-            **kwargs: Any) -> "DPCTGAN":
-        """Fit as :meth:`BaseGenerator.fit`; ``on_epoch(epoch, epsilon_spent, losses)`` may stop early."""
-        with _callback(on_epoch):
-            return super().fit(data, schema, **kwargs)
-
-    def sample(self, n: int, *, random_state: Any = None, conditions: Mapping[str, Any] | None = None
-               ) -> pd.DataFrame:
-        """Draw ``n`` rows; ``conditions={"col": value}`` fixes one declared category (or boolean) column."""
-        from ...rng import check_random_state
-
-        self._check_fitted()
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ConfigError(f"sample needs a positive whole number of rows; got {n!r}.")
-        fixed = self._condition(conditions)
-        rng = check_random_state(random_state)
-        return self._finish_sample(self._generate(int(n), rng, fixed), int(n), rng)
-
     # ------------------------------------------------------------------ fit protocol
     def _plan(self, schema: Schema | None) -> CTGANPlan:
         return make_plan(self, schema, self._target_spend(schema))
@@ -173,7 +137,6 @@ class DPCTGAN(BaseGenerator):
              on_epoch: Callable[..., Any] | None = None) -> PrivacySpend:
         from ...privacy.dpsgd import auto_threads, configure_torch, torch_threads
 
-        on_epoch = on_epoch if on_epoch is not None else _ON_EPOCH.get()
         configure_torch()
         with torch_threads(auto_threads() if self.n_threads == "auto" else int(self.n_threads)):
             release = measure(table, schema, plan, int(self.n_bins), privacy_noise())  # reads rows; noisy
@@ -259,8 +222,10 @@ class DPCTGAN(BaseGenerator):
                                   torch_generator(rng), fixed)
         return self.encoder_.decode(slots, scalars)
 
-    def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
-        return self._generate(n, rng, None)
+    def _sample(self, n: int, rng: np.random.Generator, conditions: Mapping[str, Any] | None = None
+                ) -> pd.DataFrame:
+        """``conditions={"col": value}`` fixes one declared category (or boolean) column."""
+        return self._generate(n, rng, self._condition(conditions))
 
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
