@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 from evaluators.images import feature_metrics, membership_auc, tstr  # noqa: E402
 from synthgen.generators.images import DPImageGenerator  # noqa: E402
 from synthgen.generators.images import DEFAULT_PIPELINE, ImageAugmenter  # noqa: E402
-from synthgen.imageio import ImageData  # noqa: E402
+from synthgen.io.images import ImageData  # noqa: E402
 
 
 def split(x, y):

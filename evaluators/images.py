@@ -31,7 +31,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from synthgen.imageio import ImageData, as_image_data
+from synthgen.io.images import ImageData, as_image_data
 from synthgen._json import jsonable
 from synthgen.io import atomic_write_text
 
@@ -243,7 +243,7 @@ def _grid_png(images: np.ndarray, labels: np.ndarray | None, per_class: int = 8,
     """A base64 PNG grid: one row per class (first ``per_class`` images of each), nearest-neighbour upscaled."""
     from PIL import Image
 
-    from synthgen.imageio import to_uint8
+    from synthgen.io.images import to_uint8
 
     imgs = to_uint8(images)
     if imgs.ndim == 4 and imgs.shape[-1] == 1:

@@ -31,7 +31,7 @@ def main(argv=None) -> Path:
 
     from evaluators.images import image_report, membership_auc
     from synthgen.generators.images import DPImageGenerator, ImageAugmenter
-    from synthgen.imageio import ImageData, read_image_data, write_image_data
+    from synthgen.io.images import ImageData, read_image_data, write_image_data
     from synthgen.persistence import load_model
     from synthgen.privacy.ledger import PrivacyLedger
 

@@ -60,9 +60,9 @@ def read_inputs(train: str | Path, schema: str | Path | None, holdout: str | Pat
                 data_kind: str = "table") -> Inputs:
     if data_kind == "image":
         try:
-            from .. import imageio
+            from ..io import images as imageio
         except ImportError:
-            raise InputError("Image generators need synthgen.imageio, which is not available in this "
+            raise InputError("Image generators need synthgen.io.images, which is not available in this "
                              "installation. Fix: install the images extra: pip install 'synthgen[images]'.") from None
         need_file(train, "Image data")
         return Inputs(imageio.read_image_data(train), load_schema(schema) if schema else None)

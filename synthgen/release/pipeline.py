@@ -172,9 +172,9 @@ def write_synthetic(synthetic: Any, path: str | Path, data_kind: str = "table") 
     """A table as CSV/Parquet (by extension), images as .npz or a folder."""
     if data_kind == "image":
         try:
-            from .. import imageio
+            from ..io import images as imageio
         except ImportError:
-            raise InputError("Writing images needs synthgen.imageio; install the images extra.") from None
+            raise InputError("Writing images needs synthgen.io.images; install the images extra.") from None
         imageio.write_image_data(synthetic, path)
     else:
         from ..io import write_table

@@ -7,7 +7,7 @@ import pytest
 
 from synthgen.exceptions import ConfigError, DataValidationError, NotFittedError, PrivacyError
 from synthgen.generators.images.augment import ImageAugmenter, ImagesNotAttachedError
-from synthgen.imageio import write_image_data
+from synthgen.io.images import write_image_data
 from synthgen.persistence import load_model
 
 PIPE = [{"name": "rotate", "limit": 20, "p": 0.8},

@@ -5,7 +5,7 @@ import pytest
 
 from synthgen.exceptions import BudgetExceededError, ConfigError, DataValidationError
 from synthgen.generators.images.dp_merf import DPImageGenerator
-from synthgen.imageio import ImageData
+from synthgen.io.images import ImageData
 from synthgen.persistence import load_model
 from synthgen.privacy.ledger import PrivacyLedger
 

@@ -6,7 +6,7 @@ import pytest
 from evaluators.base import EvaluationError
 from evaluators.images import (feature_metrics, frechet_distance, image_report, membership_auc, prdc, tstr)
 from synthgen.generators.images.augment import ImageAugmenter
-from synthgen.imageio import ImageData
+from synthgen.io.images import ImageData
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 from synthgen.exceptions import DataValidationError, InputError, SynthgenError
-from synthgen.imageio import ImageData, read_image_data, write_image_data
+from synthgen.io.images import ImageData, read_image_data, write_image_data
 
 
 def _imgs(n=6, shape=(8, 8), seed=0):

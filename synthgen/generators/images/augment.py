@@ -14,7 +14,7 @@ through YAML/JSON (:meth:`ImageAugmenter.to_yaml`, :meth:`ImageAugmenter.from_ya
       - {name: brightness_contrast, brightness_limit: 0.2, contrast_limit: 0.2, p: 0.5}
 
 Main API: ``ImageAugmenter(pipeline, n_per_image=4).augment(images, labels, random_state=0)`` returns an
-:class:`~synthgen.imageio.ImageData` with ``n_per_image`` copies of every image (image-major order), labels
+:class:`~synthgen.io.images.ImageData` with ``n_per_image`` copies of every image (image-major order), labels
 carried along. Every output image gets its own child seed drawn from ``random_state``, so one seed reproduces the
 whole output and an image's copies do not depend on the batch around it.
 
@@ -34,7 +34,7 @@ import albumentations as A
 import numpy as np
 
 from ...exceptions import ConfigError, DataValidationError, InputError, NotFittedError
-from ...imageio import ImageData, as_image_data
+from ...io.images import ImageData, as_image_data
 from ...privacy.spend import NoGuarantee, PrivacySpend
 from ...rng import RandomState, check_random_state
 from ..base import Plan, warn_no_guarantee

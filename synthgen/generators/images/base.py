@@ -1,6 +1,6 @@
 """The image-only hooks, done once for every image generator: no table schema, images in, images out.
 
-An image generator's data is an :class:`~synthgen.imageio.ImageData` (images, optional labels); there is no table
+An image generator's data is an :class:`~synthgen.io.images.ImageData` (images, optional labels); there is no table
 schema, so the public facts (class list, row bounds) are parameters of the generator. Nothing here reads pixel
 values: ``_prepare`` only converts and checks the input's form, ``_finish_sample`` attaches the privacy spend.
 """
@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...exceptions import ConfigError
-from ...imageio import ImageData, as_image_data
+from ...io.images import ImageData, as_image_data
 from ..base import BaseGenerator
 
 

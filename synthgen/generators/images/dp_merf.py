@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 import numpy as np
 
 from ...exceptions import ConfigError, DataValidationError
-from ...imageio import ImageData
+from ...io.images import ImageData
 from ...privacy.accountants import ZCDPBudget
 from ...privacy.dpsgd import torch_threads
 from ...privacy.mechanisms import NoiseSource, clip_rows_l2, gaussian_mechanism, noisy_count

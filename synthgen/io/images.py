@@ -23,8 +23,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .exceptions import DataValidationError, InputError
-from .io import atomic_directory, atomic_path
+from ..exceptions import DataValidationError, InputError
+from .files import atomic_directory, atomic_path
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 LABELS_FILE = "labels.csv"
