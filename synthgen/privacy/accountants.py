@@ -88,7 +88,7 @@ class DPSGDAccountant:
     def __init__(self, epsilon: float, delta: float, sample_rate: float, planned_steps: int, *,
                  noise_multiplier: float | None = None, sigma_max: float = 50.0,
                  prior_noise_multipliers: Sequence[float] = ()):
-        from .analysis.dpsgd_plan import max_steps_within, solve_noise_multiplier
+        from .analysis.dpsgd_plan import max_steps_within
         from .dpsgd import _prior_key, epsilon_prv, epsilon_rdp
 
         eps, dlt = check_epsilon_delta(epsilon, delta)
@@ -122,23 +122,7 @@ class DPSGDAccountant:
                 "lower the batch size (a smaller sample rate costs less per step)"
                 + (", or lower the share of the budget for the counts." if prior else "."))
         if noise_multiplier is None:
-            # RDP is cheap and looser than PRV: its solution brackets the PRV one from above, so the PRV search
-            # (about 0.1-0.3 s per reading) only runs on [0.85 * sigma_rdp, sigma_rdp] (and below it, should the PRV
-            # solution lie lower). The prior releases are in every reading.
-            try:
-                s_rdp = solve_noise_multiplier(
-                    lambda s: epsilon_rdp(s, self.sample_rate, self.planned_steps, dlt, prior), eps,
-                    sigma_max=sigma_max, rel_tol=0.005)
-            except InvalidPrivacyParameterError:
-                s_rdp = sigma_max
-            prv = lambda s: epsilon_prv(s, self.sample_rate, self.planned_steps, dlt, prior)  # noqa: E731
-            if s_rdp < sigma_max and prv(s_rdp) <= eps:
-                lo = max(0.3, 0.85 * s_rdp)
-                noise_multiplier = solve_noise_multiplier(prv, eps, sigma_min=lo, sigma_max=s_rdp)
-                if noise_multiplier == lo > 0.3:  # the bracket was too narrow (PRV fits below it): search below
-                    noise_multiplier = solve_noise_multiplier(prv, eps, sigma_max=lo)
-            else:
-                noise_multiplier = solve_noise_multiplier(prv, eps, sigma_max=sigma_max)
+            noise_multiplier = self._solve_noise_multiplier(sigma_max)
         self.noise_multiplier = float(noise_multiplier)
         # The step count the budget allows at this noise multiplier (== planned when it was solved here).
         self.max_steps = max_steps_within(
@@ -149,6 +133,30 @@ class DPSGDAccountant:
                 f"{self.noise_multiplier:g}{prior_note}. Fix: raise epsilon or the noise multiplier"
                 + (", or lower the share of the budget for the counts." if prior else "."))
         self.steps = 0
+
+    def _solve_noise_multiplier(self, sigma_max: float) -> float:
+        """The smallest noise multiplier whose PRV reading of the planned run (prior included) is <= epsilon."""
+        from .analysis.dpsgd_plan import solve_noise_multiplier
+        from .dpsgd import epsilon_prv, epsilon_rdp
+
+        # RDP is cheap and looser than PRV: its solution brackets the PRV one from above, so the PRV search
+        # (about 0.1-0.3 s per reading) only runs on [0.85 * sigma_rdp, sigma_rdp] (and below it, should the PRV
+        # solution lie lower). The prior releases are in every reading.
+        try:
+            s_rdp = solve_noise_multiplier(
+                lambda s: epsilon_rdp(s, self.sample_rate, self.planned_steps, self.delta, self._prior), self.epsilon,
+                sigma_max=sigma_max, rel_tol=0.005)
+        except InvalidPrivacyParameterError:
+            s_rdp = sigma_max
+        prv = lambda s: epsilon_prv(s, self.sample_rate, self.planned_steps, self.delta, self._prior)  # noqa: E731
+        if s_rdp < sigma_max and prv(s_rdp) <= self.epsilon:
+            lo = max(0.3, 0.85 * s_rdp)
+            noise_multiplier = solve_noise_multiplier(prv, self.epsilon, sigma_min=lo, sigma_max=s_rdp)
+            if noise_multiplier == lo > 0.3:  # the bracket was too narrow (PRV fits below it): search below
+                noise_multiplier = solve_noise_multiplier(prv, self.epsilon, sigma_max=lo)
+        else:
+            noise_multiplier = solve_noise_multiplier(prv, self.epsilon, sigma_max=sigma_max)
+        return noise_multiplier
 
     def check_step(self) -> None:
         """Raise :class:`BudgetExceededError` if one more step would spend more than the target."""
