@@ -1,18 +1,14 @@
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-import fakegen  # noqa: E402
+from synthgen.testing import fakes
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _fake_generators():
     """Test-only generators, registered for the CLI tests only (and removed afterwards)."""
-    fakegen.register()
+    fakes.register()
     yield
-    fakegen.unregister()
+    fakes.unregister()
 
 
 @pytest.fixture(scope="session")

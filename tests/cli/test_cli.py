@@ -180,8 +180,7 @@ def test_sigint_mid_fit_leaves_nothing_and_charges_the_read(small_cps, tmp_path)
     work may depend on the data, so a retry is not free); exit 130."""
     led = tmp_path / "l.json"
     invoke("ledger", "init", led, "--epsilon", 2, "--delta", 1e-5)
-    code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import fakegen; fakegen.register(); "
-            "from synthgen.cli import main; main()")
+    code = "from synthgen.testing import fakes; fakes.register(); from synthgen.cli import main; main()"
     proc = subprocess.Popen(
         [PY, "-c", code, "fit", str(small_cps / "train.csv"), "--schema", str(small_cps / "schema.json"),
          "--generator", "cli-test-dp", "--epsilon", "1", "--ledger", str(led), "--out", str(tmp_path / "model"),
