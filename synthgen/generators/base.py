@@ -233,8 +233,8 @@ class BaseGenerator:
         table = table.loc[keep, [f.name for f in schema.learnable]].reset_index(drop=True)
         if len(table) < 2:
             raise DataValidationError(
-                f"{type(self).__name__} needs at least 2 rows to learn from; got {len(table)}. "
-                "Fix: pass a larger table.")
+                f"{type(self).__name__} needs at least 2 rows to learn from (after rows with undeclared "
+                "categories were dropped). Fix: pass a larger table.")  # no count: n is private
         return table
 
     def sample(self, n: int, *, random_state: RandomState = None, **sample_params: Any) -> pd.DataFrame:
