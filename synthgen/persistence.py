@@ -26,10 +26,26 @@ def _canonical(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
+def describe_model(model: Any, nonfinite: str = "tag") -> dict:
+    """The public facts of a fitted model, shared by its manifest and a release's model card: version, time,
+    generator, parameters, schema, privacy spend and the ledger entry it was charged to."""
+    from ._version import __version__
+
+    schema = getattr(model, "schema_", None)
+    return {
+        "synthgen_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generator": model.registry_name,
+        "class": type(model).__name__,
+        "params": jsonable(model.get_params(), nonfinite=nonfinite),
+        "schema": schema.to_dict() if schema is not None else None,  # None: image generators
+        "privacy": model.privacy_spent_.to_dict(),
+        "ledger_entry": getattr(model, "ledger_entry_", None),
+    }
+
+
 def save_model(model: Any, path: str | Path) -> None:
     from safetensors.numpy import save_file
-
-    from . import __version__
 
     state, arrays = model._get_state()
     arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
@@ -43,16 +59,9 @@ def save_model(model: Any, path: str | Path) -> None:
             files[ARRAYS_FILE] = sha256_file(tmp / ARRAYS_FILE)
         manifest = {
             "format": MODEL_FORMAT,
-            "synthgen_version": __version__,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "generator": model.registry_name,
-            "class": type(model).__name__,
-            "params": jsonable(model.get_params(), nonfinite="tag"),
-            "schema": model.schema_.to_dict() if getattr(model, "schema_", None) is not None else None,
-            "privacy": model.privacy_spent_.to_dict(),
+            **describe_model(model),
             "allow_inferred_schema": bool(getattr(model, "allow_inferred_", False)),
             "rows_estimate": float(model.rows_estimate_),
-            "ledger_entry": getattr(model, "ledger_entry_", None),
             "state": jsonable(state, nonfinite="tag"),
             "files": files,
         }

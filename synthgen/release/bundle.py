@@ -19,7 +19,6 @@ Privacy argument. A run's output folder ``<out>/`` holds three parts, written at
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -47,23 +46,15 @@ def model_card(model: Any, *, rows: int, rows_source: str, synthetic_file: str |
     ``rows_source``: ``"config"`` (the config/flag gave the number) or ``"dp_estimate"`` (the generator's DP
     estimate of the training row count, rounded). Holds no statistic of the private data beyond the DP outputs.
     """
-    from .. import __version__
     from .._json import jsonable
+    from ..persistence import describe_model
 
     spend = model.privacy_spent_
-    schema = getattr(model, "schema_", None)
     card = {
         "format": CARD_FORMAT,
-        "synthgen_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "generator": model.registry_name,
-        "class": type(model).__name__,
-        "params": jsonable(model.get_params()),
+        **describe_model(model, nonfinite="null"),
         "dp": bool(spend.is_dp),
-        "privacy": spend.to_dict(),
         "privacy_summary": spend.summary(),
-        "ledger_entry": getattr(model, "ledger_entry_", None),
-        "schema": schema.to_dict() if schema is not None else None,
         "release": {"file": synthetic_file, "rows": int(rows), "rows_source": rows_source,
                     "sha256": synthetic_sha256},
         "seeds": SEED_NOTE,
