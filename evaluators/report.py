@@ -25,6 +25,7 @@ from synthgen._json import jsonable
 from synthgen.io import atomic_write_text
 
 from .base import PRIVATE_NOTICE, EvaluationError, Result
+from .report_audit import audit_banner, audit_dict, audit_section
 
 FORMAT = "synthgen-report/1"
 SUMMARY_KEYS = ("verdict", "fidelity_score", "detection_auc", "tstr_ratio", "mia_auc", "dcr_share",
@@ -51,8 +52,10 @@ class Report:
     meta: Mapping[str, Any] = field(default_factory=dict)
     plots: Mapping[str, Any] = field(default_factory=dict)
     not_computed: tuple[Mapping[str, str], ...] = ()
+    audit: Mapping[str, Any] | None = None  # an audit result or its dict (see evaluators.report_audit)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "audit", None if self.audit is None else audit_dict(self.audit))
         object.__setattr__(self, "results", tuple(self.results))
         object.__setattr__(self, "summary", dict(self.summary))
         object.__setattr__(self, "not_computed", tuple(dict(x) for x in self.not_computed))
@@ -72,10 +75,10 @@ class Report:
 
     # ----- JSON
     def to_dict(self) -> dict:
-        return jsonable({"format": FORMAT, "contains_private_statistics": True, "notice": PRIVATE_NOTICE,
-                         "meta": dict(self.meta), "summary": dict(self.summary),
-                         "results": [r.to_dict() for r in self.results],
-                         "not_computed": [dict(x) for x in self.not_computed], "plots": dict(self.plots)})
+        d = {"format": FORMAT, "contains_private_statistics": True, "notice": PRIVATE_NOTICE,
+             "meta": dict(self.meta), "summary": dict(self.summary), "results": [r.to_dict() for r in self.results],
+             "not_computed": [dict(x) for x in self.not_computed], "plots": dict(self.plots)}
+        return jsonable(d if self.audit is None else {**d, "audit": dict(self.audit)})
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
@@ -89,7 +92,7 @@ class Report:
     def from_dict(cls, d: Mapping[str, Any]) -> "Report":
         validate_report_dict(d)
         return cls(tuple(Result.from_dict(r) for r in d["results"]), d["summary"], d.get("meta", {}),
-                   d.get("plots", {}), tuple(d.get("not_computed", ())))
+                   d.get("plots", {}), tuple(d.get("not_computed", ())), d.get("audit"))
 
     @classmethod
     def load_json(cls, path: str | os.PathLike) -> "Report":
@@ -297,7 +300,7 @@ def _head(d: Mapping[str, Any]) -> list[str]:
         f"{html.escape(str(meta.get('created', '')))} · rows: real {_fmt(rows.get('real'))}, "
         f"synthetic {_fmt(rows.get('synthetic'))}, holdout {_fmt(rows.get('holdout'))}"
         "</p>",
-        _privacy_banner(s["privacy"]),
+        _privacy_banner(s["privacy"]), audit_banner(d["audit"]) if d.get("audit") else "",
         f'<h2>At a glance</h2><div class="verdict {status}" id="verdict">{status.upper()}</div>',
         "<ul>" + "".join(f"<li>{html.escape(r)}</li>" for r in verdict["reasons"]) + "</ul>",
     ]
@@ -380,6 +383,6 @@ def render_html(d: Mapping[str, Any]) -> str:
     s, plots = d["summary"], d.get("plots", {})
     by_name = {r["name"]: r for r in d["results"]}
     parts = [*_head(d), *_glance(s, by_name), *_fidelity_section(d["results"], plots),
-             *_utility_section(plots.get("utility")), *_privacy_section(d, plots),
+             *_utility_section(plots.get("utility")), *_privacy_section(d, plots), *audit_section(d.get("audit")),
              "<h2>Privacy spend</h2>" + _privacy_banner(s["privacy"]), _private_banner(), "</body></html>"]
     return "\n".join(parts)

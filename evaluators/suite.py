@@ -16,6 +16,7 @@ from . import fidelity, utility
 from . import privacy as privacy_eval
 from .base import EvaluationError, Result, prepare, synthgen_version, table_sha256
 from .report import Report
+from .report_audit import audit_dict, verdict_problems
 
 GROUPS = {
     "fidelity": ("three_way", "detection", "alpha_precision"),
@@ -68,8 +69,28 @@ def _selected(metrics: Sequence[str] | None) -> tuple[set[str], set[str] | None]
     return groups, subs
 
 
-def verdict(summary: Mapping[str, Any], results: Sequence[Result]) -> dict:
-    fail, warn = [], []
+def _audit_reasons(audit: Mapping[str, Any] | None, spend: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(fail, warn) reasons from the report's audit section: a violation fails the report."""
+    if not audit:
+        return [], []
+    claimed, lb = float(audit["claimed"]["epsilon"]), float(audit["empirical"]["epsilon_lb"])
+    fail = [f"privacy audit: {p}" for p in verdict_problems(audit)]
+    warn = []
+    if audit["verdict"] == "violation":
+        fail.append(f"privacy audit VIOLATION: empirical epsilon >= {lb:.3g} (95% lower bound) exceeds the claimed "
+                    f"epsilon {claimed:g} of {audit['generator']!r}")
+    elif audit["verdict"] == "inconclusive":
+        warn.append(f"privacy audit inconclusive: the run could certify at most epsilon "
+                    f"{audit.get('certifiable_epsilon')!s} < the claimed {claimed:g}; run more trials")
+    eps = spend.get("epsilon") if spend.get("guarantee") == "dp" else None
+    if eps is not None and abs(float(eps) - claimed) > 1e-9 * max(1.0, claimed):
+        warn.append(f"the audit is of epsilon {claimed:g} but this release spent epsilon {float(eps):g}: "
+                    "it does not describe this release's configuration")
+    return fail, warn
+
+
+def verdict(summary: Mapping[str, Any], results: Sequence[Result], audit: Mapping[str, Any] | None = None) -> dict:
+    fail, warn = _audit_reasons(audit, summary["privacy"])
     mia, dcr = summary.get("mia_auc"), summary.get("dcr_share")
     exact = summary.get("exact_match_rate")
     exact_ref = next((r.reference for r in results if r.name == "privacy.exact_match_rate"), None) or 0.0
@@ -107,13 +128,16 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame 
              schema: Schema | None = None, *, target: str | None = None,
              privacy: dict | DPSpend | NoGuarantee | None = None, quasi_identifiers: Sequence[str] = (),
              sensitive: str | None = None, metrics: Sequence[str] | None = None,
-             random_state: int = 0, quiet: bool = True) -> Report:
+             random_state: int = 0, quiet: bool = True, audit: Any = None) -> Report:
     """Evaluate a synthetic table against the real training table (and a real holdout the generator never saw).
 
     ``metrics`` restricts the work to groups (``"fidelity"``, ``"utility"``, ``"privacy"``) or to the optional
     parts (``"three_way"``, ``"detection"``, ``"alpha_precision"``, ``"mia"``, ``"vulnerable"``,
     ``"anonymeter"``); column shapes, pair trends, exact matches and DCR always run with their group.
+    ``audit``: an empirical privacy audit of the generator configuration (an ``AuditResult`` or its dict, e.g. the
+    JSON of ``synthgen audit``), shown in the report's "audit" section; a violation fails the report's verdict.
     """
+    audit_d = None if audit is None else audit_dict(audit)  # refuse a malformed audit before any work
     import sklearn.ensemble  # noqa: F401 - load the OpenMP runtime first so that the limit below applies to it
     import sklearn.neighbors  # noqa: F401
     from threadpoolctl import threadpool_limits
@@ -121,11 +145,11 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame 
     # One native thread: on shared machines OpenMP oversubscription made gradient boosting 30x slower.
     with threadpool_limits(limits=N_THREADS):
         return _evaluate(real, synthetic, holdout, schema, target, privacy, quasi_identifiers, sensitive, metrics,
-                         random_state, quiet)
+                         random_state, quiet, audit_d)
 
 
 def _evaluate(real, synthetic, holdout, schema, target, privacy, quasi_identifiers, sensitive, metrics,
-              random_state, quiet) -> Report:
+              random_state, quiet, audit=None) -> Report:
     from tqdm.auto import tqdm
 
     rng = check_random_state(random_state)
@@ -179,10 +203,10 @@ def _evaluate(real, synthetic, holdout, schema, target, privacy, quasi_identifie
         # What the report describes: the gate refuses the report for any other table (see table_sha256).
         "synthetic_table": {"sha256": table_sha256(synthetic, schema), "basis": "schema" if schema else "as given"},
     }
-    summary = {"verdict": verdict(summary, results), **summary}
+    summary = {"verdict": verdict(summary, results, audit), **summary}
     meta = {"synthgen_version": synthgen_version(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "rows": {"real": len(real), "synthetic": len(synthetic),
                      "holdout": len(holdout) if holdout is not None else None},
             "columns": list(prep.real.columns), "target": target,
             "random_state": int(random_state) if isinstance(random_state, int) else 0, "seconds": seconds}
-    return Report(tuple(results), summary, meta, plots, tuple(not_computed))
+    return Report(tuple(results), summary, meta, plots, tuple(not_computed), audit)
