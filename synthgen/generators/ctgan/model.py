@@ -57,6 +57,7 @@ from .networks import build_generator, generate
 from .plan import CTGANPlan, make_plan, schedule
 from .training import TrainConfig, TrainResult, train
 
+
 class DPCTGAN(BaseGenerator):
     """Conditional tabular GAN with a DP-SGD critic. See the module docstring for the privacy argument.
 
