@@ -60,10 +60,13 @@ def evaluate_cmd(out: Out, real: str, holdout: str, synthetic: str, schema_path:
 @click.option("--export-suite", "suite_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the GX ExpectationSuite JSON here.")
 @click.option("--engine", type=click.Choice(["auto", "gx", "native"]), default="auto", show_default=True)
+@click.option("--audit", "audit_path", type=click.Path(), default=None,
+              help="Audit JSON from `synthgen audit`: require a recent accepted audit of this generator configuration "
+                   "(check 'audit_consistent'; default: the config's thresholds.require_audit.file).")
 @common
 def validate_cmd(out: Out, files: tuple[str, ...], synthetic: str | None, schema_path: str,
                  report_path: str | None, config_path: str | None, model_dir: str | None, ledger: str | None,
-                 real_path: str | None, suite_path: str | None, engine: str) -> None:
+                 real_path: str | None, suite_path: str | None, engine: str, audit_path: str | None) -> None:
     """The release gate: schema expectations (Great Expectations) + report thresholds + privacy checks.
 
     The release is --synthetic FILE; extra FILES (e.g. from a pre-commit hook) are each validated the same way.
@@ -83,7 +86,8 @@ def validate_cmd(out: Out, files: tuple[str, ...], synthetic: str | None, schema
         manifest=pipeline.read_manifest(model_dir) if model_dir else None,
         budget=(cfg.epsilon, cfg.delta) if cfg else (None, None),
         ledger=ledger or (str(cfg.ledger) if cfg and cfg.ledger else None),
-        real=pipeline.read_table(real_path, "Training table") if real_path else None, engine=engine)
+        real=pipeline.read_table(real_path, "Training table") if real_path else None, engine=engine,
+        audit=audit_path)
     for doc in docs:
         if len(docs) > 1:
             out.say(f"{doc['file']}:")

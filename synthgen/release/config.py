@@ -4,12 +4,21 @@ A config names the private data, the declared schema, the generator and its para
 the ledger that pays for it), how many rows to release, the evaluation and the thresholds the release gate
 enforces. Unknown keys and out-of-range thresholds are :class:`~synthgen.exceptions.ConfigError` naming the key and
 the fix. Relative paths are resolved from the folder holding the config file.
+
+``thresholds.require_audit`` asks the gate for a recent empirical privacy audit (``synthgen audit``) of the very
+generator configuration being released (check ``audit_consistent``, :mod:`synthgen.release.gate.checks`)::
+
+    thresholds:
+      require_audit:
+        file: audits/dp-copula.json    # the JSON of `synthgen audit` (or `synthgen validate --audit FILE`)
+        max_age_days: 30               # default 30
+        accept: [consistent]           # default; add inconclusive to accept a run that could not reach the claim
 """
 from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -17,7 +26,8 @@ from ..exceptions import ConfigError, InputError
 from ..resources import load_json_schema
 
 THRESHOLD_KEYS = ("min_fidelity", "max_mia_auc", "min_tstr_ratio", "max_detection_auc", "max_exact_match_rate",
-                  "max_dcr_share", "require_dp", "max_epsilon")
+                  "max_dcr_share", "require_dp", "max_epsilon", "require_audit")
+AUDIT_VERDICTS = ("consistent", "inconclusive")  # the verdicts a config may accept ("violation" never passes)
 
 # Report-summary metric compared by each numeric threshold, and the direction that passes.
 THRESHOLD_METRICS: dict[str, tuple[str, str]] = {
@@ -28,6 +38,43 @@ THRESHOLD_METRICS: dict[str, tuple[str, str]] = {
     "max_exact_match_rate": ("exact_match_rate", "max"),
     "max_dcr_share": ("dcr_share", "max"),
 }
+
+
+@dataclass(frozen=True)
+class AuditRequirement:
+    """A recent audit of the released generator configuration, with an accepted verdict.
+
+    ``expected`` is not a config key: it is the configuration the release config asks for (``generator``,
+    ``params`` with the privacy section's epsilon/delta merged in), filled by :func:`release_config_from_dict`; the
+    gate compares the audit with it when no saved model (whose manifest says the same) is given."""
+
+    file: Path | None = None
+    max_age_days: float = 30.0
+    accept: tuple[str, ...] = ("consistent",)
+    expected: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "file", None if self.file is None else Path(self.file))
+        object.__setattr__(self, "accept", tuple(self.accept))
+        bad = [v for v in self.accept if v not in AUDIT_VERDICTS]
+        if bad or not self.accept:
+            raise ConfigError(f"thresholds.require_audit.accept: {bad or 'empty'} cannot be accepted. Fix: use "
+                              f"one or both of {list(AUDIT_VERDICTS)} (a violation never passes).")
+        if not (float(self.max_age_days) > 0):
+            raise ConfigError(f"thresholds.require_audit.max_age_days must be > 0; got {self.max_age_days!r}.")
+
+    @classmethod
+    def from_value(cls, value: Any) -> "AuditRequirement | None":
+        if value is None or isinstance(value, cls):
+            return value
+        if not isinstance(value, Mapping):
+            raise ConfigError("thresholds.require_audit must be a mapping (file, max_age_days, accept). "
+                              "Fix: see the example in synthgen/release/config.py.")
+        return cls(**dict(value))
+
+    def to_dict(self) -> dict:
+        return {"file": None if self.file is None else str(self.file), "max_age_days": float(self.max_age_days),
+                "accept": list(self.accept)}
 
 
 @dataclass(frozen=True)
@@ -42,6 +89,10 @@ class Thresholds:
     max_dcr_share: float | None = None
     require_dp: bool = False
     max_epsilon: float | None = None
+    require_audit: AuditRequirement | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "require_audit", AuditRequirement.from_value(self.require_audit))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> "Thresholds":
@@ -50,7 +101,10 @@ class Thresholds:
         return cls(**d)
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        d = {k: getattr(self, k) for k in THRESHOLD_KEYS if getattr(self, k) is not None}
+        if self.require_audit is not None:
+            d["require_audit"] = self.require_audit.to_dict()
+        return d
 
 
 @dataclass(frozen=True)
@@ -163,7 +217,7 @@ def release_config_from_dict(doc: Mapping[str, Any], base_dir: str | os.PathLike
     priv = doc.get("privacy") or {}
     ev = doc.get("evaluation") or {}
     out = doc["outputs"]
-    thresholds = Thresholds(**(doc.get("thresholds") or {}))
+    thresholds = _with_expected_audit(Thresholds(**(doc.get("thresholds") or {})), doc, p)
     return ReleaseConfig(
         path=path, train=p(doc["data"]["train"]), holdout=p(doc["data"].get("holdout")), schema=p(doc["schema"]),
         generator=gen["name"], params=dict(gen.get("params") or {}),
@@ -175,3 +229,18 @@ def release_config_from_dict(doc: Mapping[str, Any], base_dir: str | os.PathLike
         thresholds=thresholds, outputs_dir=p(out["dir"]), output_format=out.get("format", "csv"),
         html=bool(out.get("html", True)), export_suite=bool(out.get("export_suite", True)), name=doc.get("name"),
     )
+
+
+def _with_expected_audit(t: Thresholds, doc: Mapping[str, Any], resolve: Any) -> Thresholds:
+    """The audit requirement with its file resolved from the config's folder and the configuration it must match."""
+    req = t.require_audit
+    if req is None:
+        return t
+    params = dict(doc["generator"].get("params") or {})
+    for key in ("epsilon", "delta"):
+        value = (doc.get("privacy") or {}).get(key)
+        if value is not None:
+            params.setdefault(key, value)
+    expected = {"generator": doc["generator"]["name"], "params": params, "source": "release config"}
+    file = resolve(str(req.file)) if req.file is not None else None
+    return replace(t, require_audit=replace(req, file=file, expected=expected))

@@ -93,9 +93,11 @@ def _with_check(doc: dict, name: str, problems: list[str], ok_message: str) -> d
 def validate_files(paths: Sequence[str | Path], schema: Any, *, thresholds: Thresholds | None = None,
                    summary: dict | None = None, manifest: Mapping[str, Any] | None = None,
                    budget: tuple[float | None, float | None] = (None, None), ledger: str | Path | None = None,
-                   real: Any = None, engine: str = "auto") -> list[dict]:
+                   real: Any = None, engine: str = "auto", audit: str | Path | None = None) -> list[dict]:
     """One gate document per file (all files are read before any is judged). With a model manifest and a ledger,
-    each also carries the ``ledger_entry`` cross-check."""
+    each also carries the ``ledger_entry`` cross-check. ``audit`` (an audit JSON from ``synthgen audit``) or
+    ``thresholds.require_audit`` adds ``audit_consistent``: the audit must be of the manifest's generator
+    configuration (or, without a manifest, of the release config's)."""
     g = gate_module()
     frames = []
     for path in paths:
@@ -107,7 +109,8 @@ def validate_files(paths: Sequence[str | Path], schema: Any, *, thresholds: Thre
     docs = []
     for path, df in frames:
         doc = g.gate_json(g.run_gate(df, schema, report_summary=summary, thresholds=thresholds, privacy=privacy,
-                                     budget=budget, ledger=ledger, real=real, engine=engine))
+                                     budget=budget, ledger=ledger, real=real, engine=engine, audit=audit,
+                                     model=manifest))
         if problems is not None:
             doc = _with_check(doc, "ledger_entry", problems, "the model's spend matches its ledger entry")
         docs.append(dict(doc, file=str(path)))

@@ -8,20 +8,30 @@
   (:func:`evaluators.privacy.exact_match_rate`): the report and the gate cannot judge one release differently.
 * ``report_matches_release`` compares the sha256 a report records for the table it evaluated
   (``summary.synthetic_table``, :func:`evaluators.base.table_sha256`) with the table being validated.
+* ``audit_consistent`` (``thresholds.require_audit``) passes only for an empirical privacy audit
+  (``synthgen audit``, ``synthgen-audit/1``) that exists, is valid, is at most ``max_age_days`` old, audits the same
+  generator with the same parameters (defaults filled in from the generator's signature; seeds, threads and
+  verbosity aside) and the epsilon the release claims, has an accepted verdict that follows from its own numbers,
+  and whose independent accounting check (when run) did not disagree.
 
-Privacy argument: the privacy checks read only the (DP or loudly non-DP) spend and the public budget; the copy
+Privacy argument: the privacy checks read only the (DP or loudly non-DP) spend and the public budget; the audit
+check reads an audit (computed on worst-case tables built for the audit, never on the private data) and the
+model's public facts (generator, parameters, spend); the copy
 check reports a share, never a row; the report check reports hashes of the synthetic table only. The pass/fail
 of the copy and threshold checks is itself a function of the private data: a gate document computed with a
 report or a training table is part of the owner's evaluation, not of the release.
 """
 from __future__ import annotations
 
+import json
 import math
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Mapping
 
 from synthgen.exceptions import SynthgenError
 
-from ..config import Thresholds
+from ..config import AuditRequirement, Thresholds
 
 DEFAULT_MAX_EXACT_MATCH_RATE = 0.0
 _NO_INFO = "is set but no privacy information was given. Fix: pass the report (--report) or the model (--model)."
@@ -155,3 +165,131 @@ def report_check(report_summary: Mapping[str, Any], synthetic: Any, schema: Any)
                         "the report describes another table (its recorded sha256 differs from this file's). "
                         "Fix: pass the report made for this file, or regenerate it with `synthgen evaluate`.",
                         report_sha256=rec["sha256"], table_sha256=actual)
+
+
+# ============================================================================================= audit_consistent
+#: Parameters that do not change the mechanism, so an audit covers every value of them.
+AUDIT_IGNORED_PARAMS = ("random_state", "verbose", "n_threads", "n_jobs")
+_AUDIT_FIX = ("Fix: run `synthgen audit` on the generator configuration being released and pass its JSON "
+              "(thresholds.require_audit.file or --audit).")
+
+
+def load_audit(path: str | Path | None) -> tuple[dict | None, str | None]:
+    """``(audit dict, None)`` or ``(None, why it cannot be used)``: the file exists, is JSON and is a valid audit."""
+    from evaluators.base import EvaluationError
+    from evaluators.report_audit import audit_dict
+
+    if path is None:
+        return None, "no audit file was given"
+    p = Path(path)
+    if not p.is_file():
+        return None, f"the audit file {p} does not exist"
+    try:
+        return audit_dict(json.loads(p.read_text(encoding="utf-8"))), None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None, f"the audit file {p} is not valid JSON"
+    except EvaluationError as exc:
+        return None, f"the audit file {p} is not a valid synthgen audit ({exc})"
+
+
+def _age_problem(created: str, max_age_days: float) -> tuple[str | None, float | None]:
+    try:
+        when = datetime.fromisoformat(str(created))
+    except ValueError:
+        return f"its creation time {created!r} is not an ISO time", None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    age = (datetime.now(timezone.utc) - when).total_seconds() / 86400.0
+    if age < -1.0 / 24:  # an hour of clock skew is tolerated
+        return f"it is dated in the future ({created})", age
+    if age > max_age_days:
+        return f"it is {age:.1f} days old, older than max_age_days {max_age_days:g}", age
+    return None, age
+
+
+def _full_params(generator: str, params: Mapping[str, Any]) -> dict:
+    """``params`` with the generator's defaults filled in (the audit and the model may each omit defaults)."""
+    import inspect
+
+    from synthgen._json import jsonable
+
+    defaults: dict[str, Any] = {}
+    try:
+        from synthgen.generators import registry
+
+        sig = inspect.signature(registry.get(generator).__init__)
+        defaults = {k: p.default for k, p in sig.parameters.items()
+                    if k != "self" and p.default is not inspect.Parameter.empty}
+    except (SynthgenError, TypeError, ValueError):
+        pass  # unknown or unavailable generator: compare the given parameters only
+    full = jsonable({**defaults, **dict(params)})
+    return {k: v for k, v in full.items() if k not in AUDIT_IGNORED_PARAMS}
+
+
+def _identity_problems(audit: Mapping[str, Any], model: Mapping[str, Any] | None) -> list[str]:
+    if not model or not model.get("generator"):
+        return ["it cannot be matched to the released model: no model (--model) or release config (--config) "
+                "says which generator configuration is released"]
+    where = str(model.get("source", "the model"))
+    if audit["generator"] != model["generator"]:
+        return [f"it audits generator {audit['generator']!r}, but {where} is {model['generator']!r}"]
+    a = _full_params(audit["generator"], audit.get("params") or {})
+    m = _full_params(model["generator"], model.get("params") or {})
+    diff = sorted(k for k in set(a) | set(m) if a.get(k, "(unset)") != m.get(k, "(unset)"))
+    if not diff:
+        return []
+    shown = ", ".join(f"{k} (audit {a.get(k, '(unset)')!r}, release {m.get(k, '(unset)')!r})" for k in diff[:6])
+    return [f"its parameters differ from {where}'s: {shown}"[:600]]
+
+
+def _epsilon_problems(audit: Mapping[str, Any], privacy: Mapping[str, Any] | None) -> list[str]:
+    if privacy is None:
+        return []
+    src = privacy if privacy.get("guarantee") == "dp" else (privacy.get("accounted") or {})
+    eps = src.get("epsilon")
+    claimed = float(audit["claimed"]["epsilon"])
+    if eps is None:
+        return ["the release states no epsilon to compare with the audited claim"]
+    if abs(float(eps) - claimed) > 1e-6 * max(1.0, claimed):
+        return [f"it audits a claim of epsilon {claimed:g}, but the release claims epsilon {float(eps):g}"]
+    return []
+
+
+def _accounting_problems(acc: Mapping[str, Any] | None) -> list[str]:
+    """An independent accounting check that disagreed (``agrees`` / ``ok`` false, or a disagreeing status)."""
+    if not acc:
+        return []
+    disagrees = acc.get("agrees") is False or acc.get("ok") is False or \
+        str(acc.get("status", acc.get("verdict", ""))).lower() in ("disagree", "disagreement", "mismatch", "fail")
+    return ["its independent accounting check disagrees with the recorded spend"] if disagrees else []
+
+
+def audit_check(req: AuditRequirement, *, audit: str | Path | None = None, model: Mapping[str, Any] | None = None,
+                privacy: Mapping[str, Any] | None = None) -> dict:
+    """``audit_consistent``: a recent, accepted audit of the generator configuration being released.
+
+    ``audit`` overrides ``req.file``; ``model`` holds the released model's public facts (a manifest: generator,
+    params), else ``req.expected`` (the release config's) is used; ``privacy`` is the release's spend."""
+    from evaluators.report_audit import verdict_problems
+
+    path = audit if audit is not None else req.file
+    d, why = load_audit(path)
+    if d is None:
+        return check_result("audit_consistent", False, f"require_audit: {why}. {_AUDIT_FIX}",
+                            file=None if path is None else str(path))
+    problems = []
+    age_problem, age = _age_problem(d["created"], float(req.max_age_days))
+    problems += [age_problem] if age_problem else []
+    problems += _identity_problems(d, model if model is not None else req.expected)
+    problems += _epsilon_problems(d, privacy)
+    if d["verdict"] not in req.accept:
+        problems.append(f"its verdict is {d['verdict']!r}, not one of the accepted {list(req.accept)}")
+    problems += verdict_problems(d) + _accounting_problems(d.get("accounting"))
+    observed = dict(file=str(path), generator=d["generator"], verdict=d["verdict"], created=d["created"],
+                    age_days=None if age is None else round(age, 3), claimed_epsilon=d["claimed"]["epsilon"],
+                    epsilon_lb=d["empirical"]["epsilon_lb"], score=d["game"]["score"], trials=d["game"]["trials"])
+    if problems:
+        return check_result("audit_consistent", False, "the privacy audit does not cover this release: "
+                            + "; ".join(problems) + ". " + _AUDIT_FIX, **observed)
+    return check_result("audit_consistent", True, f"a {d['verdict']} {d['game']['score']} audit of this generator "
+                        f"configuration at epsilon {d['claimed']['epsilon']:g}", **observed)

@@ -18,8 +18,8 @@ from typing import Any, Mapping
 from synthgen._json import jsonable
 from synthgen.exceptions import InputError
 
-from ..config import Thresholds
-from .checks import copy_check, privacy_checks, report_check
+from ..config import AuditRequirement, Thresholds
+from .checks import audit_check, copy_check, privacy_checks, report_check
 from .engines import gx_available, run_gx, run_native
 from .expectations import data_expectations, frame_for_gate, report_expectations
 
@@ -61,11 +61,14 @@ def _engine(engine: str) -> Any:
 def run_gate(synthetic: Any, schema: Any, *, report_summary: Mapping[str, Any] | None = None,
              thresholds: Thresholds | None = None, privacy: Mapping[str, Any] | None = None,
              budget: tuple[float | None, float | None] = (None, None), ledger: Any = None, real: Any = None,
-             engine: str = "auto") -> dict:
+             engine: str = "auto", audit: Any = None, model: Mapping[str, Any] | None = None) -> dict:
     """Validate a release; return one JSON-able document (GX shape + synthgen checks). Never raises on failure.
 
     ``report_summary``: a report's ``summary`` (or the whole report document); its recorded table sha256 must
     match ``synthetic`` (``report_matches_release``). ``privacy``: the spend dict (default: the report's).
+    ``audit``: an audit JSON file for ``audit_consistent`` (overrides ``thresholds.require_audit.file``; given
+    alone it requires a consistent audit at most 30 days old); ``model``: the released model's manifest (its
+    generator and params), compared with the audit's (default: the release config's, in the requirement).
     """
     import pandas as pd
 
@@ -89,6 +92,10 @@ def run_gate(synthetic: Any, schema: Any, *, report_summary: Mapping[str, Any] |
         privacy = report_summary["privacy"]
     results += privacy_checks(privacy, thresholds, budget, ledger)
     results += copy_check(report_summary, thresholds, synthetic, real, schema)
+    req = thresholds.require_audit if thresholds.require_audit is not None else (
+        AuditRequirement() if audit is not None else None)
+    if req is not None:
+        results.append(audit_check(req, audit=audit, model=model, privacy=privacy))
     n_ok = sum(1 for r in results if r["success"])
     failed = [r["expectation_config"]["meta"].get("check") or r["expectation_config"]["type"]
               for r in results if not r["success"]]
