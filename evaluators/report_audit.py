@@ -53,10 +53,16 @@ def audit_dict(audit: Any) -> dict:
     return d
 
 
+def epsilon_lb(d: Mapping[str, Any]) -> float:
+    """The audit's 95% lower bound on epsilon; JSON null (an infinite bound, as the audit writes it) is inf."""
+    lb = d["empirical"]["epsilon_lb"]
+    return float("inf") if lb is None else float(lb)
+
+
 def verdict_problems(d: Mapping[str, Any]) -> list[str]:
     """Why the recorded verdict does not follow from the audit's numbers ([] when it does)."""
     claimed = float(d["claimed"]["epsilon"])
-    lb = float(d["empirical"]["epsilon_lb"])
+    lb = epsilon_lb(d)
     ceiling = d.get("certifiable_epsilon")
     verdict = d["verdict"]
     problems = []
@@ -94,7 +100,7 @@ def audit_banner(d: Mapping[str, Any]) -> str:
         return ""
     return (f'<div class="banner nodp" id="audit-violation">DP VIOLATION &mdash; a privacy audit of '
             f'{html.escape(str(d["generator"]))} found empirical &epsilon; &ge; '
-            f'{_num(float(d["empirical"]["epsilon_lb"]))} (95% lower bound), above the claimed &epsilon; = '
+            f'{_num(epsilon_lb(d))} (95% lower bound), above the claimed &epsilon; = '
             f'{_num(float(d["claimed"]["epsilon"]))}. This generator configuration does not give the privacy it '
             f'claims: do not release its output.</div>')
 
@@ -131,12 +137,15 @@ def audit_section(d: Mapping[str, Any] | None) -> list[str]:
     rows = [("generator", html.escape(str(d["generator"]))),
             ("claimed &epsilon;, &delta;", f"{_num(float(claimed['epsilon']))}, {float(claimed['delta']):.3g}"),
             ("attack", f"{html.escape(str(game['kind']))} game, {html.escape(str(game['score']))} score"
-                       + (f", {html.escape(str(game['canary']))} canary" if game.get("canary") else "")),
+                       + (f" ({html.escape(str(game['statistic']))})" if game.get("statistic") else "")
+                       + (f", {html.escape(str(game['canary']))} canary" if game.get("canary") else "")
+                       + (f" &times;{_num(game['repeats'])}" if (game.get("repeats") or 1) > 1 else "")),
             ("trials", trials),
             ("empirical &epsilon; lower bound (95%)", _num(emp.get("epsilon_lb"))),
             ("TPR / FPR at the chosen threshold", f"{_num(emp.get('tpr'))} / {_num(emp.get('fpr'))}"),
             ("&mu;&#770; (Gaussian DP) with 95% interval", f"{_num(emp.get('mu_hat'))} {_interval(emp.get('mu_ci'))}"),
             ("&epsilon; from &mu;&#770; at the claimed &delta;", _num(emp.get("epsilon_from_mu"))),
+            *([("&mu; of the mechanism (analytic)", _num(emp["mu_mechanism"]))] if emp.get("mu_mechanism") else []),
             ("certifiable ceiling (largest &epsilon; this run could certify)", _num(d.get("certifiable_epsilon"))),
             ("tightness &epsilon;<sub>lb</sub> / &epsilon;<sub>claimed</sub>", _num(d.get("tightness")))]
     parts = ["<h2 id=audit>Privacy audit</h2>",

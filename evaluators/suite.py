@@ -16,7 +16,7 @@ from . import fidelity, utility
 from . import privacy as privacy_eval
 from .base import EvaluationError, Result, prepare, synthgen_version, table_sha256
 from .report import Report
-from .report_audit import audit_dict, verdict_problems
+from .report_audit import audit_dict, epsilon_lb, verdict_problems
 
 GROUPS = {
     "fidelity": ("three_way", "detection", "alpha_precision"),
@@ -73,7 +73,7 @@ def _audit_reasons(audit: Mapping[str, Any] | None, spend: Mapping[str, Any]) ->
     """(fail, warn) reasons from the report's audit section: a violation fails the report."""
     if not audit:
         return [], []
-    claimed, lb = float(audit["claimed"]["epsilon"]), float(audit["empirical"]["epsilon_lb"])
+    claimed, lb = float(audit["claimed"]["epsilon"]), epsilon_lb(audit)
     fail = [f"privacy audit: {p}" for p in verdict_problems(audit)]
     warn = []
     if audit["verdict"] == "violation":

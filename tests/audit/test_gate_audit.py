@@ -217,3 +217,10 @@ def test_cli_validate_takes_audit(tmp_path, write_audit, release):
     r = CliRunner().invoke(main, base + ["--audit", str(write_audit())], catch_exceptions=False)
     assert r.exit_code == 0, r.stdout + r.stderr
     assert json.loads(r.stdout)["success"] is True
+
+
+def test_a_repeated_canary_audits_the_group_claim(write_audit):
+    game = {"kind": "distinguishing", "canary": "repeated", "score": "white-box", "trials": 400, "repeats": 2}
+    path = write_audit(game=game, **{"claimed.epsilon": 2.0, "certifiable_epsilon": 3.0})
+    assert check(path)["success"] is True  # release epsilon 1, a group of 2 rows: claim 2
+    assert failed_because(check(path, privacy=dict(DP_SPEND, epsilon=2.0)), "(a group of 2 rows)")

@@ -170,3 +170,19 @@ def test_evaluate_takes_an_audit():
     assert rep.audit["verdict"] == "violation" and rep.summary["verdict"]["status"] == "fail"
     assert json.loads(rep.to_json())["audit"]["empirical"]["epsilon_lb"] == 3.7
     assert 'id="audit-violation"' in rep.to_html()
+
+
+def test_an_infinite_lower_bound_written_as_null_counts_as_above_any_claim():
+    inf = make_audit(**{"empirical.epsilon_lb": None, "tightness": None, "verdict": "violation"})
+    assert verdict_problems(inf) == [] and "DP VIOLATION" in report(inf).to_html()
+    assert "must be 'violation'" in verdict_problems(make_audit(**{"empirical.epsilon_lb": None}))[0]
+
+
+def test_the_audit_result_object_itself_is_accepted():
+    result = pytest.importorskip("evaluators.audit.result")
+    d = make_audit()
+    obj = result.AuditResult(generator=d["generator"], params=d["params"], claimed=d["claimed"], game=d["game"],
+                             empirical=d["empirical"], certifiable_epsilon=d["certifiable_epsilon"])
+    rep = report(obj)
+    assert rep.audit["verdict"] == "consistent" and rep.audit["generator"] == "dp-copula"
+    assert Report.from_dict(rep.to_dict()).audit == rep.audit

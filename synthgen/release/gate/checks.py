@@ -250,8 +250,10 @@ def _epsilon_problems(audit: Mapping[str, Any], privacy: Mapping[str, Any] | Non
     claimed = float(audit["claimed"]["epsilon"])
     if eps is None:
         return ["the release states no epsilon to compare with the audited claim"]
-    if abs(float(eps) - claimed) > 1e-6 * max(1.0, claimed):
-        return [f"it audits a claim of epsilon {claimed:g}, but the release claims epsilon {float(eps):g}"]
+    repeats = int(audit["game"].get("repeats") or 1)  # a repeated canary audits the group claim r * epsilon
+    if abs(repeats * float(eps) - claimed) > 1e-6 * max(1.0, claimed):
+        group = f" (a group of {repeats} rows)" if repeats > 1 else ""
+        return [f"it audits a claim of epsilon {claimed:g}{group}, but the release claims epsilon {float(eps):g}"]
     return []
 
 
@@ -288,6 +290,7 @@ def audit_check(req: AuditRequirement, *, audit: str | Path | None = None, model
     observed = dict(file=str(path), generator=d["generator"], verdict=d["verdict"], created=d["created"],
                     age_days=None if age is None else round(age, 3), claimed_epsilon=d["claimed"]["epsilon"],
                     epsilon_lb=d["empirical"]["epsilon_lb"], score=d["game"]["score"], trials=d["game"]["trials"])
+    # epsilon_lb None: an infinite lower bound (the audit writes infinities as null)
     if problems:
         return check_result("audit_consistent", False, "the privacy audit does not cover this release: "
                             + "; ".join(problems) + ". " + _AUDIT_FIX, **observed)
