@@ -224,3 +224,16 @@ def test_a_repeated_canary_audits_the_group_claim(write_audit):
     path = write_audit(game=game, **{"claimed.epsilon": 2.0, "certifiable_epsilon": 3.0})
     assert check(path)["success"] is True  # release epsilon 1, a group of 2 rows: claim 2
     assert failed_because(check(path, privacy=dict(DP_SPEND, epsilon=2.0)), "(a group of 2 rows)")
+
+
+def test_a_real_audit_of_the_configured_generator_is_matched(tmp_path):
+    game = pytest.importorskip("evaluators.audit.game")
+    d = game.audit("dp-copula", epsilon=1.0, trials=8, random_state=0, progress=False).to_dict()
+    (tmp_path / "a.json").write_text(json.dumps(d), encoding="utf-8")
+    req = AuditRequirement(file=tmp_path / "a.json", expected=EXPECTED, accept=("consistent", "inconclusive"))
+    r = audit_check(req, privacy=DP_SPEND)
+    assert r["success"] is True, r["result"]["message"]  # full params (defaults filled in) match the config's
+    other = dict(EXPECTED, params={"epsilon": 1.0, "marginal_share": 0.25})
+    assert failed_because(audit_check(AuditRequirement(file=tmp_path / "a.json", expected=other,
+                                                       accept=("consistent", "inconclusive")), privacy=DP_SPEND),
+                          "marginal_share (audit 0.5, release 0.25)")
