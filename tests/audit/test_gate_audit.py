@@ -237,3 +237,37 @@ def test_a_real_audit_of_the_configured_generator_is_matched(tmp_path):
     assert failed_because(audit_check(AuditRequirement(file=tmp_path / "a.json", expected=other,
                                                        accept=("consistent", "inconclusive")), privacy=DP_SPEND),
                           "marginal_share (audit 0.5, release 0.25)")
+
+
+@pytest.fixture
+def fake_dp():
+    from synthgen.testing import fakes
+
+    fakes.register(("cli-test-dp",))
+    yield "cli-test-dp"
+    fakes.unregister(("cli-test-dp",))
+
+
+def test_synthgen_run_enforces_the_requirement(tmp_path, write_audit, write_cps_split, fake_dp):
+    """`synthgen run` (no pipeline change): the gate compares the audit with the release config's configuration."""
+    import yaml
+
+    from synthgen.cli import main
+
+    d = write_cps_split(200, 0, "cps-audit")
+    good = write_audit("good.json", generator=fake_dp, params={"epsilon": 1.0, "delta": 1e-6, "sleep": 0.0})
+    for audit_file, ok in ((good, True), (write_audit("other.json"), False)):
+        cfg = {"data": {"train": str(d / "train.csv")}, "schema": str(d / "schema.json"),
+               "generator": {"name": fake_dp}, "privacy": {"epsilon": 1.0, "delta": 1e-6}, "seed": 1,
+               "evaluation": {"enabled": False}, "thresholds": {"require_audit": {"file": str(audit_file)}},
+               "outputs": {"dir": str(tmp_path / f"out-{ok}"), "export_suite": False}}
+        (tmp_path / "release.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+        r = CliRunner().invoke(main, ["run", str(tmp_path / "release.yaml"), "--engine", "native"],
+                               catch_exceptions=False)
+        doc = json.loads((tmp_path / f"out-{ok}" / "owner-evaluation" / "gate.json").read_text())
+        checks = _gate_checks(doc)
+        assert checks["audit_consistent"]["success"] is ok, checks["audit_consistent"]["result"]["message"]
+        assert (r.exit_code == 0) is ok
+        if not ok:
+            assert "audits generator 'dp-copula', but release config is 'cli-test-dp'" in \
+                checks["audit_consistent"]["result"]["message"]
