@@ -60,8 +60,9 @@ class AuditRequirement:
         if bad or not self.accept:
             raise ConfigError(f"thresholds.require_audit.accept: {bad or 'empty'} cannot be accepted. Fix: use "
                               f"one or both of {list(AUDIT_VERDICTS)} (a violation never passes).")
-        if not (float(self.max_age_days) > 0):
-            raise ConfigError(f"thresholds.require_audit.max_age_days must be > 0; got {self.max_age_days!r}.")
+        age = self.max_age_days
+        if isinstance(age, bool) or not isinstance(age, (int, float)) or not age > 0:
+            raise ConfigError(f"thresholds.require_audit.max_age_days must be a number > 0; got {age!r}.")
 
     @classmethod
     def from_value(cls, value: Any) -> "AuditRequirement | None":
