@@ -83,7 +83,8 @@ def gdp_delta(epsilon: float, mu: float) -> float:
         return 0.0
     if math.isinf(mu):
         return 1.0
-    return float(norm.cdf(-epsilon / mu + mu / 2.0) - math.exp(epsilon) * norm.cdf(-epsilon / mu - mu / 2.0))
+    second = math.exp(min(700.0, epsilon + float(norm.logcdf(-epsilon / mu - mu / 2.0))))  # e^eps Phi(.), no overflow
+    return max(0.0, float(norm.cdf(-epsilon / mu + mu / 2.0)) - second)
 
 
 def gdp_epsilon(mu: float, delta: float) -> float:

@@ -1,8 +1,9 @@
 """Worst-case neighbouring datasets for the distinguishing game: D and D' = D plus the canary.
 
 A generator's DP claim holds for EVERY pair of neighbouring datasets, so the audit picks a pair where one row's
-effect is largest and easiest to see: few columns, narrow declared bounds, few rows, and a canary that no row of
-D resembles:
+effect is largest and easiest to see: one column (for a copula the worst case: the canary's clipped normal score
+then lies on one coordinate, so its Gram-matrix contribution reaches the clipping bound), narrow declared bounds,
+few rows, and a canary that no row of D resembles:
 
 - ``outlier``: the canary's ``x`` sits at the declared upper bound, far from every row of D (which lives in the
   bottom tenth of the declared range);
@@ -57,10 +58,10 @@ class WorldPair:
         return pd.concat([self.base, self.canary_rows], ignore_index=True)
 
 
-def _schema(categories: tuple[str, ...]) -> Schema:
-    return Schema((NumericField("x", 0.0, X_UPPER, bounds_source=SOURCE),
-                   CategoricalField("y", categories, categories_source=SOURCE)),
-                  name="audit-world", rows=RowBounds(max=ROWS_MAX))
+def _schema(column: str) -> Schema:
+    field = (NumericField("x", 0.0, X_UPPER, bounds_source=SOURCE) if column == "x"
+             else CategoricalField("y", ("a", "b", UNIQUE), categories_source=SOURCE))
+    return Schema((field,), name="audit-world", rows=RowBounds(max=ROWS_MAX))
 
 
 def make_worlds(canary: str = "outlier", *, n: int = 100, repeats: int = 2, random_state: int | None = 0
@@ -74,16 +75,14 @@ def make_worlds(canary: str = "outlier", *, n: int = 100, repeats: int = 2, rand
     if r < 1 or r > 10:
         raise ConfigError(f"repeats must be an integer in [1, 10]; got {repeats!r}.")
     rng = np.random.default_rng(random_state)
-    base = pd.DataFrame({"x": rng.uniform(0.0, X_UPPER / 10, int(n)),
-                         "y": rng.choice(["a", "b"], size=int(n), p=[0.6, 0.4])})
     if canary == "unique-category":
-        row = {"x": float(np.median(base["x"])), "y": UNIQUE}
-        cats, column = ("a", "b", UNIQUE), "y"
+        column, row = "y", UNIQUE
+        base = pd.DataFrame({"y": rng.choice(["a", "b"], size=int(n), p=[0.6, 0.4])})
     else:
-        row = {"x": X_UPPER, "y": "a"}
-        cats, column = ("a", "b"), "x"
-    rows = pd.DataFrame([row] * r)
-    return WorldPair(canary, _schema(cats), base, rows, column)
+        column, row = "x", X_UPPER
+        base = pd.DataFrame({"x": rng.uniform(0.0, X_UPPER / 10, int(n))})
+    rows = pd.DataFrame({column: [row] * r})
+    return WorldPair(canary, _schema(column), base, rows, column)
 
 
 def group_claim(epsilon: float, delta: float, repeats: int) -> tuple[float, float]:
