@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import evaluation, ledger, models, releases, schema
+from . import audit, evaluation, ledger, models, releases, schema
 from .output import EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ChecksFailed, Out
 from .params import parse_params
 
@@ -32,5 +32,5 @@ def main(quiet: bool, debug: bool) -> None:
 
 
 for _cmd in (models.generators_cmd, models.fit_cmd, models.sample_cmd, schema.schema_grp, evaluation.evaluate_cmd,
-             evaluation.validate_cmd, releases.run_cmd, releases.demo_cmd, ledger.ledger_grp):
+             evaluation.validate_cmd, releases.run_cmd, releases.demo_cmd, ledger.ledger_grp, audit.audit_cmd):
     main.add_command(_cmd)
