@@ -143,7 +143,7 @@ def copula_bin_probability(gen: Any, w: WorldPair) -> float:
     j = names.index(w.column)
     b = make_binning(gen.schema_[w.column], int(gen.n_bins), int(gen.max_discrete), gen.log_bins)
     slot = int(_slots(b, w.canary_rows[w.column].iloc[:1])[0])
-    return _bin_probability(gen.parts_[0].models[j], slot)
+    return _bin_probability(gen.parts_[0].columns[j], slot)
 
 
 def rows_estimate(gen: Any, w: WorldPair) -> float:
