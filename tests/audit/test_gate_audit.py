@@ -271,3 +271,24 @@ def test_synthgen_run_enforces_the_requirement(tmp_path, write_audit, write_cps_
         if not ok:
             assert "audits generator 'dp-copula', but release config is 'cli-test-dp'" in \
                 checks["audit_consistent"]["result"]["message"]
+
+
+def test_the_json_of_synthgen_audit_is_what_validate_takes(tmp_path, release):
+    from synthgen.cli import main
+
+    table, schema = release
+    table.to_csv(tmp_path / "s.csv", index=False)
+    (tmp_path / "schema.json").write_text(json.dumps(schema.to_dict()), encoding="utf-8")
+    r = CliRunner().invoke(main, ["audit", "--generator", "dp-copula", "--epsilon", "1", "--trials", "8",
+                                  "--out", str(tmp_path / "a.json"), "--quiet"], catch_exceptions=False)
+    assert r.exit_code == 0, r.stderr
+    cfg = tmp_path / "release.yaml"
+    cfg.write_text("data: {train: train.csv}\nschema: schema.json\ngenerator: {name: dp-copula}\n"
+                   "privacy: {epsilon: 1.0}\noutputs: {dir: out}\n"
+                   "thresholds: {require_audit: {file: a.json, accept: [consistent, inconclusive]}}\n",
+                   encoding="utf-8")
+    r = CliRunner().invoke(main, ["validate", "--synthetic", str(tmp_path / "s.csv"), "--schema",
+                                  str(tmp_path / "schema.json"), "--engine", "native", "--config", str(cfg)],
+                           catch_exceptions=False)
+    doc = json.loads(r.stdout)
+    assert _gate_checks(doc)["audit_consistent"]["success"] is True, doc["failed_checks"]
