@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="JSON file (default benchmarks/results/audit-<time>.json)")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore", module="opacus")  # DP-SGD internals' notices, not results
+    warnings.filterwarnings("ignore", message="Full backward hook")  # the one-run audit's critic read-out
     audit, one_run_audit = _api()
     rows = []
     for i, (g, eps, score) in enumerate(plan(args)):
