@@ -226,6 +226,11 @@ def preflight(cfg: ReleaseConfig) -> dict | None:
     if t.max_epsilon is not None and entry.guarantee == "dp" and eps is not None and eps > t.max_epsilon:
         return refusal("max_epsilon", f"privacy.epsilon {eps:g} exceeds thresholds.max_epsilon {t.max_epsilon:g}. "
                        "Fix: lower privacy.epsilon. Nothing was fitted and no budget was charged.")
+    if t.require_audit is not None:  # a missing, stale or mismatched audit is refused before any budget is spent
+        check = gate_module().checks.audit_check(t.require_audit)
+        if not check["success"]:
+            return refusal("audit_consistent", f"{check['result']['message']} Nothing was fitted and no budget "
+                           "was charged.")
     return None
 
 

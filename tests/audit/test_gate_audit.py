@@ -249,7 +249,8 @@ def fake_dp():
 
 
 def test_synthgen_run_enforces_the_requirement(tmp_path, write_audit, write_cps_split, fake_dp):
-    """`synthgen run` (no pipeline change): the gate compares the audit with the release config's configuration."""
+    """`synthgen run`: a matching audit passes the gate; a mismatched one is refused BEFORE the fit (no data read,
+    no budget charged, nothing written)."""
     import yaml
 
     from synthgen.cli import main
@@ -257,20 +258,25 @@ def test_synthgen_run_enforces_the_requirement(tmp_path, write_audit, write_cps_
     d = write_cps_split(200, 0, "cps-audit")
     good = write_audit("good.json", generator=fake_dp, params={"epsilon": 1.0, "delta": 1e-6, "sleep": 0.0})
     for audit_file, ok in ((good, True), (write_audit("other.json"), False)):
+        out_dir = tmp_path / f"out-{ok}"
         cfg = {"data": {"train": str(d / "train.csv")}, "schema": str(d / "schema.json"),
                "generator": {"name": fake_dp}, "privacy": {"epsilon": 1.0, "delta": 1e-6}, "seed": 1,
                "evaluation": {"enabled": False}, "thresholds": {"require_audit": {"file": str(audit_file)}},
-               "outputs": {"dir": str(tmp_path / f"out-{ok}"), "export_suite": False}}
+               "outputs": {"dir": str(out_dir), "export_suite": False}}
         (tmp_path / "release.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
         r = CliRunner().invoke(main, ["run", str(tmp_path / "release.yaml"), "--engine", "native"],
                                catch_exceptions=False)
-        doc = json.loads((tmp_path / f"out-{ok}" / "owner-evaluation" / "gate.json").read_text())
-        checks = _gate_checks(doc)
-        assert checks["audit_consistent"]["success"] is ok, checks["audit_consistent"]["result"]["message"]
         assert (r.exit_code == 0) is ok
-        if not ok:
+        if ok:
+            doc = json.loads((out_dir / "owner-evaluation" / "gate.json").read_text())
+            checks = _gate_checks(doc)
+            assert checks["audit_consistent"]["success"], checks["audit_consistent"]["result"]["message"]
+        else:
+            doc = json.loads(r.stdout)
+            assert doc["refused_before_fit"] is True and doc["gate"]["failed_checks"] == ["audit_consistent"]
             assert "audits generator 'dp-copula', but release config is 'cli-test-dp'" in \
-                checks["audit_consistent"]["result"]["message"]
+                doc["gate"]["results"][0]["result"]["message"]
+            assert not (out_dir / "release").exists() and not (out_dir / "model").exists()
 
 
 def test_the_json_of_synthgen_audit_is_what_validate_takes(tmp_path, release):
