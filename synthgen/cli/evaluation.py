@@ -26,10 +26,12 @@ from .output import ChecksFailed, Out, common, headline, print_gate
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the metrics' own sampling.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="report.json to write.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, help="report.html to write.")
+@click.option("--audit", "audit_path", type=click.Path(dir_okay=False), default=None,
+              help="An audit JSON (`synthgen audit --out`) to show in the report's audit section.")
 @common
 def evaluate_cmd(out: Out, real: str, holdout: str, synthetic: str, schema_path: str, target: str | None,
                  model_dir: str | None, quasi_identifiers: tuple[str, ...], metrics: str | None, seed: int,
-                 out_path: str, html_path: str | None) -> None:
+                 out_path: str, html_path: str | None, audit_path: str | None) -> None:
     """Measure fidelity, utility and privacy risk of a synthetic table; write the owner's report (private)."""
     pipeline.evaluators_module()
     inputs = pipeline.read_inputs(real, schema_path, holdout)
@@ -37,7 +39,7 @@ def evaluate_cmd(out: Out, real: str, holdout: str, synthetic: str, schema_path:
     report = pipeline.evaluate(inputs, pipeline.read_table(synthetic, "Synthetic table"), target=target,
                                privacy=privacy, quasi_identifiers=quasi_identifiers,
                                metrics=[m.strip() for m in metrics.split(",") if m.strip()] if metrics else None,
-                               seed=seed, bars=out.bars)
+                               seed=seed, bars=out.bars, audit=audit_path)
     bundle.save_report(report, out_path, html_path)
     summary = dict(report.summary)
     out.say(f"report: {headline(summary)}")

@@ -18,6 +18,7 @@ Privacy argument:
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,12 +198,19 @@ def evaluators_module() -> Any:
 
 def evaluate(inputs: Inputs, synthetic: Any, *, target: str | None, privacy: dict | None,
              quasi_identifiers: tuple[str, ...] = (), sensitive: str | None = None, metrics: Any = None,
-             seed: int = 0, bars: bool = False) -> Any:
-    """The owner's evaluation report (statistics of the private data without noise: never for release)."""
+             seed: int = 0, bars: bool = False, audit: str | Path | None = None) -> Any:
+    """The owner's evaluation report (statistics of the private data without noise: never for release).
+    ``audit``: an audit JSON file (``synthgen audit --out``) shown in the report's audit section."""
+    audit_doc = json.loads(Path(audit).read_text(encoding="utf-8")) if audit is not None else None
     return evaluators_module().evaluate(
         inputs.train, synthetic, holdout=inputs.holdout, schema=inputs.schema, target=target, privacy=privacy,
         quasi_identifiers=tuple(quasi_identifiers), sensitive=sensitive, metrics=metrics, random_state=seed,
-        quiet=not bars)
+        quiet=not bars, audit=audit_doc)
+
+
+def _audit_file(cfg: ReleaseConfig) -> Path | None:
+    req = cfg.thresholds.require_audit
+    return req.file if req is not None else None
 
 
 def refusal(check: str, message: str) -> dict:
@@ -329,7 +337,7 @@ def run_release(cfg: ReleaseConfig, *, engine: str = "auto", inputs: Inputs | No
     if cfg.evaluate:
         report = evaluate(inputs, synthetic, target=cfg.target, privacy=fitted.privacy,
                           quasi_identifiers=cfg.quasi_identifiers, sensitive=cfg.sensitive, metrics=cfg.metrics,
-                          seed=cfg.seed or 0, bars=bars)
+                          seed=cfg.seed or 0, bars=bars, audit=_audit_file(cfg))
         summary = dict(report.summary)
     step()
     gate_doc = gate(synthetic, cfg, fitted, summary, engine)

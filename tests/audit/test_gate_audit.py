@@ -298,3 +298,25 @@ def test_the_json_of_synthgen_audit_is_what_validate_takes(tmp_path, release):
                            catch_exceptions=False)
     doc = json.loads(r.stdout)
     assert _gate_checks(doc)["audit_consistent"]["success"] is True, doc["failed_checks"]
+
+
+def test_the_required_audit_reaches_the_owners_report(tmp_path, write_audit, write_cps_split, fake_dp):
+    """`synthgen run` with require_audit shows the audit in the owner's report (JSON and HTML)."""
+    import yaml
+
+    from synthgen.cli import main
+
+    d = write_cps_split(600, 0, "cps-audit-report")
+    good = write_audit("good.json", generator=fake_dp, params={"epsilon": 1.0, "delta": 1e-6, "sleep": 0.0})
+    cfg = {"data": {"train": str(d / "train.csv"), "holdout": str(d / "holdout.csv")},
+           "schema": str(d / "schema.json"), "generator": {"name": fake_dp},
+           "privacy": {"epsilon": 1.0, "delta": 1e-6}, "seed": 1, "evaluation": {"target": "parttime"},
+           "thresholds": {"require_audit": {"file": str(good)}},
+           "outputs": {"dir": str(tmp_path / "out"), "export_suite": False}}
+    (tmp_path / "release.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    r = CliRunner().invoke(main, ["run", str(tmp_path / "release.yaml"), "--engine", "native"],
+                           catch_exceptions=False)
+    assert (tmp_path / "out" / "owner-evaluation" / "report.json").exists(), r.output[-3000:]
+    report = json.loads((tmp_path / "out" / "owner-evaluation" / "report.json").read_text())
+    assert report["audit"]["verdict"] == json.loads(good.read_text())["verdict"], r.stdout[-2000:]
+    assert "Privacy audit" in (tmp_path / "out" / "owner-evaluation" / "report.html").read_text()
