@@ -52,24 +52,24 @@ def _progress(total: int, show: bool | None) -> Any:
 
 def _play(name: str, strength: str, params: dict, worlds: Any, trials: int, random_state: Any,
           progress: bool | None) -> tuple[np.ndarray, list, Any, list[float]]:
-    """scores[world, trial, statistic], the statistics, the first fit's spend and the mechanism's mu per fit."""
+    """scores[world, trial, statistic], the statistics, the first fit and the mechanism's mu per fit."""
     stats = statistics(name, strength)
     mu_fn = mechanism_mu(name, strength)
     data = [worlds.data(False), worlds.data(True)]
     seeds = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=(trials, 2))
     out = np.zeros((2, trials, len(stats)))
-    spent, mus = None, []
+    first, mus = None, []
     with _progress(2 * trials, progress) as bar:
         for t in range(trials):
             for world in (0, 1):
                 gen = make_generator(name, strength, params)
                 gen.fit(data[world], worlds.schema, random_state=int(seeds[t, world]))
                 out[world, t] = [fn(gen, worlds) for _, fn in stats]
-                spent = gen.privacy_spent_ if spent is None else spent
+                first = gen if first is None else first
                 if mu_fn is not None:
                     mus.append(mu_fn(gen, worlds))
                 bar.update(1)
-    return out, stats, spent, mus
+    return out, stats, first, mus
 
 
 def _candidates(s0: np.ndarray, s1: np.ndarray) -> np.ndarray:
@@ -117,15 +117,18 @@ def _check(trials: Any, params: Mapping[str, Any] | None) -> dict:
 
 def audit(generator: str, *, params: Mapping[str, Any] | None = None, epsilon: float = 1.0,
           delta: float | None = None, canary: str = "outlier", score: str = "white-box", trials: int = 200,
-          random_state: Any = None, n_rows: int = 100, repeats: int = 2, progress: bool | None = None
-          ) -> AuditResult:
+          random_state: Any = None, n_rows: int = 100, repeats: int = 2, progress: bool | None = None,
+          accounting: bool = False) -> AuditResult:
     """Play the distinguishing game against ``generator`` (a registry name) fitted with ``params`` at the claimed
-    ``epsilon``/``delta``; ``trials`` fits per world. See the module docstring."""
+    ``epsilon``/``delta``; ``trials`` fits per world (the game's rows: ``n_rows`` in D, the canary ``repeats``
+    times for ``canary="repeated"``). ``progress``: a tqdm bar (default: only on a terminal). ``accounting``: also
+    recompute the first fit's epsilon with :func:`~evaluators.audit.accounting.check_accounting`. See the module
+    docstring."""
     params = _check(trials, params)
     worlds = make_worlds(canary, n=n_rows, repeats=repeats, random_state=0)
     gen_params = {**params, "epsilon": epsilon, "delta": delta}
-    scores, stats, spent, mus = _play(generator, score, gen_params, worlds, int(trials), random_state, progress)
-    eps_c, delta_c = group_claim(*_claimed(spent), worlds.repeats)
+    scores, stats, first, mus = _play(generator, score, gen_params, worlds, int(trials), random_state, progress)
+    eps_c, delta_c = group_claim(*_claimed(first.privacy_spent_), worlds.repeats)
     half = int(trials) // 2
     j, thr, sign, _ = choose_test(scores[0, :half], scores[1, :half], delta_c)
     b0, b1 = scores[0, half:, j], scores[1, half:, j]
@@ -136,7 +139,11 @@ def audit(generator: str, *, params: Mapping[str, Any] | None = None, epsilon: f
     game = {"kind": "distinguishing", "canary": canary, "score": score, "trials": int(trials),
             "split": {"threshold": half, "bound": int(trials) - half}, "statistic": stats[j][0],
             "repeats": worlds.repeats, "rows": int(n_rows)}
-    used = make_generator(generator, "model-based", gen_params).get_params()
-    return AuditResult(generator=generator, params=used, claimed={"epsilon": eps_c, "delta": delta_c}, game=game,
-                       empirical=empirical,
+    checked = None
+    if accounting:
+        from .accounting import check_accounting
+
+        checked = check_accounting(first)
+    return AuditResult(generator=generator, params=first.get_params(), claimed={"epsilon": eps_c, "delta": delta_c},
+                       game=game, empirical=empirical, accounting=checked,
                        certifiable_epsilon=bounds.certifiable_epsilon(len(b1), len(b0), delta_c, CONFIDENCE))

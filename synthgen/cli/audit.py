@@ -28,18 +28,21 @@ from .params import parse_params
               help="Rows of the audit table D (D' has the canary too).")
 @click.option("--seed", type=int, default=None,
               help="Seed for the generator's initialisation and sampling only; privacy noise is never seeded.")
+@click.option("--accounting", is_flag=True, help="Also recompute the fit's epsilon with an independent accountant.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Write the JSON result to this file instead of stdout (like --json-out).")
 @common
 def audit_cmd(out: Out, generator: str, epsilon: float, delta: float | None, params: tuple[str, ...], canary: str,
-              repeats: int, score: str, trials: int, n_rows: int, seed: int | None, out_path: str | None) -> None:
+              repeats: int, score: str, trials: int, n_rows: int, seed: int | None, accounting: bool,
+              out_path: str | None) -> None:
     """Audit GENERATOR's privacy claim empirically: JSON of the audit result, exit 1 on a violation."""
     from evaluators.audit import audit
 
     if out_path:
         out.json_out = out_path
     res = audit(generator, params=parse_params(params), epsilon=epsilon, delta=delta, canary=canary, score=score,
-                trials=trials, random_state=seed, n_rows=n_rows, repeats=repeats, progress=out.bars)
+                trials=trials, random_state=seed, n_rows=n_rows, repeats=repeats, progress=out.bars,
+                accounting=accounting)
     doc = res.to_dict()
     emp = doc["empirical"]
     out.say(f"audit {generator} ({score}, {canary}, {trials} fits per world): claimed epsilon "
