@@ -75,11 +75,15 @@ def test_honest_dp_ctgan_is_not_a_violation(honest):
     assert d["certifiable_epsilon"] == pytest.approx(one_run_epsilon_lb(40, 40, m=200, delta=d["claimed"]["delta"]))
     assert d["empirical"]["epsilon_lb"] <= 1.0
     assert 0 < d["game"]["one_run"]["included"] < 200
+    from synthgen.generators.ctgan import training
+
+    assert training._GAN.__name__ == "_GAN"  # the critic capture is undone after the fit
 
 
 def test_planted_tiny_dp_sgd_noise_is_a_violation(honest, monkeypatch):
     """DP-SGD's noise multiplier divided by 10^4 (the accountant still claims epsilon=1): the critic's change on
-    each canary then gives its coin away (40 of 40 right in every run measured), so the bound exceeds the claim."""
+    each canary then gives its coin away (39 or 40 of 40 right in 8 runs measured; honest fits 19-24), so the
+    bound exceeds the claim (36 of 40 already certify eps > 1.2)."""
     import synthgen.privacy.dpsgd as dpsgd
 
     real = dpsgd.make_private_ghost
