@@ -13,8 +13,10 @@ half picks the best of them, the bound half judges only that one):
   is the mechanism's exact Gaussian-DP parameter for this canary (:func:`copula_mechanism_mu`). The release is
   read by recording the object that the generator's measure step hands to its estimate step (no code of the
   generator is re-implemented, so a broken measure step is audited as it is).
-- ``model-based``: the fitted model's probability of the canary's bin or category (dp-copula's marginals), plus,
-  for other generators, the share of the model's samples in the canary's neighbourhood.
+  dp-ctgan's white-box score is its released noisy marginal counts at the canary's slots (``released-count``:
+  its stored frequencies times its DP row estimate); its DP-SGD part is left to the one-run audit.
+- ``model-based``: the fitted model's probability of the canary's bin or category (dp-copula's marginals,
+  dp-ctgan's stored frequencies), or, for other generators, the share of the model's samples near the canary.
 - ``black-box``: only synthetic rows: the share of 2,000 sampled rows in the canary's neighbourhood (within 2 %
   of the declared range of its value, or its category).
 
@@ -146,6 +148,26 @@ def copula_bin_probability(gen: Any, w: WorldPair) -> float:
     return _bin_probability(gen.parts_[0].columns[j], slot)
 
 
+# ------------------------------------------------------------------------------------------------ dp-ctgan
+def _ctgan_cells(gen: Any, w: WorldPair) -> list[float]:
+    """dp-ctgan's released marginal frequency of the canary's slot in every column (its count release,
+    normalised; the slots come from the model's own encoder)."""
+    codes, _ = gen.encoder_.encode(gen.schema_.coerce(w.canary_rows.iloc[:1].reset_index(drop=True)))
+    return [float(f[int(codes[0, j])]) for j, f in enumerate(gen.frequencies_)]
+
+
+def ctgan_released_count(gen: Any, w: WorldPair) -> float:
+    """White-box dp-ctgan: the canary's noisy marginal counts (released frequencies times the DP row estimate),
+    summed over the columns. (The DP-SGD part of the release is not scored; the one-run audit covers it.)"""
+    return float(np.sum(_ctgan_cells(gen, w))) * float(gen.rows_estimate_)
+
+
+def ctgan_frequency(gen: Any, w: WorldPair) -> float:
+    """Model-based dp-ctgan: the model's marginal probability of the canary's slot in its telling column."""
+    names = [f.name for f in gen.schema_.learnable]
+    return _ctgan_cells(gen, w)[names.index(w.column)]
+
+
 def rows_estimate(gen: Any, w: WorldPair) -> float:
     return float(gen.rows_estimate_)
 
@@ -195,6 +217,10 @@ def statistics(name: str, strength: str) -> list[tuple[str, Statistic]]:
     if name == "dp-copula":
         first = (("release-lr", copula_release_lr) if strength == "white-box"
                  else ("bin-probability", copula_bin_probability))
+        return [first, *GENERIC]
+    if name == "dp-ctgan":
+        first = (("released-count", ctgan_released_count) if strength == "white-box"
+                 else ("model-frequency", ctgan_frequency))
         return [first, *GENERIC]
     if strength == "white-box":
         raise ConfigError(f"no white-box score for {name!r} yet (its noisy statistics are not exposed). Fix: use "

@@ -41,8 +41,8 @@ def test_statistics_per_strength():
     assert statistics("dp-copula", "white-box")[0][0] == "release-lr"
     assert statistics("dp-copula", "model-based")[0][0] == "bin-probability"
     assert [n for n, _ in statistics("dp-copula", "black-box")] == ["neighbourhood-share"]
-    assert "neighbourhood-share" in [n for n, _ in statistics("dp-ctgan", "model-based")]
-    for bad in (("dp-image", "model-based"), ("copula", "black-box"), ("dp-ctgan", "white-box"),
+    assert statistics("dp-ctgan", "model-based")[0][0] == "model-frequency"
+    for bad in (("dp-image", "model-based"), ("copula", "black-box"),
                 ("dp-copula", "grey-box")):
         with pytest.raises(ConfigError):
             statistics(*bad)
@@ -86,3 +86,19 @@ def test_accounting_check_rides_along():
     acc = res.to_dict()["accounting"]
     assert acc["agrees"] is True and acc["epsilon_claimed"] == pytest.approx(1.0)
     assert audit("dp-copula", epsilon=1.0, trials=4, random_state=0).accounting is None
+
+
+def test_dp_ctgan_scores_read_its_released_counts():
+    from synthgen.generators import registry
+
+    if not registry.is_available("dp-ctgan"):
+        pytest.skip("dp-ctgan needs torch")
+    from evaluators.audit.scores import make_generator
+
+    w = make_worlds("unique-category")
+    gen = make_generator("dp-ctgan", "white-box", {"epsilon": 1.0, "epochs": 1, "batch_size": 32})
+    gen.fit(w.data(True), w.schema, random_state=0)
+    (name, count), *rest = statistics("dp-ctgan", "white-box")
+    freq = statistics("dp-ctgan", "model-based")[0][1](gen, w)
+    assert name == "released-count" and 0.0 <= freq <= 1.0
+    assert count(gen, w) == pytest.approx(freq * gen.rows_estimate_)  # one column: its frequency times n-hat
