@@ -254,12 +254,14 @@ def _claimed(model: Any) -> tuple[dict, dict | None]:
 
 
 def one_run_audit(*, epsilon: float, m: int = 3000, k_guesses: int = 300, params: Mapping[str, Any] | None = None,
-                  random_state: int | None = None, n_base: int = 1000, alpha: float = ALPHA) -> Any:
+                  random_state: int | None = None, n_base: int = 1000, alpha: float = ALPHA,
+                  accounting: bool = False) -> Any:
     """One-run audit of DP-CTGAN at ``epsilon`` (see the module docstring): one fit, ``m`` canaries, ``k_guesses``
     guesses (half "in", half "out"); returns an :class:`~evaluators.audit.result.AuditResult` (game kind
     ``"one-run"``) or, where that class is not available, its dict. ``params``: DP-CTGAN parameters on top of
     :data:`DEFAULT_PARAMS`. ``random_state`` seeds the auditor's coins and the fit's initialisation (never
-    privacy noise)."""
+    privacy noise). ``accounting``: also recompute the fit's epsilon with
+    :func:`~evaluators.audit.accounting.check_accounting` (needs dp-accounting)."""
     import time
 
     _check_audit_args(m, k_guesses, n_base)
@@ -280,11 +282,16 @@ def one_run_audit(*, epsilon: float, m: int = 3000, k_guesses: int = 300, params
               "base_rows": n_base, "score": "first-order critic change through the canary's own first-layer columns",
               "delta_term": "Steinke et al. 2023 main theorem, at the claimed delta",
               "fit_seconds": round(time.perf_counter() - t0, 2), "no_guarantee": no_guarantee}
-    return _result(model, full, claimed, detail, eps_lb, ceiling)
+    checked = None
+    if accounting:
+        from .accounting import check_accounting
+
+        checked = check_accounting(model)
+    return _result(model, full, claimed, detail, eps_lb, ceiling, checked)
 
 
 def _result(model: Any, params: Mapping[str, Any], claimed: dict, detail: dict, eps_lb: float,
-            ceiling: float) -> Any:
+            ceiling: float, checked: Mapping[str, Any] | None) -> Any:
     from synthgen._json import jsonable
 
     from .result import AuditResult
@@ -294,4 +301,4 @@ def _result(model: Any, params: Mapping[str, Any], claimed: dict, detail: dict, 
     empirical = {"epsilon_lb": eps_lb, "tpr": None, "fpr": None, "mu_hat": None, "mu_ci": None,
                  "epsilon_from_mu": None}
     return AuditResult(generator=model.registry_name, params=jsonable(dict(params)), claimed=dict(claimed),
-                       game=game, empirical=empirical, certifiable_epsilon=ceiling)
+                       game=game, empirical=empirical, certifiable_epsilon=ceiling, accounting=checked)
