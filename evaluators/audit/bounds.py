@@ -88,10 +88,11 @@ def gdp_delta(epsilon: float, mu: float) -> float:
 
 
 def gdp_epsilon(mu: float, delta: float) -> float:
-    """The smallest epsilon with ``gdp_delta(epsilon, mu) <= delta`` (0 when mu-GDP is already (0, delta)-DP)."""
-    if not 0.0 < delta < 1.0:
-        raise ValueError(f"delta must be in (0, 1); got {delta}")
-    if math.isnan(mu) or mu <= 0.0 or gdp_delta(0.0, mu) <= delta:
+    """The smallest epsilon with ``gdp_delta(epsilon, mu) <= delta`` (0 when mu-GDP is already (0, delta)-DP, e.g.
+    for a group-privacy delta that reached 1)."""
+    if not delta > 0.0:
+        raise ValueError(f"delta must be positive; got {delta}")
+    if delta >= 1.0 or math.isnan(mu) or mu <= 0.0 or gdp_delta(0.0, mu) <= delta:
         return 0.0
     if math.isinf(mu):
         return math.inf

@@ -74,7 +74,7 @@ def test_gdp_epsilon_inverts_gdp_delta(mu, delta):
 
 def test_gdp_epsilon_edges():
     assert b.gdp_epsilon(0.0, 1e-6) == 0.0 and b.gdp_epsilon(math.inf, 1e-6) == math.inf
-    assert b.gdp_epsilon(1e-4, 0.5) == 0.0
+    assert b.gdp_epsilon(1e-4, 0.5) == 0.0 and b.gdp_epsilon(5.0, 1.0) == 0.0
     with pytest.raises(ValueError):
         b.gdp_epsilon(1.0, 0.0)
 
