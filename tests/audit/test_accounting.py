@@ -150,3 +150,14 @@ def test_missing_dp_accounting_names_the_install(monkeypatch, copula):
     monkeypatch.setattr(builtins, "__import__", no_dpa)
     with pytest.raises(AccountingCheckError, match="pip install dp-accounting"):
         check_accounting(copula)
+
+
+def test_a_fit_without_guarantee_has_its_accountant_record_checked_and_says_so():
+    from synthgen.privacy.noise import unsafe_seeded_noise
+
+    df, schema = _table()
+    with unsafe_seeded_noise(3):
+        m = DPGaussianCopula(epsilon=1.0).fit(df, schema, random_state=0)
+    assert not m.privacy_spent_.is_dp
+    r = check_accounting(m)
+    assert r["agrees"] and r["detail"]["no_guarantee"] and "seeded" in r["detail"]["no_guarantee"]
