@@ -89,16 +89,24 @@ def test_noisy_gram_matrix_noise_and_symmetry():
 
 
 def test_canary_not_detectable():
+    """D with a canary (x = 990, the only 'rare' row) vs D without it, fresh noise in every fit: the canary's traces
+    in the samples are noise-level in both worlds. Judged on the median of 7 fits per world, since one fit's noise
+    alone can keep a noise-only bin (about 3% of fits), which the canary must not make systematic."""
     with_c, schema = _data(canary=True)
     without, _ = _data(canary=False)
     without = without.iloc[:-1]
-    a = DPGaussianCopula(1.0, 1e-6).fit(with_c, schema, random_state=0)
-    b = DPGaussianCopula(1.0, 1e-6).fit(without, schema, random_state=0)
-    sa, sb = a.sample(5000, random_state=0), b.sample(5000, random_state=0)
-    assert abs((sa["x"] > 500).mean() - (sb["x"] > 500).mean()) < 0.01
-    assert (sa["g"] == "rare").mean() < 0.01
-    _, arrays = a._get_state()
-    assert not any(np.isclose(v, 990.0).any() for v in arrays.values() if v.size)
+    high, rare = {True: [], False: []}, {True: [], False: []}
+    for world, df in ((True, with_c), (False, without)):
+        for seed in range(7):
+            gen = DPGaussianCopula(1.0, 1e-6).fit(df, schema, random_state=seed)
+            s = gen.sample(5000, random_state=seed)
+            high[world].append((s["x"] > 500).mean())
+            rare[world].append((s["g"] == "rare").mean())
+            if world:
+                _, arrays = gen._get_state()
+                assert not any(np.isclose(v, 990.0).any() for v in arrays.values() if v.size)
+    assert abs(np.median(high[True]) - np.median(high[False])) < 0.01
+    assert np.median(rare[True]) < 0.01 and np.median(rare[False]) < 0.01
 
 
 def test_noise_is_never_drawn_from_random_state():
