@@ -263,20 +263,18 @@ class ImageAugmenter(ImageGenerator):
         """Build from a YAML (or JSON, which is YAML) file path or text. Unknown transforms raise ConfigError."""
         import yaml
 
-        text = _read_text(source)
-        try:
-            spec = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"The pipeline is not valid YAML: {exc}") from None
-        return cls(pipeline=normalize_pipeline(spec), **params)
+        return cls._from_text(source, yaml.safe_load, yaml.YAMLError, "YAML", **params)
 
     @classmethod
     def from_json(cls, source: str | Path, **params: Any) -> "ImageAugmenter":
-        text = _read_text(source)
+        return cls._from_text(source, json.loads, json.JSONDecodeError, "JSON", **params)
+
+    @classmethod
+    def _from_text(cls, source: str | Path, parse: Any, error: type, what: str, **params: Any) -> "ImageAugmenter":
         try:
-            spec = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"The pipeline is not valid JSON: {exc}") from None
+            spec = parse(_read_text(source))
+        except error as exc:
+            raise ConfigError(f"The pipeline is not valid {what}: {exc}") from None
         return cls(pipeline=normalize_pipeline(spec), **params)
 
     # ------------------------------------------------------------------ main API
