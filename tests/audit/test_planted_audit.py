@@ -44,3 +44,19 @@ def test_honest_dp_copula_is_never_a_violation(epsilon):
     assert res.verdict in ("consistent", "inconclusive")
     assert res.epsilon_lb <= epsilon
     assert res.to_dict()["claimed"]["epsilon"] == pytest.approx(epsilon)
+
+
+# dp-ctgan: the plants its white-box released-count score catches within seconds (1 epoch, batch 32; the audit's
+# statistics are read before training). Measured outside CI for time: exact_n (rows-estimate) and data_bounds
+# (declared-support) are violations too (~65 s each); n_in_spend is NOT caught by the game (its spend details
+# carry noisy values in every world, so a digest does not separate them) — the planted checks in
+# tests/privacy/planted catch it.
+CTGAN_FAST = {"epochs": 1, "batch_size": 32}
+
+
+@pytest.mark.parametrize("bug", ["no_noise", "seeded_noise", "sigma_too_small"])
+def test_planted_dp_ctgan_bug_is_a_violation(bug):
+    with planted("dp-ctgan", bug):
+        d = audit("dp-ctgan", params=CTGAN_FAST, epsilon=1.0, trials=26, random_state=1).to_dict()
+    assert d["verdict"] == "violation", f"planted {bug!r} not caught: {d['empirical']}"
+    assert d["game"]["statistic"] == "released-count"
