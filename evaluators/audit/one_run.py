@@ -10,10 +10,9 @@ plus the included canaries. Every canary gets a score from the trained model; th
 ``W``.
 
 The score (white-box, the DP-SGD target). The fitted model keeps only the generator, so the audit records the
-critic DP-SGD trained (its initial and final weights) through :func:`_capture_critic`, which wraps the training
-loop's ``_GAN`` class for the duration of the fit (the product code path is unchanged; a hook in the training
-loop would be cleaner). The Wasserstein critic is trained to raise its output on real rows, and a canary's own
-first-layer columns (its unique category's one-hots) receive gradient only from the canary itself, from fake
+critic DP-SGD trained (its initial and final weights) through DP-CTGAN's ``on_train_start`` fit hook (the trained
+critic is a DP-SGD output, its initial weights public randomness). The Wasserstein critic is trained to raise
+its output on real rows, and a canary's own first-layer columns (its unique category's one-hots) receive gradient only from the canary itself, from fake
 rows of its category and from DP-SGD's noise; the score of canary ``i`` is the first-order change of the critic's
 output at ``x_i`` through those columns (:func:`critic_scores`). Every critic iterate is a DP output of DP-SGD,
 so this score is post-processing of what the mechanism released to a white-box observer.
@@ -40,10 +39,8 @@ canaries). It catches gross failures of DP-SGD's noise, not small accounting sli
 """
 from __future__ import annotations
 
-import contextlib
 import math
-import threading
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -54,7 +51,6 @@ from synthgen.exceptions import ConfigError
 ALPHA = 0.05
 TAG, VALUE = "tag", "x"
 BASE_CATEGORY = "base"
-_CAPTURE_LOCK = threading.Lock()
 
 #: The audited DP-CTGAN parameters, unless ``params`` says otherwise. ``count_fraction=0``: no noisy counts, so
 #: the whole budget (less the row count's 3%) is DP-SGD's and the generator draws every category alike; with
@@ -145,32 +141,15 @@ def canary_world(m: int, n_base: int, rng: np.random.Generator) -> tuple[pd.Data
     return base, canaries, schema
 
 
-@contextlib.contextmanager
-def _capture_critic() -> Iterator[dict]:
-    """Record the DP-SGD critic of the fits run inside: ``box["gan"]`` and ``box["init"]`` (initial weights).
+def _critic_recorder(box: dict) -> Callable[[Any], None]:
+    """A DP-CTGAN ``on_train_start`` hook recording the run's networks (``box["gan"]``, whose critic ends the fit
+    DP-SGD trained) and the critic's initial weights (``box["init"]``)."""
+    def record(gan: Any) -> None:
+        critic = gan.priv.module._module
+        box["gan"] = gan
+        box["init"] = {k: v.detach().clone() for k, v in critic.state_dict().items()}
 
-    Wraps :class:`synthgen.generators.ctgan.training._GAN` (looked up by the training loop at call time) for the
-    duration of the block; a lock keeps two audits in one process from interleaving. A DP-CTGAN fit run by
-    another thread of the process while the block is open would be recorded instead: run audits alone.
-    """
-    from synthgen.generators.ctgan import training
-
-    box: dict = {}
-    original = training._GAN
-
-    class _Recording(original):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            critic = self.priv.module._module
-            box["gan"] = self
-            box["init"] = {k: v.detach().clone() for k, v in critic.state_dict().items()}
-
-    with _CAPTURE_LOCK:
-        training._GAN = _Recording
-        try:
-            yield box
-        finally:
-            training._GAN = original
+    return record
 
 
 def _canary_inputs(gan: Any, model: Any, canaries: pd.DataFrame) -> tuple[Any, Any]:
@@ -238,8 +217,8 @@ def _fit_once(epsilon: float, params: Mapping[str, Any], base: pd.DataFrame, can
 
     table = pd.concat([base, canaries[included]], ignore_index=True)
     model = DPCTGAN(epsilon=epsilon, **dict(params))
-    with _capture_critic() as box:
-        model.fit(table, schema, random_state=seed)
+    box: dict = {}
+    model.fit(table, schema, random_state=seed, on_train_start=_critic_recorder(box))
     return model, critic_scores(box, model, canaries)
 
 

@@ -94,7 +94,9 @@ class DPCTGAN(BaseGenerator):
 
     ``fit(..., on_epoch=callback)``: ``callback(epoch, epsilon_spent, {"generator": loss})`` after each epoch
     (DP outputs only); returning ``False`` stops early. ``epsilon_spent`` is a cheap upper bound on the PRV
-    reading so far (RDP, capped by PRV). ``sample(n, conditions={"col": value})`` fixes one declared category.
+    reading so far (RDP, capped by PRV). ``fit(..., on_train_start=hook)``: ``hook(networks)`` once before the first
+    DP-SGD step (the one-run audit keeps the critic). ``sample(n, conditions={"col": value})`` fixes one declared
+    category.
     """
 
     registry_name = "dp-ctgan"
@@ -135,7 +137,8 @@ class DPCTGAN(BaseGenerator):
         return make_plan(self, schema, self._target_spend(schema))
 
     def _fit(self, table: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: CTGANPlan,
-             on_epoch: Callable[..., Any] | None = None) -> PrivacySpend:
+             on_epoch: Callable[..., Any] | None = None,
+             on_train_start: Callable[[Any], None] | None = None) -> PrivacySpend:
         from ...privacy.dpsgd import auto_threads, configure_torch, torch_threads
 
         configure_torch()
@@ -143,12 +146,13 @@ class DPCTGAN(BaseGenerator):
             release = measure(table, schema, plan, int(self.n_bins), privacy_noise())  # reads rows; noisy
             enc = TableEncoder(schema, n_bins=self.n_bins, edges=release.edges)
             codes, offsets = enc.encode(table)  # for DP-SGD only: read inside its clipped, noised steps
-            acc, result = self._estimate(release, plan, enc, codes, offsets, rng, on_epoch)
+            acc, result = self._estimate(release, plan, enc, codes, offsets, rng, on_epoch, on_train_start)
         self._learn(release, plan, enc, result, acc.steps)
         return self._spend(plan, release, acc, result)
 
     def _estimate(self, release: CountRelease, plan: CTGANPlan, enc: TableEncoder, codes: np.ndarray,
-                  offsets: np.ndarray, rng: np.random.Generator, on_epoch: Any) -> tuple[Any, TrainResult]:
+                  offsets: np.ndarray, rng: np.random.Generator, on_epoch: Any, on_train_start: Any = None
+                  ) -> tuple[Any, TrainResult]:
         """DP-SGD from the release: schedule and noise multiplier from the noisy row count only."""
         from ...privacy.accountants import DPSGDAccountant
         from .plan import SIGMA_MAX
@@ -162,7 +166,7 @@ class DPCTGAN(BaseGenerator):
                           self.discriminator_loss, float(self.marginal_weight) if counted else 0.0,
                           float(self.pair_weight), plan.epochs, bool(plan.secure), bool(self.verbose))
         result = train(codes, offsets, enc, frequencies(release), list(plan.pairs), pair_frequencies(release),
-                       cfg, sched, acc, rng, on_epoch)
+                       cfg, sched, acc, rng, on_epoch, on_train_start)
         return acc, result
 
     def _learn(self, release: CountRelease, plan: CTGANPlan, enc: TableEncoder, result: TrainResult,

@@ -143,8 +143,12 @@ class _GAN:
 
 def train(codes: np.ndarray, offsets: np.ndarray, enc: TableEncoder, freqs: list[np.ndarray],
           pairs: list[tuple[int, int]], pair_freqs: list[np.ndarray], cfg: TrainConfig, sched: Schedule, acc: Any,
-          rng: np.random.Generator, on_epoch: OnEpoch | None = None) -> TrainResult:
+          rng: np.random.Generator, on_epoch: OnEpoch | None = None,
+          on_train_start: Callable[[Any], None] | None = None) -> TrainResult:
     """Run DP-SGD for the planned epochs (or until the budget or ``on_epoch`` stops it).
+
+    ``on_train_start(gan)``: called once with the run's networks before the first step (auditors keep the critic:
+    its initial weights are public randomness, its trained weights a DP-SGD output).
 
     ``on_epoch(epoch, epsilon_spent, {"generator": loss})`` after each epoch; returning ``False`` stops early.
     ``epsilon_spent`` is the accountant's cheap upper bound on the spend so far (RDP, capped by PRV).
@@ -157,6 +161,8 @@ def train(codes: np.ndarray, offsets: np.ndarray, enc: TableEncoder, freqs: list
     gen = torch_generator(rng)  # initialisation, fake rows, conditional vectors: not privacy noise
     g_sample, g_noise = privacy_generators(cfg.secure)
     gan = _GAN(enc, freqs, pairs, pair_freqs, cfg, sched, acc.noise_multiplier, gen, g_noise)
+    if on_train_start is not None:
+        on_train_start(gan)
     codes_t, offsets_t = torch.as_tensor(codes), torch.as_tensor(offsets)
     show = bool(cfg.verbose) and sys.stderr.isatty()
     result = TrainResult(gan.G)
