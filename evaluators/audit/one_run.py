@@ -9,13 +9,13 @@ plus the included canaries. Every canary gets a score from the trained model; th
 ``k/2`` highest scores, "out" for the ``k/2`` lowest and abstains on the rest, and counts the correct guesses
 ``W``.
 
-The score (white-box, the DP-SGD target). The fitted model keeps only the generator, so the audit records the
-critic DP-SGD trained (its initial and final weights) through DP-CTGAN's ``on_train_start`` fit hook (the trained
-critic is a DP-SGD output, its initial weights public randomness). The Wasserstein critic is trained to raise
-its output on real rows, and a canary's own first-layer columns (its unique category's one-hots) receive
-gradient only from the canary itself, from fake rows of its category and from DP-SGD's noise; the score of canary ``i`` is the first-order change of the critic's
-output at ``x_i`` through those columns (:func:`critic_scores`). Every critic iterate is a DP output of DP-SGD,
-so this score is post-processing of what the mechanism released to a white-box observer.
+The score (white-box, the DP-SGD target). The fitted model keeps only the generator, so the audit records the critic
+DP-SGD trained (its initial and final weights) through DP-CTGAN's ``on_train_start`` fit hook (the trained critic is
+a DP-SGD output, its initial weights public randomness). The Wasserstein critic is trained to raise its output on
+real rows, and a canary's own first-layer columns (its unique category's one-hots) receive gradient only from the
+canary itself, from fake rows of its category and from DP-SGD's noise; the score of canary ``i`` is the first-order
+change of the critic's output at ``x_i`` through those columns (:func:`critic_scores`). Every critic iterate is a DP
+output of DP-SGD, so this score is post-processing of what the mechanism released to a white-box observer.
 
 The bound. For a mechanism that is epsilon-DP (add/remove one row), Steinke et al. show that the number of
 correct guesses among ``r`` is stochastically dominated by ``Binomial(r, e^eps / (1 + e^eps))``; for
