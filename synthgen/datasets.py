@@ -14,6 +14,8 @@ from .schema import Schema
 _TABLES = {
     "cps1988": ("AER", "CPS1988"),
     "diamonds": ("ggplot2", "diamonds"),
+    "nasscds": ("DAAG", "nassCDS"),
+    "doctorcontacts": ("Ecdat", "DoctorContacts"),
 }
 
 
