@@ -29,10 +29,10 @@ class CorpusTable:
 
 
 TABLES: tuple[CorpusTable, ...] = (
-    CorpusTable("loans", "openintro", "loans_full_schema", "grade",
-                ("wide", "money", "structural_nulls", "high_cardinality", "free_text", "constant", "imbalanced"),
-                "55 columns; joint-income columns only for joint applications; emp_title free text; state 51 "
-                "values; sub_grade 35; num_accounts_120d_past_due constant 0 with nulls; loan_status 94% Current."),
+    CorpusTable("loanapp", "wooldridge", "loanapp", "approve",
+                ("wide", "money", "constant", "integer_coded", "imbalanced", "sentinel_codes"),
+                "59 columns; incomes/assets/net worth skewed (net worth negative too); msa constant (Boston); "
+                "HMDA integer codes; missing values coded 999999.375/999/666 as in the source; approve 88%."),
     CorpusTable("star", "AER", "STAR", "lunch1",
                 ("wide", "structural_nulls", "many_nulls", "integer_coded", "high_cardinality"),
                 "47 columns, 40-50% null per grade (students outside STAR that year); school/system IDs are "

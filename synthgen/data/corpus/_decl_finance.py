@@ -1,77 +1,54 @@
-"""Declared schemas of the corpus's finance tables (loans, default, creditcard, hmda), from their documentation."""
+"""Declared schemas of the corpus's finance tables (loanapp, default, creditcard, hmda), from their documentation."""
 from __future__ import annotations
 
-from ._build import US_STATES, YES_NO, cat, doc, ident, num
+from ._build import YES_NO, cat, doc, ident, num
 
-LC = "Lending Club data dictionary / openintro::loans_full_schema help"
-MONEY = "USD amount; declared cap of a consumer-credit codebook"
+WB = "wooldridge::loanapp help (Boston Fed mortgage study, Munnell et al. 1996; HMDA codes)"
+MISSING = "the source file codes not-recorded as 999999.375 / 999 / 666"
 
 
-def loans() -> dict:
-    cnt = "count of credit lines/accounts; declared 0-200"
-    f = [ident("rownames"), ident("emp_title", "job title: free text (4,000+ distinct titles), never learned"),
-         num("emp_length", 0, 10, f"{LC}: years in job, rounded down, 10 means 10 or more", True, True),
-         cat("state", US_STATES + ["DC"], "two-letter US state codes (50 states + DC)"),
-         cat("homeownership", ["MORTGAGE", "RENT", "OWN", "ANY", "OTHER", "NONE"], f"{LC}: home_ownership values"),
-         num("annual_income", 0, 10_000_000, f"{LC}: self-reported annual income, {MONEY}"),
-         cat("verified_income", ["Verified", "Source Verified", "Not Verified"], f"{LC}: verification status"),
-         num("debt_to_income", 0, 999, f"{LC}: DTI in percent, 999 = LC's cap", nullable=True),
-         num("annual_income_joint", 0, 10_000_000, f"{LC}: joint applications only (structural null), {MONEY}",
-             nullable=True),
-         cat("verification_income_joint", ["Verified", "Source Verified", "Not Verified"],
-             f"{LC}: joint applications only", nullable=True),
-         num("debt_to_income_joint", 0, 999, f"{LC}: joint DTI in percent, joint applications only", nullable=True),
-         num("delinq_2y", 0, 50, f"{LC}: delinquencies in 2 years, declared 0-50", True),
-         num("months_since_last_delinq", 0, 600, f"{LC}: months, null when never delinquent", True, True),
-         num("earliest_credit_line", 1900, 2018, f"{LC}: year of earliest credit line; loans issued 2018", True),
-         num("inquiries_last_12m", 0, 100, f"{LC}: inquiries in 12 months, declared 0-100", True),
-         num("total_credit_lines", 0, 200, f"{LC}: {cnt}", True),
-         num("open_credit_lines", 0, 200, f"{LC}: {cnt}", True),
-         num("total_credit_limit", 0, 10_000_000, f"{LC}: {MONEY}", True),
-         num("total_credit_utilized", 0, 10_000_000, f"{LC}: {MONEY}", True),
-         num("num_collections_last_12m", 0, 50, f"{LC}: collections in 12 months, declared 0-50", True),
-         num("num_historical_failed_to_pay", 0, 100, f"{LC}: derogatory public records, declared 0-100", True),
-         num("months_since_90d_late", 0, 600, f"{LC}: months, null when never 90 days late", True, True),
-         num("current_accounts_delinq", 0, 50, f"{LC}: {cnt}", True),
-         num("total_collection_amount_ever", 0, 10_000_000, f"{LC}: {MONEY}", True),
-         num("current_installment_accounts", 0, 200, f"{LC}: {cnt}", True),
-         num("accounts_opened_24m", 0, 200, f"{LC}: {cnt}", True),
-         num("months_since_last_credit_inquiry", 0, 600, f"{LC}: months, null when no inquiry", True, True),
-         num("num_satisfactory_accounts", 0, 200, f"{LC}: {cnt}", True),
-         num("num_accounts_120d_past_due", 0, 50, f"{LC}: {cnt}", True, True),
-         num("num_accounts_30d_past_due", 0, 50, f"{LC}: {cnt}", True),
-         num("num_active_debit_accounts", 0, 200, f"{LC}: {cnt}", True),
-         num("total_debit_limit", 0, 10_000_000, f"{LC}: {MONEY}", True),
-         num("num_total_cc_accounts", 0, 200, f"{LC}: {cnt}", True),
-         num("num_open_cc_accounts", 0, 200, f"{LC}: {cnt}", True),
-         num("num_cc_carrying_balance", 0, 200, f"{LC}: {cnt}", True),
-         num("num_mort_accounts", 0, 200, f"{LC}: {cnt}", True),
-         num("account_never_delinq_percent", 0, 100, f"{LC}: a percentage"),
-         num("tax_liens", 0, 100, f"{LC}: count, declared 0-100", True),
-         num("public_record_bankrupt", 0, 50, f"{LC}: count, declared 0-50", True),
-         cat("loan_purpose", ["car", "credit_card", "debt_consolidation", "educational", "home_improvement", "house",
-                              "major_purchase", "medical", "moving", "other", "renewable_energy", "small_business",
-                              "vacation", "wedding"], f"{LC}: the 14 loan purposes"),
-         cat("application_type", ["individual", "joint"], f"{LC}: help page"),
-         num("loan_amount", 1000, 40000, f"{LC}: loans of USD 1,000-40,000 in 2018", True),
-         cat("term", [36, 60], f"{LC}: 36- or 60-month terms"),
-         num("interest_rate", 0, 40, f"{LC}: percent per year"),
-         num("installment", 0, 5000, f"{LC}: monthly payment, {MONEY}"),
-         cat("grade", list("ABCDEFG"), f"{LC}: grades A-G", ordered=True),
-         cat("sub_grade", [f"{g}{i}" for g in "ABCDEFG" for i in range(1, 6)], f"{LC}: sub-grades A1-G5",
-             ordered=True),
-         cat("issue_month", ["Jan-2018", "Feb-2018", "Mar-2018"], "help page: loans issued in 2018 Q1"),
-         cat("loan_status", ["Current", "Fully Paid", "In Grace Period", "Late (16-30 days)", "Late (31-120 days)",
-                             "Charged Off", "Default"], f"{LC}: loan statuses"),
-         cat("initial_listing_status", ["whole", "fractional"], f"{LC}: listing status"),
-         cat("disbursement_method", ["Cash", "DirectPay"], f"{LC}: disbursement methods"),
-         num("balance", 0, 40000, f"{LC}: at most the loan amount"),
-         num("paid_total", 0, 100000, f"{LC}: {MONEY}"),
-         num("paid_principal", 0, 40000, f"{LC}: at most the loan amount"),
-         num("paid_interest", 0, 50000, f"{LC}: {MONEY}"),
-         num("paid_late_fees", 0, 5000, f"{LC}: {MONEY}")]
-    return doc("loans", "Lending Club loans issued 2018 Q1 (openintro::loans_full_schema).", f, 1_000_000,
-               "Lending Club issues well under 10^6 loans a quarter")
+def loanapp() -> dict:
+    yes = [0, 1]
+    f = [ident("rownames"),
+         cat("occ", [1, 2, 3], f"{WB}: HMDA occupancy codes 1-3"),
+         num("loanamt", 0, 10000, f"{WB}: loan amount in USD 1000s", True),
+         cat("action", list(range(1, 9)), f"{WB}: HMDA action-taken codes 1-8"),
+         cat("msa", [1120], f"{WB}: every property in the Boston MSA (code 1120)"),
+         cat("suffolk", yes, WB), num("appinc", 0, 10000, f"{WB}: applicant income in USD 1000s", True),
+         cat("typur", list(range(10)), f"{WB}: HMDA purchaser-type codes 0-9"),
+         num("unit", 1, 4, f"{WB}: units in property (1-4 family homes)", True, True),
+         cat("married", yes, WB, True), num("dep", 0, 20, f"{WB}: dependents, declared 0-20", True, True),
+         num("emp", 0, 99, f"{WB}: years employed in line of work, declared 0-99", True),
+         num("yjob", 0, 99, f"{WB}: years at this job, declared 0-99", True), cat("self", yes, WB),
+         num("atotinc", 0, 1_000_000, f"{WB}: total monthly income in USD", True),
+         num("cototinc", 0, 1_000_000, f"{WB}: co-applicant monthly income in USD"),
+         num("hexp", 0, 100_000, f"{WB}: proposed monthly housing expense in USD"),
+         num("price", 0, 100_000, f"{WB}: purchase price in USD 1000s"),
+         num("other", 0, 100_000, f"{WB}: other financing in USD 1000s"),
+         num("liq", 0, 10_000_000, f"{WB}: liquid assets in USD 1000s"),
+         num("rep", 0, 100, f"{WB}: number of credit reports, declared 0-100", True, True),
+         cat("gdlin", [0, 1, 666], f"{WB}: meets guidelines (1); {MISSING}"),
+         num("lines", 0, 1_000_000, f"{WB}: credit lines on reports; {MISSING}"),
+         cat("mortg", [1, 2, 3, 4], f"{WB}: mortgage credit history codes 1-4", ordered=True),
+         cat("cons", [1, 2, 3, 4, 5, 6], f"{WB}: consumer credit history codes 1-6", ordered=True),
+         cat("pubrec", yes, WB),
+         num("hrat", 0, 100, f"{WB}: housing expense, percent of total income"),
+         num("obrat", 0, 100, f"{WB}: other obligations, percent of total income"),
+         cat("fixadj", yes, WB), num("term", 0, 1_000_000, f"{WB}: term in months; {MISSING}"),
+         num("apr", 0, 100_000, f"{WB}: appraised value in USD 1000s"),
+         cat("prop", [1, 2, 3], f"{WB}: property type codes 1-3")]
+    f += [cat(c, yes, WB) for c in ("inss", "inson", "gift", "cosign", "unver")]
+    f += [num("review", 0, 999, f"{WB}: times reviewed; {MISSING}", True),
+          num("netw", -1_000_000, 1_000_000, f"{WB}: net worth in USD 1000s"),
+          num("unem", 0, 100, f"{WB}: unemployment rate by industry, a percentage"),
+          cat("min30", yes, WB, True)]
+    f += [cat(c, yes, WB) for c in ("bd", "mi", "old", "vr", "sch", "black", "hispan")]
+    f += [cat("male", yes, WB, True)]
+    f += [cat(c, yes, WB) for c in ("reject", "approve", "mortno", "mortperf", "mortlat1", "mortlat2", "chist")]
+    f += [cat("multi", yes, WB, True), num("loanprc", 0, 10, f"{WB}: loan amount over price, a ratio"),
+          cat("thick", yes, WB, True), cat("white", yes, WB)]
+    return doc("loanapp", "Boston mortgage applications 1990 with credit files (wooldridge::loanapp).", f, 100_000,
+               "wooldridge::loanapp help: 1,989 applications; declared upper bound 10^5")
 
 
 def default() -> dict:
