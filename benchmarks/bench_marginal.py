@@ -28,7 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common as C  # noqa: E402
 
 warnings.filterwarnings("ignore", message=".*NOT differentially private.*")
-TARGETS = {"cps1988": "parttime", "diamonds": "cut", "nasscds": "dead", "doctorcontacts": "health"}
+TARGETS = {"cps1988": "parttime", "diamonds": "cut", "nasscds": "dead", "doctorcontacts": "health",
+           "loans": "grade"}  # loans: the 54-column time target (--tables loans), not in the default four
+DEFAULT_TABLES = ["cps1988", "diamonds", "nasscds", "doctorcontacts"]
 DELTA = 1e-6
 
 
@@ -163,7 +165,7 @@ def summarise(table: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--tables", nargs="+", default=list(TARGETS), choices=list(TARGETS))
+    ap.add_argument("--tables", nargs="+", default=DEFAULT_TABLES, choices=list(TARGETS))
     ap.add_argument("--eps", nargs="+", type=float, default=[1.0, 0.3])
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--rival-seeds", type=int, default=3)

@@ -16,6 +16,7 @@ _TABLES = {
     "diamonds": ("ggplot2", "diamonds"),
     "nasscds": ("DAAG", "nassCDS"),
     "doctorcontacts": ("Ecdat", "DoctorContacts"),
+    "loans": ("openintro", "loans_full_schema"),
 }
 
 
