@@ -100,14 +100,37 @@ def report_expectations(thresholds: Thresholds | None) -> list[dict]:
     return specs
 
 
+def _numpy_dtype(s: Any) -> Any:
+    """A column in the numpy dtype a CSV read would give it: nullable integers as int64 (float64 with nulls),
+    nullable floats as float64, nullable booleans as bool (object with None for nulls), strings as object."""
+    import pandas as pd
+
+    dtype = s.dtype
+    if isinstance(dtype, pd.StringDtype):  # GX 1.24 does not recognise pandas 3's "str" dtype
+        return s.astype(object).where(s.notna(), None)
+    if not pd.api.types.is_extension_array_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+        return s
+    if pd.api.types.is_bool_dtype(dtype):
+        return s.astype(bool) if not s.isna().any() else s.astype(object).where(s.notna(), None)
+    if pd.api.types.is_integer_dtype(dtype):
+        return s.astype("int64") if not s.isna().any() else s.astype("float64")
+    if pd.api.types.is_float_dtype(dtype):
+        return s.astype("float64")
+    return s
+
+
 def frame_for_gate(df: Any, schema: Any) -> Any:
-    """The release as the gate sees it: datetimes parsed, string categories in canonical text (a view only)."""
+    """The release as the gate sees it, the one place that prepares a frame for either engine (a copy only).
+
+    Whether the table is in memory (``synthgen run``) or read back from its file (``synthgen validate``), the
+    gate sees the same dtypes: pandas' nullable extension dtypes become the numpy dtypes a file read gives
+    (:func:`_numpy_dtype`; GX 1.x rejected an in-memory ``Int64`` column), datetimes are parsed and string
+    categories are in canonical text."""
     import pandas as pd
 
     out = df.copy()
-    for col in out.columns:  # GX 1.24 does not recognise pandas 3's "str" dtype; object columns of str values it does
-        if isinstance(out[col].dtype, pd.StringDtype):
-            out[col] = out[col].astype(object).where(out[col].notna(), None)
+    for col in out.columns:
+        out[col] = _numpy_dtype(out[col])
     for f in schema.fields:
         if f.name not in out.columns:
             continue

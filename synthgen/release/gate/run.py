@@ -22,6 +22,7 @@ from ..config import AuditRequirement, Thresholds
 from .checks import audit_check, copy_check, privacy_checks, report_check
 from .engines import gx_available, run_gx, run_native
 from .expectations import data_expectations, frame_for_gate, report_expectations
+from .messages import add_messages
 
 PUBLIC_NOTICE = "Computed from the synthetic table, the declared schema and the privacy spend only."
 
@@ -86,6 +87,7 @@ def run_gate(synthetic: Any, schema: Any, *, report_summary: Mapping[str, Any] |
         frames.append(("report", _report_frame(report_summary, rspecs), rspecs))
     results, engine_name = run(frames)
     _explain_missing_metrics(results)
+    add_messages(results, report_summary)
     if report_summary is not None:
         results.append(report_check(report_summary, synthetic, schema))
     if privacy is None and report_summary is not None and isinstance(report_summary.get("privacy"), Mapping):
