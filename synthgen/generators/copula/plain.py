@@ -9,7 +9,7 @@ empirical quantile functions (value protection only withholds rare extremes and 
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -19,8 +19,9 @@ from ...privacy.spend import NoGuarantee, PrivacySpend
 from ...schema import Schema
 from ..base import Plan, warn_no_guarantee
 from .base import CopulaBase
-from .model import ColumnModel, CopulaPart, category_codes, column_to_float, uses_onehot
-from .normal_scores import slice_scores, slices_from_probs
+from ...scale.stats import reduce_rows
+from .empirical import part_covariance, part_marginals, score_partition, value_partition
+from .model import CopulaPart
 
 
 class GaussianCopula(CopulaBase):
@@ -93,126 +94,57 @@ class GaussianCopula(CopulaBase):
         return super()._plan(schema)
 
     def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: Plan) -> PrivacySpend:
+        """Two merged passes (:mod:`.empirical`): distinct values and counts, then exact Gram sums of normal scores
+        through the marginals built from them. ``data`` is one in-memory partition or a validated Dask frame."""
         warn_no_guarantee(self)
         fkey = self._check_condition_on(schema)
         cols = [f for f in schema.learnable if fkey is None or f.name != fkey.name]
-        if fkey is None:
-            self.parts_ = [self._fit_part(data, cols, rng)]
-        else:
-            codes = category_codes(data[fkey.name], fkey)
-            counts = np.bincount(codes, minlength=2 if fkey.kind == "boolean" else len(fkey.categories))
-            emit = counts >= self._k
-            if not emit.any():
-                emit = counts == counts.max()
-            pooled = None
-            parts = []
-            for c in np.flatnonzero(emit):
-                if counts[c] >= max(self.min_class_rows, 2):
-                    part = self._fit_part(data.loc[codes == c].reset_index(drop=True), cols, rng)
-                else:
-                    if pooled is None:
-                        pooled = self._fit_part(data, cols, rng)
-                    part = CopulaPart(pooled.columns, pooled.corr)
-                part.weight, part.label = float(counts[c]) / float(counts[emit].sum()), int(c)
-                parts.append(part)
-            self.parts_ = parts
+        stats = reduce_rows(data, value_partition, cols, fkey)
+        groups, emitted = self._groups(stats["rows"], fkey)
+        fitted = [part_marginals(stats, cols, classes, self._k, int(self.max_knots), int(self.max_onehot))
+                  for classes, _ in groups]
+        specs = tuple((classes, maps) for (classes, _), (_, maps) in zip(groups, fitted))
+        grams = reduce_rows(data, score_partition, cols, fkey, specs) if cols else {}
+        self.parts_ = self._assemble(groups, emitted, fitted, grams, stats["rows"], rng)
         self.fit_info_ = {"value_protection": {"enabled": bool(self.protect_values), "k": int(self.protect_k)}}
         return NoGuarantee(self.no_guarantee_reason)
 
-    def _fit_part(self, df: pd.DataFrame, cols: Sequence[Any], rng: np.random.Generator) -> CopulaPart:
-        n = len(df)
-        scores: list[np.ndarray] = []
-        masks: list[np.ndarray | None] = []
-        models: list[ColumnModel] = []
-        for f in cols:
-            s = df[f.name]
-            if f.kind in ("numeric", "datetime"):
-                x = column_to_float(s, f.kind)
-                null = np.isnan(x)
-            else:
-                codes = category_codes(s, f)
-                null = codes < 0
-            null_prob = None
-            if f.nullable:
-                null_prob = float(null.mean())
-                lo, hi = slices_from_probs(np.array([null_prob, 1.0 - null_prob]))
-                sc = slice_scores(lo, hi)
-                scores.append(np.where(null, sc[0], sc[1]))
-                masks.append(None)
-            obs = ~null
-            if f.kind in ("numeric", "datetime"):
-                model, sc_obs = self._numeric_marginal(x[obs], f)
-                sc_list = [sc_obs]
-            else:
-                model, sc_list = self._categorical_marginal(codes[obs], f)
-            model.null_prob = null_prob
-            full_mask = obs if (f.nullable and not obs.all()) else None
-            for sc_obs in sc_list:
-                full = np.zeros(n)
-                full[obs] = sc_obs
-                scores.append(full)
-                masks.append(full_mask)
-            models.append(model)
-        d = len(scores)
-        if d == 0:
-            return CopulaPart(models, np.zeros((0, 0)))
-        # pairwise dot products: no (n, d) matrix is ever built; pairwise-complete over null-masked dimensions
-        gram = np.empty((d, d))
-        denom = np.full((d, d), float(max(n, 1)))
-        for i in range(d):
-            for j in range(i, d):
-                gram[i, j] = gram[j, i] = float(np.dot(scores[i], scores[j]))
-                if masks[i] is not None or masks[j] is not None:
-                    both = masks[i] if masks[j] is None else (masks[j] if masks[i] is None else masks[i] & masks[j])
-                    denom[i, j] = denom[j, i] = max(float(np.count_nonzero(both)), 1.0)
-        cov = gram / denom
-        r = self._finish_correlation(cov, None, models, rng)
-        return CopulaPart(models, r)
-
-    def _numeric_marginal(self, xo: np.ndarray, f: Any) -> tuple[ColumnModel, np.ndarray]:
-        m = len(xo)
-        k = self._k
-        if m == 0:
-            mid = 0.5 * (f.lower + f.upper) if f.kind == "numeric" else 0.0
-            return ColumnModel(f.name, f.kind, "discrete", np.array([mid]), np.array([1.0])), np.zeros(0)
-        if k > 1:
-            if m > 2 * k:
-                part = np.partition(xo, (k - 1, m - k))
-                xo = np.clip(xo, part[k - 1], part[m - k])
-            else:
-                xo = np.full(m, float(np.median(xo)))
-        uniq, inv, cnt = np.unique(xo, return_inverse=True, return_counts=True)
-        hi = np.cumsum(cnt) / m
-        lo = hi - cnt / m
-        sc = slice_scores(lo, hi)[inv]
-        if len(uniq) <= min(self.max_knots, max(1, m // k)):
-            hi[-1] = 1.0
-            return ColumnModel(f.name, f.kind, "discrete", uniq.astype(np.float64), hi), sc
-        n_knots = int(min(self.max_knots, max(2, m // k)))
-        probs = np.linspace(0.0, 1.0, n_knots)
-        knots = np.interp(probs, 0.5 * (lo + hi), uniq)
-        return ColumnModel(f.name, f.kind, "continuous", knots, probs), sc
-
-    def _categorical_marginal(self, codes: np.ndarray, f: Any) -> tuple[ColumnModel, list[np.ndarray]]:
-        n_cat = 2 if f.kind == "boolean" else len(f.categories)
-        m = len(codes)
-        cnt = np.bincount(codes, minlength=n_cat).astype(np.float64)
-        emit = cnt >= self._k
+    def _groups(self, counts: np.ndarray, fkey: Any) -> tuple[list, list[int]]:
+        """(classes, label) of every copula to fit: each emitted class with enough rows, then (if a small emitted
+        class needs it) the pooled copula over all rows; and the emitted classes."""
+        if fkey is None:
+            return [((0,), None)], []
+        emit = counts >= self._k
         if not emit.any():
-            emit = cnt == cnt.max() if m else np.arange(n_cat) == 0
-        p_emit = np.where(emit, cnt, 0.0)
-        p_emit = p_emit / p_emit.sum()
-        if not uses_onehot(f, self.max_onehot):
-            scores_cat = slice_scores(*slices_from_probs(cnt / max(m, 1))) if m else np.zeros(n_cat)
-            cdf = np.cumsum(p_emit)
-            cdf[-1] = 1.0
-            return ColumnModel(f.name, f.kind, "ordinal", np.arange(n_cat), cdf), [scores_cat[codes]]
-        idx = np.flatnonzero(emit)
-        sc_list = []
-        for c in idx:
-            p = cnt[c] / max(m, 1)
-            s0, s1 = slice_scores(np.array([0.0, 1.0 - p]), np.array([1.0 - p, 1.0]))
-            sc_list.append(np.where(codes == c, s1, s0))
-        model = ColumnModel(f.name, f.kind, "onehot", idx.astype(np.int64), p_emit[idx],
-                            offsets=np.zeros(len(idx)))
-        return model, sc_list
+            emit = counts == counts.max()
+        emitted = [int(c) for c in np.flatnonzero(emit)]
+        small = [c for c in emitted if counts[c] < max(self.min_class_rows, 2)]
+        groups = [((c,), c) for c in emitted if c not in small]
+        return groups + ([(tuple(range(len(counts))), None)] if small else []), emitted
+
+    def _assemble(self, groups: list, emitted: list[int], fitted: list, grams: dict, counts: np.ndarray,
+                  rng: np.random.Generator) -> list[CopulaPart]:
+        """Parts in class order (the pooled copula, shared by small classes, is made at the first of them)."""
+        made: dict[int, CopulaPart] = {}
+
+        def part(i: int) -> CopulaPart:
+            if i not in made:
+                models, maps = fitted[i]
+                cov = part_covariance(grams, i, maps) if maps else np.zeros((0, 0))
+                made[i] = CopulaPart(models, self._finish_correlation(cov, None, models, rng) if maps else cov)
+            return made[i]
+
+        if not emitted:
+            return [part(0)]
+        own = {label: i for i, (_, label) in enumerate(groups) if label is not None}
+        total = float(sum(counts[c] for c in emitted))
+        parts = []
+        for c in emitted:
+            if c in own:
+                p = part(own[c])
+            else:
+                pooled = part(len(groups) - 1)
+                p = CopulaPart(pooled.columns, pooled.corr)
+            p.weight, p.label = float(counts[c]) / total, int(c)
+            parts.append(p)
+        return parts
