@@ -14,11 +14,11 @@ Privacy argument of a DP draft (``epsilon`` given), under add/remove-one-row:
    clears ``THRESHOLD_SIGMAS`` sigma (a column without nulls is drafted nullable with probability about 3e-5).
    A caller who knows a column's kind passes ``kinds={col: kind}`` (the histogram then only decides
    nullability) or the whole field in ``partial`` (kept as given; it costs nothing and reads nothing).
-2. **Values**: numeric and datetime bounds from :func:`~synthgen.privacy.mechanisms.dp_range` (noisy histogram
-   over public log-spaced buckets); categories from thresholded noisy counts
-   (:func:`~synthgen.privacy.mechanisms.dp_category_set`, half of delta paying for the thresholds). The rest of
-   rho is split equally over the columns whose (noisy) kind needs values; as the kinds are DP outputs this is
-   adaptive composition, which zCDP allows.
+2. **Values**: numeric and datetime bounds from :func:`~synthgen.schema.bounds.dp_bounds` (one noisy histogram
+   over public log-spaced buckets, read by a public rule that keeps almost all the mass); categories from
+   thresholded noisy counts (:func:`~synthgen.privacy.mechanisms.dp_category_set`, half of delta paying for the
+   thresholds). The rest of rho is split equally over the columns whose (noisy) kind needs values; as the kinds
+   are DP outputs this is adaptive composition, which zCDP allows.
 3. Noise comes from :func:`synthgen.privacy.noise.privacy_noise` (OS entropy); there is no seed. Under the test
    switch ``unsafe_seeded_noise`` the draft's spend says it carries no guarantee.
 4. The default delta comes from the declared row bounds (``rows.max``), never from ``len(df)``. The budget is
@@ -42,9 +42,10 @@ from ..exceptions import DataValidationError, SchemaError
 from ..privacy.accountants import ZCDPBudget
 from ..privacy.analysis import gaussian_sigma
 from ..privacy.ledger import charge
-from ..privacy.mechanisms import dp_category_set, dp_range, noisy_histogram
+from ..privacy.mechanisms import dp_category_set, noisy_histogram
 from ..privacy.noise import SEEDED_NOISE_REASON, noise_is_seeded, privacy_noise
 from ..privacy.spend import NoGuarantee, resolve_delta
+from .bounds import dp_bounds
 from .fields import (BooleanField, CategoricalField, DatetimeField, Field, IdentifierField, NumericField,
                      RowBounds)
 
@@ -252,9 +253,7 @@ def _exact_field(c: str, s: pd.Series, kind: str, nullable: bool) -> Field:
         if x.empty:
             raise DataValidationError(f"Column {c!r} has no finite values; cannot draft bounds. "
                                       "Fix: declare the column by hand or drop it.")
-        lo, hi = float(x.min()), float(x.max())
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5
+        lo, hi = float(x.min()), float(x.max())  # lo == hi: a constant column (legal)
         return NumericField(c, lo, hi, integer=kind == "integer", nullable=nullable, bounds_source="inferred")
     if kind == "datetime":
         t = pd.to_datetime(s, errors="coerce").dropna()
@@ -341,8 +340,7 @@ def _release_values(df: pd.DataFrame, decided: Mapping[str, tuple[str, bool]], b
             x = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
             lo, hi = _dp_bounds(x, budget.spend(c, rho_each), noise, c)
             if kind == "integer":
-                lo, hi = math.floor(lo), math.ceil(hi)
-                hi = hi if hi > lo else lo + 1
+                lo, hi = math.floor(lo), math.ceil(hi)  # lo == hi (only the zero bucket kept): a constant column
             out[c] = NumericField(c, lo, hi, integer=kind == "integer", nullable=nullable, bounds_source=src)
         elif kind == "datetime":
             t = pd.to_datetime(s, errors="coerce")
@@ -364,14 +362,12 @@ def _release_values(df: pd.DataFrame, decided: Mapping[str, tuple[str, bool]], b
 
 
 def _dp_bounds(x: np.ndarray, rho: float, rng: Any, column: str) -> tuple[float, float]:
-    """DP lower/upper bounds (see :func:`synthgen.privacy.mechanisms.dp_range`)."""
-    r = dp_range(x, rho, rng)
+    """DP lower/upper bounds that keep almost all the mass (see :mod:`synthgen.schema.bounds`)."""
+    r = dp_bounds(x, rho, rng)
     if r is None:
         raise DataValidationError(f"Column {column!r}: too few values to release DP bounds at this epsilon. "
                                   "Fix: declare public bounds for it, or spend more epsilon.")
-    lo, hi = r
-    # The bucket around zero is (-1e-4, 1e-4): snap its edges to 0 (post-processing of public edges).
-    return (0.0 if abs(lo) <= 1e-4 else lo), (0.0 if abs(hi) <= 1e-4 else hi)
+    return r
 
 
 __all__ = ["CLASSES", "KINDS", "classify_value", "decide_kind", "draft_fields", "parse_class_counts",

@@ -45,7 +45,8 @@ def check_source(name: str, source: str, what: str) -> str:
 
 @dataclass(frozen=True)
 class NumericField:
-    """A real or integer column with declared bounds ``lower <= x <= upper``."""
+    """A real or integer column with declared bounds ``lower <= x <= upper`` (``lower == upper``: a constant
+    column, legal; every row holds that value and generators reproduce it without learning from it)."""
 
     name: str
     lower: float
@@ -64,11 +65,15 @@ class NumericField:
                     f"Column {self.name!r}: constraints.{label} must be a finite number; got {b!r}. "
                     "Fix: declare finite public bounds for every numeric column."
                 )
-        if not float(self.lower) < float(self.upper):
+        if not float(self.lower) <= float(self.upper):
             raise SchemaError(
-                f"Column {self.name!r}: declared minimum {self.lower} must be below maximum {self.upper}. "
-                "Fix: widen the bounds, or declare a constant column as categorical with one category, or drop it."
+                f"Column {self.name!r}: declared minimum {self.lower} must not be above maximum {self.upper}. "
+                "Fix: swap or widen the bounds (minimum == maximum declares a constant column)."
             )
+        if self.integer and math.ceil(float(self.lower)) > math.floor(float(self.upper)):
+            raise SchemaError(
+                f"Column {self.name!r}: declared integer, but no whole number lies in [{self.lower}, {self.upper}]. "
+                "Fix: widen the bounds or declare x-synthgen.integer=false.")
         check_source(self.name, self.bounds_source, "bounds_source")
         object.__setattr__(self, "lower", float(self.lower))
         object.__setattr__(self, "upper", float(self.upper))
@@ -76,6 +81,11 @@ class NumericField:
     @property
     def type(self) -> str:
         return "integer" if self.integer else "number"
+
+    @property
+    def constant(self) -> bool:
+        """Whether the declared bounds leave one value only (a constant column)."""
+        return self.lower == self.upper
 
     @property
     def source(self) -> str:

@@ -139,10 +139,12 @@ def _check_numeric(f: Field, col: pd.Series, out: list[Violation]) -> None:
     _problem(out, f, "non_finite", int(np.isinf(arr).sum()), "are +/-inf",
              "replace infinities with nulls (and declare nullable) or with finite values.")
     finite = arr[np.isfinite(arr)]
+    dp = (" These bounds were bought with DP (a noisy draft may cut a thin tail); fits clip such values "
+          "without --on-violation clip.") if f.source.startswith("dp:") else ""
     _problem(out, f, "below_minimum", int((finite < f.lower).sum()), f"are below the declared minimum {f.lower:g}",
-             "widen constraints.minimum or clip/clean the data.")
+             "widen constraints.minimum or clip/clean the data." + dp)
     _problem(out, f, "above_maximum", int((finite > f.upper).sum()), f"are above the declared maximum {f.upper:g}",
-             "widen constraints.maximum or clip/clean the data.")
+             "widen constraints.maximum or clip/clean the data." + dp)
     if f.integer:
         _problem(out, f, "not_integer", int((np.abs(finite - np.round(finite)) > 1e-9).sum()),
                  "are not whole numbers but the column is declared integer",

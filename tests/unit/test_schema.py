@@ -91,7 +91,8 @@ def test_release_mode_requires_dropped_identifiers_absent(schema, good):
 
 
 @pytest.mark.parametrize("make", [
-    lambda: NumericField("c", 5, 5, bounds_source="public:x"),            # constant column declared
+    lambda: NumericField("c", 5, 4, bounds_source="public:x"),            # minimum above maximum
+    lambda: NumericField("c", 5.2, 5.8, integer=True, bounds_source="public:x"),  # no whole number inside
     lambda: NumericField("c", 0, float("inf")),
     lambda: NumericField("c", 0, 1, bounds_source="guess"),
     lambda: CategoricalField("c", ()),

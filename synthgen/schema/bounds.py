@@ -1,0 +1,91 @@
+"""DP bounds of one drafted numeric or datetime column, chosen to keep almost all the column's mass.
+
+Privacy argument (add/remove one row): the values are counted in ONE histogram over public, data-independent
+log-spaced buckets (:func:`~synthgen.privacy.mechanisms.log_bucket_edges`; each row in exactly one bucket, so the
+L2 sensitivity is 1) and released with Gaussian noise of ``rho`` (:func:`~synthgen.privacy.mechanisms.noisy_histogram`):
+rho-zCDP. Everything below reads only those noisy counts and the public edges (post-processing).
+
+The public rule (:func:`bounds_from_noisy_counts`):
+
+1. the *core*: the lowest to the highest bucket whose noisy count clears ``CORE_SIGMAS`` noise standard deviations
+   (as :func:`~synthgen.privacy.mechanisms.dp_range`: one far outlier cannot set a bound, its bucket would need
+   about ``CORE_SIGMAS * sigma`` rows; about 113 empty buckets make a spurious core bucket rare);
+2. *growth*: the core grows outwards over each adjacent bucket whose noisy count clears ``EXTEND_SIGMAS`` sigma (an
+   empty bucket does with probability 0.067, so noise alone adds about 0.07 buckets a side);
+3. *slack*: ``SLACK_BUCKETS`` more bucket each side. A tail whose buckets each hold fewer rows than the noise
+   can show is invisible in the counts; for the geometrically thinning tails of real columns (wages, hours,
+   counts) the bucket beyond the last visible one holds most of what is left. Measured on skewed tables of a few
+   thousand rows at epsilon=1 over 6-12 columns: the median share of rows outside the bounds drops from 1-7 % (the
+   core alone) to below 0.5 % (tests/unit/test_draft_bounds.py).
+
+Growth and slack never carry a bound across zero (a column whose core is non-negative keeps a lower bound >= 0):
+crossing zero needs core evidence, or the mirror image of a one-sided core clearing ``CORE_SIGMAS`` standard
+deviations of its summed noisy counts (:func:`_across_zero`). The edges of the bucket around zero, (-1e-4, 1e-4),
+are snapped to 0, and so is a positive lower bound at most ``SNAP_TO_ZERO`` of the upper one (a non-negative column
+whose small values thin out towards zero, such as waiting times or amounts: its log-spaced buckets near zero are
+thin, so their rows are invisible in the noise; taking them in widens the range by at most 5 %).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..privacy.analysis import gaussian_sigma
+from ..privacy.mechanisms import log_bucket_edges, noisy_histogram
+
+#: A core bucket's noisy count must clear this many noise standard deviations.
+CORE_SIGMAS = 4.0
+#: An adjacent bucket joins the bounds when its noisy count clears this many standard deviations.
+EXTEND_SIGMAS = 1.5
+#: Buckets added on each side after growth.
+SLACK_BUCKETS = 1
+#: Edges within this distance of zero are snapped to 0 (the bucket around zero is (-ZERO, ZERO)).
+ZERO = 1e-4
+#: A positive lower bound at most this share of the upper bound becomes 0 (and symmetrically for negative columns).
+SNAP_TO_ZERO = 1 / 20
+
+
+def dp_bounds(values: np.ndarray, rho: float, rng) -> tuple[float, float] | None:
+    """rho-zCDP (lower, upper) bounds of ``values`` (non-finite values ignored); None when no bucket clears
+    the core threshold."""
+    edges = log_bucket_edges()
+    x = np.asarray(values, dtype=np.float64)
+    x = np.clip(x[np.isfinite(x)], edges[0], edges[-1])
+    counts = np.histogram(x, bins=edges)[0].astype(np.float64)
+    return bounds_from_noisy_counts(noisy_histogram(counts, rho, rng), edges, gaussian_sigma(rho, 1.0))
+
+
+def bounds_from_noisy_counts(noisy: np.ndarray, edges: np.ndarray, sigma: float) -> tuple[float, float] | None:
+    """The public rule of the module docstring on a noisy histogram over ``edges`` with noise s.d. ``sigma``."""
+    noisy = np.asarray(noisy, dtype=np.float64)
+    keep = np.flatnonzero(noisy >= CORE_SIGMAS * sigma)
+    if keep.size == 0:
+        return None
+    zero = int(np.searchsorted(edges, 0.0)) - 1  # the bucket around zero
+    a, b = _across_zero(noisy, int(keep[0]), int(keep[-1]), zero, sigma)
+    floor_a = zero if a >= zero else 0  # growth and slack stop at zero's bucket
+    ceil_b = zero if b <= zero else len(noisy) - 1
+    while a > floor_a and noisy[a - 1] >= EXTEND_SIGMAS * sigma:
+        a -= 1
+    while b < ceil_b and noisy[b + 1] >= EXTEND_SIGMAS * sigma:
+        b += 1
+    a, b = max(floor_a, a - SLACK_BUCKETS), min(ceil_b, b + SLACK_BUCKETS)
+    lo, hi = float(edges[a]), float(edges[b + 1])
+    lo = 0.0 if abs(lo) <= ZERO or 0 < lo <= SNAP_TO_ZERO * hi else lo
+    hi = 0.0 if abs(hi) <= ZERO or 0 > hi >= SNAP_TO_ZERO * lo else hi
+    return lo, hi
+
+
+def _across_zero(noisy: np.ndarray, a: int, b: int, zero: int, sigma: float) -> tuple[int, int]:
+    """A core on one side of zero takes in the mirror image of its buckets when their noisy counts together clear
+    ``CORE_SIGMAS`` standard deviations of their sum (the log-spaced buckets near zero are thin, so a column
+    spread around zero may have no single core bucket on one side)."""
+    nb = len(noisy)  # edges are symmetric: bucket i mirrors bucket nb - 1 - i
+    if a < zero < b:
+        return a, b
+    lo, hi = (max(a, zero + 1), b) if a >= zero else (a, min(b, zero - 1))
+    if lo > hi:
+        return a, b
+    mirror = noisy[nb - 1 - hi:nb - lo]
+    if float(mirror.sum()) < CORE_SIGMAS * sigma * np.sqrt(mirror.size):
+        return a, b
+    return (nb - 1 - hi, b) if a >= zero else (a, nb - 1 - lo)
