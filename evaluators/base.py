@@ -141,6 +141,12 @@ class Prepared:
     synthetic: pd.DataFrame
     holdout: pd.DataFrame | None
 
+    def has_nulls(self, name: str) -> bool:
+        """Whether a numeric column is null anywhere in the prepared tables (every encoding then gets the same
+        null-indicator slot, so real, synthetic and holdout rows encode to matrices of one width)."""
+        frames = [f for f in (self.real, self.synthetic, self.holdout) if f is not None]
+        return any(bool(np.isnan(f[name].to_numpy()).any()) for f in frames)
+
     @property
     def numeric(self) -> list[str]:
         return [c.name for c in self.columns if c.kind == "numeric"]
@@ -326,8 +332,9 @@ def encode_matrix(prep: Prepared, frame: pd.DataFrame, scale: Mapping[str, tuple
                   ) -> np.ndarray:
     """Encode a prepared frame as a float32 matrix for distances and classifiers.
 
-    Numeric columns are scaled so the real 1st-99th percentile range has width 1 (nulls: a 0/1 indicator plus
-    the column's centre); categories are one-hot scaled by 1/sqrt(2) so two different categories are 1 apart.
+    Numeric columns are scaled so the real 1st-99th percentile range has width 1 (nulls: a 0/1 indicator, present
+    when the column is null in any prepared table, plus the column's centre); categories are one-hot scaled by
+    1/sqrt(2) so two different categories are 1 apart.
     """
     scale = scale or numeric_scale(prep)
     parts: list[np.ndarray] = []
@@ -337,7 +344,7 @@ def encode_matrix(prep: Prepared, frame: pd.DataFrame, scale: Mapping[str, tuple
             lo, spread = scale[c.name]
             z = (x - lo) / spread
             null = np.isnan(z)
-            if np.isnan(prep.real[c.name].to_numpy()).any() or null.any():
+            if prep.has_nulls(c.name):
                 parts.append(null.astype("float32")[:, None])
             parts.append(np.where(null, 0.5, z).astype("float32")[:, None])
         else:

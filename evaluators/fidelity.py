@@ -247,6 +247,35 @@ def alpha_precision_beta_recall(prep: Prepared, rng: np.random.Generator, max_ro
     ]
 
 
+def clipped(prep: Prepared) -> Result | None:
+    """The share of real training rows outside the declared bounds (numeric, datetime) or categories, per column.
+
+    A fit clips such values into the declared bounds (DP-drafted bounds always, ``on_violation="clip"`` otherwise)
+    and drops rows of undeclared categories, so this is how much of the real data the fit did not see as it is.
+    A statistic of the private data without noise: it goes to the owner's evaluation only, never to a release.
+    ``None`` when no column has declared bounds (no schema)."""
+    cols: dict[str, dict[str, float]] = {}
+    for c in prep.columns:
+        if not c.declared:
+            continue
+        x = prep.real[c.name].to_numpy()
+        if c.kind == "numeric" and c.lower is not None:
+            ok = x[~np.isnan(x)]
+            m = max(len(x), 1)
+            below, above = float((ok < c.lower).sum()) / m, float((ok > c.upper).sum()) / m
+            cols[c.name] = {"share": below + above, "below": below, "above": above}
+        elif c.kind == "categorical":
+            cols[c.name] = {"share": float((x >= len(c.public_labels)).sum()) / max(len(x), 1), "kind": "categories"}
+    if not cols:
+        return None
+    worst = max(cols, key=lambda k: cols[k]["share"])
+    return Result("fidelity.clipped_share", "fidelity", cols[worst]["share"], "lower_is_better",
+                  details={"columns": cols, "worst_column": worst,
+                           "meaning": "share of real training rows outside the declared bounds (clipped to them by "
+                                      "the fit) or of undeclared categories (dropped), per column; the value is the "
+                                      "largest column's share. Private statistic: owner's evaluation only"})
+
+
 # -------------------------------------------------------------------------------------- plot statistics
 def _nice(x: float, up: bool) -> float:
     """Round to 2 significant digits, outward, so no plotted edge equals a private value."""

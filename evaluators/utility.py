@@ -37,7 +37,7 @@ def check_target(prep: Prepared, target: str) -> str:
 
 def _xy(prep: Prepared, frame: pd.DataFrame, target: str, scale: dict, task: str) -> tuple[np.ndarray, np.ndarray]:
     keep = [c for c in prep.columns if c.name != target]
-    sub = Prepared(tuple(keep), prep.real, frame, None)
+    sub = Prepared(tuple(keep), prep.real, prep.synthetic, prep.holdout)  # one encoding width for every frame
     x = encode_matrix(sub, frame, scale)
     y = frame[target].to_numpy()
     ok = ~np.isnan(y) if task == "regression" else (y >= 0)
