@@ -77,6 +77,8 @@ class BaseGenerator:
     registry_name: ClassVar[str] = ""
     data_kind: ClassVar[str] = "table"
     provides_dp: ClassVar[bool] = False
+    # Whether _fit takes a validated Dask frame (synthgen.scale.frames.PartitionedTable) as well as a DataFrame.
+    accepts_partitions: ClassVar[bool] = False
     no_guarantee_reason: ClassVar[str] = "this generator has no differential-privacy guarantee"
     # Parameters small enough for the contract test suite to run in seconds.
     contract_params: ClassVar[dict[str, Any]] = {}
@@ -201,40 +203,28 @@ class BaseGenerator:
                 "allow_inferred=True (recorded in the model and its reports).")
 
     def _prepare(self, data: Any, schema: Schema, on_violation: str) -> pd.DataFrame:
-        """Validate a table against the schema and return it in canonical dtypes (learnable columns only)."""
+        """Validate a table against the schema and return it in canonical dtypes (learnable columns only).
+
+        A Dask frame is validated partition by partition under the same rules (:mod:`synthgen.scale.frames`) and
+        comes back as a lazy partitioned table, for generators with ``accepts_partitions``."""
         if on_violation not in ("raise", "clip"):
             raise ConfigError(f"on_violation must be 'raise' or 'clip'; got {on_violation!r}.")
         if not isinstance(data, pd.DataFrame):
+            from ..scale.frames import is_dask_frame, prepare_partitions
+
+            if is_dask_frame(data):
+                parts = prepare_partitions(self, data, schema, on_violation, blocking_violations, conform_rows)
+                check_enough_rows(self, len(parts))
+                return parts
             raise DataValidationError(f"{type(self).__name__}.fit expects a pandas DataFrame; got "
                                       f"{type(data).__name__}.")
-        report = schema.validate(data)
-        fixable = {"below_minimum", "above_maximum", "unknown_category"}
-        blocking = []
-        for v in report.violations:
-            f = schema[v.column] if (v.column is not None and v.column in schema) else None
-            dp_sourced = f is not None and f.source.startswith("dp:")
-            if v.code in fixable and (on_violation == "clip" or dp_sourced):
-                continue
-            blocking.append(v)
+        blocking = blocking_violations(schema.validate(data).violations, schema, on_violation)
         if blocking:
             from ..schema import ValidationReport
 
-            ValidationReport(tuple(blocking), report.n_rows).raise_if_invalid("training data")
-        table = schema.coerce(data)
-        keep = np.ones(len(table), dtype=bool)
-        for f in schema.learnable:
-            if f.kind == "numeric":
-                table[f.name] = table[f.name].clip(f.lower, f.upper)
-            elif f.kind == "datetime":
-                table[f.name] = table[f.name].clip(f.lower_ts, f.upper_ts)
-            elif f.kind == "categorical":
-                # coerce() mapped undeclared categories to null; drop those rows (nulls that were nulls stay).
-                keep &= ~(table[f.name].isna().to_numpy() & data[f.name].notna().to_numpy())
-        table = table.loc[keep, [f.name for f in schema.learnable]].reset_index(drop=True)
-        if len(table) < 2:
-            raise DataValidationError(
-                f"{type(self).__name__} needs at least 2 rows to learn from (after rows with undeclared "
-                "categories were dropped). Fix: pass a larger table.")  # no count: n is private
+            ValidationReport(tuple(blocking), len(data)).raise_if_invalid("training data")
+        table = conform_rows(data, schema)
+        check_enough_rows(self, len(table))
         return table
 
     def sample(self, n: int, *, random_state: RandomState = None, **sample_params: Any) -> pd.DataFrame:
@@ -322,6 +312,43 @@ def _check_extra_params(method: Any, params: Mapping[str, Any], what: str, fixed
     if unknown:
         raise ConfigError(f"{what} got unknown argument(s) {unknown}. Fix: use one of "
                           f"{known or 'no extra arguments'}.")
+
+
+def blocking_violations(violations: Any, schema: Schema, on_violation: str) -> list:
+    """The violations a fit refuses: all but the fixable ones (out of bounds, undeclared category) when clipping
+    is asked for or the field's bounds were bought with DP (``dp:``)."""
+    fixable = {"below_minimum", "above_maximum", "unknown_category"}
+    blocking = []
+    for v in violations:
+        f = schema[v.column] if (v.column is not None and v.column in schema) else None
+        dp_sourced = f is not None and f.source.startswith("dp:")
+        if v.code in fixable and (on_violation == "clip" or dp_sourced):
+            continue
+        blocking.append(v)
+    return blocking
+
+
+def conform_rows(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Canonical dtypes, values clipped into declared bounds, rows with undeclared categories dropped (a public,
+    row-wise rule, so it can run on each partition of a table); learnable columns only."""
+    table = schema.coerce(data)
+    keep = np.ones(len(table), dtype=bool)
+    for f in schema.learnable:
+        if f.kind == "numeric":
+            table[f.name] = table[f.name].clip(f.lower, f.upper)
+        elif f.kind == "datetime":
+            table[f.name] = table[f.name].clip(f.lower_ts, f.upper_ts)
+        elif f.kind == "categorical":
+            # coerce() mapped undeclared categories to null; drop those rows (nulls that were nulls stay).
+            keep &= ~(table[f.name].isna().to_numpy() & data[f.name].notna().to_numpy())
+    return table.loc[keep, [f.name for f in schema.learnable]].reset_index(drop=True)
+
+
+def check_enough_rows(gen: Any, n: int) -> None:
+    if n < 2:
+        raise DataValidationError(
+            f"{type(gen).__name__} needs at least 2 rows to learn from (after rows with undeclared "
+            "categories were dropped). Fix: pass a larger table.")  # no count: n is private
 
 
 def _draft_not_dp(schema: Schema | None) -> bool:

@@ -20,6 +20,7 @@ class CopulaBase(BaseGenerator):
     """Sampling and persistence shared by the plain and the DP Gaussian copula (fitted state: ``parts_``)."""
 
     condition_on: str | None
+    accepts_partitions = True  # fits from merged per-partition statistics (synthgen.scale)
 
     # ----------------------------------------------------------------- helpers for subclasses
     def _check_condition_on(self, schema: Schema) -> Any:

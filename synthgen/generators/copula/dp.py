@@ -139,7 +139,11 @@ class DPGaussianCopula(CopulaBase):
                           float(self.clip_factor), float(self.marginal_share))
 
     # ----------------------------------------------------------------- fit: measure, then estimate
-    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: CopulaPlan) -> PrivacySpend:
+    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: CopulaPlan,
+             progress: bool | None = None) -> PrivacySpend:
+        """``data``: the validated table, in memory or a Dask frame (:mod:`synthgen.scale`); ``progress``: bars over
+        the Dask passes (default: only on a terminal)."""
+        data = data.with_progress(progress) if hasattr(data, "with_progress") else data
         release = measure(data, plan, privacy_noise())
         self._estimate(release, plan, rng)
         return self._spend(plan)

@@ -93,10 +93,13 @@ class GaussianCopula(CopulaBase):
         self._check_condition_on(schema)
         return super()._plan(schema)
 
-    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: Plan) -> PrivacySpend:
+    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: Plan,
+             progress: bool | None = None) -> PrivacySpend:
         """Two merged passes (:mod:`.empirical`): distinct values and counts, then exact Gram sums of normal scores
-        through the marginals built from them. ``data`` is one in-memory partition or a validated Dask frame."""
+        through the marginals built from them. ``data`` is one in-memory partition or a validated Dask frame;
+        ``progress``: bars over the Dask passes (default: only on a terminal)."""
         warn_no_guarantee(self)
+        data = data.with_progress(progress) if hasattr(data, "with_progress") else data
         fkey = self._check_condition_on(schema)
         cols = [f for f in schema.learnable if fkey is None or f.name != fkey.name]
         stats = reduce_rows(data, value_partition, cols, fkey)

@@ -1,0 +1,150 @@
+"""Dask frames as fit input: validation per partition, then reductions that merge on the workers.
+
+:func:`prepare_partitions` (called from ``BaseGenerator._prepare`` before any budget is reserved) validates every
+partition against the declared schema with the in-memory rules (the same functions, passed in by the caller), merges
+the violations by column and code (their messages hold public schema values only) and raises them all at once; it
+returns a :class:`PartitionedTable`. Its :meth:`~PartitionedTable.reduce` maps a statistic over the partitions
+(each conformed first: canonical dtypes, declared bounds) and tree-reduces the results with
+:func:`~synthgen.scale.stats.merge` on the cluster; only the merged statistic comes back to the client, never rows.
+
+The scheduler is the active ``distributed.Client`` if there is one (:func:`synthgen.scale.cluster.connect` makes
+one: an embedded ``LocalCluster`` or any scheduler address), else Dask's threaded scheduler in this process. A
+failed or lost worker fails the pass with :class:`ClusterError`; the fit then fails as any fit that read rows does
+(its budget stays committed; nothing is released).
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+import numpy as np
+
+from ..exceptions import DataValidationError, SynthgenError
+from .stats import Stats, merge
+
+SPLIT_EVERY = 8  # fan-in of the tree reduction
+
+
+class ClusterError(SynthgenError, RuntimeError):
+    """A Dask pass failed (a worker lost, a task error that is not synthgen's own)."""
+
+
+def is_dask_frame(obj: Any) -> bool:
+    """A dask.dataframe.DataFrame, recognised without importing Dask."""
+    return type(obj).__module__.split(".")[0] in ("dask", "dask_expr") and hasattr(obj, "to_delayed") \
+        and hasattr(obj, "npartitions")
+
+
+@dataclass(frozen=True)
+class Found:
+    """Violations merged across partitions: one per (column, code), counts summed (kept for the owner only)."""
+
+    items: tuple
+
+    def __add__(self, other: "Found") -> "Found":
+        out: dict = {}
+        for v in self.items + other.items:
+            key = (v.column, v.code)
+            out[key] = v if key not in out else replace(out[key], count=out[key].count + v.count)
+        return Found(tuple(out.values()))
+
+
+def _check_partition(part: Any, schema: Any, on_violation: str, blocking: Callable, conform: Callable) -> Stats:
+    found = [v for v in schema.validate(part).violations if v.code != "empty_table"]
+    stop = blocking(found, schema, on_violation)
+    n = 0 if stop else len(conform(part, schema))
+    return {"rows": np.array([n], dtype=np.int64), "found": Found(tuple(stop))}
+
+
+def prepare_partitions(gen: Any, data: Any, schema: Any, on_violation: str, blocking: Callable,
+                       conform: Callable) -> "PartitionedTable":
+    """Validate ``data`` partition by partition (``blocking``/``conform``: the in-memory rules) and return it
+    as a :class:`PartitionedTable`; every blocking violation of every partition is raised at once."""
+    if not getattr(gen, "accepts_partitions", False):
+        raise DataValidationError(
+            f"{type(gen).__name__} cannot fit a Dask frame yet. Fix: use 'copula' or 'dp-copula', or pass a pandas "
+            "DataFrame (e.g. a sample of the frame).")
+    table = PartitionedTable(tuple(data.to_delayed()), schema, conform, 0)
+    stats = table.reduce_raw(_check_partition, schema, on_violation, blocking, conform)
+    found = stats["found"].items
+    if found:
+        from ..schema import ValidationReport
+
+        ValidationReport(tuple(found), int(stats["rows"][0])).raise_if_invalid("training data")
+    return replace(table, n_rows=int(stats["rows"][0]))
+
+
+def _on_conformed(part: Any, schema: Any, conform: Callable, fn: Callable, *args: Any) -> Stats:
+    return fn(conform(part, schema), *args)
+
+
+@dataclass(frozen=True, eq=False)
+class PartitionedTable:
+    """A validated Dask frame: its (lazy) partitions, the schema they are conformed to, and the exact row count
+    after conforming (private: for the generators' own checks only, like ``len`` of an in-memory table)."""
+
+    parts: tuple
+    schema: Any
+    conform: Callable
+    n_rows: int
+    progress: bool | None = None
+
+    def __len__(self) -> int:
+        return self.n_rows
+
+    def with_progress(self, progress: bool | None) -> "PartitionedTable":
+        return self if progress is None else replace(self, progress=bool(progress))
+
+    def reduce(self, fn: Callable[..., Stats], *args: Any) -> Stats:
+        """``fn(conformed partition, *args)`` on every partition, tree-merged on the cluster."""
+        return self.reduce_raw(_on_conformed, self.schema, self.conform, fn, *args)
+
+    def reduce_raw(self, fn: Callable[..., Stats], *args: Any) -> Stats:
+        import dask
+
+        leaves = [dask.delayed(fn)(p, *args) for p in self.parts]
+        level = leaves
+        while len(level) > 1:
+            level = [dask.delayed(merge)(*level[i:i + SPLIT_EVERY]) for i in range(0, len(level), SPLIT_EVERY)]
+        show = sys.stderr.isatty() if self.progress is None else self.progress
+        desc = getattr(fn if fn is not _on_conformed else args[2], "__name__", "pass")
+        try:
+            return _compute(level[0], leaves, show, desc)
+        except SynthgenError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a worker lost or a task failed: typed, cause chained
+            raise ClusterError(f"A Dask pass ({desc}) failed: {type(exc).__name__}. Fix: check the workers' "
+                               "logs and memory (see synthgen.scale), then fit again.") from exc
+
+
+def active_client() -> Any:
+    """The current ``distributed.Client``, or None (then Dask's threaded scheduler runs in this process)."""
+    try:
+        from distributed import get_client
+
+        return get_client()
+    except (ImportError, ValueError):
+        return None
+
+
+def _compute(root: Any, leaves: list, show: bool, desc: str) -> Stats:
+    from tqdm.auto import tqdm
+
+    client = active_client()
+    bar = tqdm(total=len(leaves), desc=desc, unit="part", file=sys.stderr, disable=not show, leave=False, delay=2)
+    try:
+        if client is None:
+            from dask.callbacks import Callback
+
+            keys = {leaf.key for leaf in leaves}
+            with Callback(posttask=lambda key, *a: bar.update(1) if key in keys else None):
+                return root.compute(scheduler="threads")
+        from distributed import as_completed
+
+        futures = client.compute([root] + leaves)
+        for _ in as_completed(futures[1:]):
+            bar.update(1)
+        return futures[0].result()
+    finally:
+        bar.close()
