@@ -117,7 +117,7 @@ def test_html_is_self_contained(small_report, tmp_path):
     assert "http://" not in html and "https://" not in html
     assert "default-src 'none'" in html
     for section in ('id="verdict"', 'id=utility', 'id="privacy-spend"', "Correlation-difference",
-                    "Distance to closest record", "Membership inference ROC", "Marginal distributions"):
+                    "Distance to closest record", "Membership inference ROC", "Marginal distribution of"):
         assert section in html, section
     assert html.count("data:image/png;base64,") >= 4
 
