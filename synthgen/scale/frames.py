@@ -119,7 +119,12 @@ class PartitionedTable:
 
 
 def active_client() -> Any:
-    """The current ``distributed.Client``, or None (then Dask's threaded scheduler runs in this process)."""
+    """The current ``distributed.Client``, or None (then Dask's threaded scheduler runs in this process). Setting
+    ``dask.config.set(scheduler="threads")`` (or ``"sync"``) runs here even while a client is open."""
+    import dask
+
+    if dask.config.get("scheduler", None) in ("threads", "sync", "synchronous", "single-threaded"):
+        return None
     try:
         from distributed import get_client
 

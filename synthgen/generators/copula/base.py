@@ -4,6 +4,7 @@ or on an already fitted model, so none of it reads private rows.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -14,6 +15,8 @@ from ...schema import Schema
 from ..base import BaseGenerator
 from .model import ColumnModel, CopulaPart, calibrate_onehot_offsets, sample_parts
 from .normal_scores import corrected_correlation, nearest_correlation
+
+SAMPLE_CHUNK = 1 << 20  # rows per sampling chunk (bounds memory; a progress bar ticks per chunk)
 
 
 class CopulaBase(BaseGenerator):
@@ -61,9 +64,21 @@ class CopulaBase(BaseGenerator):
         return r
 
     # ----------------------------------------------------------------- BaseGenerator hooks
-    def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    def _sample(self, n: int, rng: np.random.Generator, progress: bool | None = None) -> pd.DataFrame:
+        """``n`` rows; more than ``SAMPLE_CHUNK`` are drawn in chunks under a progress bar (``progress``: default
+        only on a terminal, after 2 s). For the same seed, a chunked draw is still reproducible."""
+        from tqdm.auto import tqdm
+
         fields = {f.name: f for f in self.schema_.learnable}
-        df = sample_parts(self.parts_, n, rng, fields, self.condition_on)
+        sizes = [SAMPLE_CHUNK] * (n // SAMPLE_CHUNK) + ([n % SAMPLE_CHUNK] if n % SAMPLE_CHUNK else [])
+        show = sys.stderr.isatty() if progress is None else bool(progress)
+        frames = []
+        with tqdm(total=n, desc=f"{self.registry_name} sample", unit="row", unit_scale=True, file=sys.stderr,
+                  disable=not show or len(sizes) < 2, leave=False, delay=2) as bar:
+            for m in sizes:
+                frames.append(sample_parts(self.parts_, m, rng, fields, self.condition_on))
+                bar.update(m)
+        df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         return df[[f.name for f in self.schema_.learnable]]
 
     def _get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
