@@ -1,8 +1,11 @@
-"""``synthgen ledger init``, ``show`` and ``verify``.
+"""``synthgen ledger init``, ``show``, ``verify`` and ``resolve``.
 
 A ledger holds budgets and spends, no data. ``verify`` checks it end to end (schema, the hash chain from the
 budget header to the head, references, budget). Threat model: this detects accidents and tampering by others
 (a raised budget, deleted or edited charges); it cannot stop a forger who rewrites the whole file and its chain.
+``resolve`` closes reservations left pending by a killed process: committed when it may have read private data,
+cancelled only when its missing ``data_read`` mark proves it had not
+(:meth:`~synthgen.privacy.ledger.PrivacyLedger.resolve`).
 """
 from __future__ import annotations
 
@@ -47,7 +50,10 @@ def ledger_show_cmd(out: Out, path: str) -> None:
     out.say(f"  remaining epsilon={r['epsilon']:.4g} delta={r['delta']:.3g}")
     for c in info["charges"]:
         out.say(f"  {c['time']}  {c['status']:<9} eps={c['epsilon']:.4g} delta={c['delta']:.3g} "
-                f"{c['generator']}: {c['purpose']}")
+                f"{c['generator']}: {c['purpose']}  [{c['id']}]")
+    if any(c["status"] == "pending" for c in info["charges"]):
+        out.say("  pending reservations count as spent; if their process was killed, close them with "
+                f"`synthgen ledger resolve {path}`")
     out.emit({"status": "ok", **info})
 
 
@@ -71,3 +77,30 @@ def ledger_verify_cmd(out: Out, path: str) -> None:
         raise ChecksFailed("ledger verification") from None
     out.say(f"ledger {path} verified: {info['entries']} entries, chain intact")
     out.emit({"status": "ok", "ok": True, "ledger": str(path), "problems": [], **info})
+
+
+@ledger_grp.command("resolve")
+@click.argument("path", type=click.Path())
+@click.option("--id", "entry_id", default=None, help="Resolve this reservation only (default: every pending one).")
+@click.option("--force", is_flag=True,
+              help="Also resolve reservations whose process still seems to run here, or ran on another host.")
+@common
+def ledger_resolve_cmd(out: Out, path: str, entry_id: str | None, force: bool) -> None:
+    """Close reservations left pending by a killed process: exit 0 when none is left pending, 1 otherwise.
+
+    Each is committed (charged) when the process may have read private data and cancelled (refunded) only when
+    it provably had not (no data_read mark). A reservation whose process still runs is left alone unless --force.
+    """
+    from ..privacy.ledger import PrivacyLedger
+
+    led = PrivacyLedger(path)
+    done = led.resolve(entry_id, force=force)
+    for r in done:
+        out.say(f"  {r['id']}: {r['action']} ({r['reason']})")
+    left = [r["id"] for r in done if r["action"] == "left"]
+    out.say(f"ledger {path}: {len(done) - len(left)} reservation(s) resolved, {len(left)} left pending"
+            if done else f"ledger {path}: no pending reservation")
+    out.emit({"status": "failed" if left else "ok", "ledger": str(path), "resolved": done,
+              "left_pending": left, "spent": led.to_dict()["spent"]})
+    if left:
+        raise ChecksFailed(f"{len(left)} reservation(s) left pending (their process may still be running)")

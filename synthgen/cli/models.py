@@ -12,7 +12,7 @@ import click
 from ..exceptions import InputError
 from ..release import pipeline
 from .output import Out, common
-from .params import parse_params
+from .params import check_privacy_request, parse_params
 
 SEED_HELP = "Seed for initialisation and sampling only, never for privacy noise (default: fresh entropy)."
 
@@ -51,7 +51,13 @@ def fit_cmd(out: Out, data: str, schema_path: str | None, generator: str, epsilo
             delta: float | None, ledger: str | None, out_dir: str, seed: int | None, params: tuple[str, ...],
             allow_inferred: bool, on_violation: str) -> None:
     """Fit a generator on DATA and save the model directory (written atomically)."""
-    prep = pipeline.prepare(generator, parse_params(params), epsilon=epsilon, delta=delta, ledger=ledger)
+    from ..generators import registry
+
+    given = parse_params(params)
+    check_privacy_request(out, dp=registry.entry(generator).guarantee == "dp", ledger=ledger,
+                          epsilon=epsilon if epsilon is not None else given.get("epsilon"),
+                          delta=delta if delta is not None else given.get("delta"))
+    prep = pipeline.prepare(generator, given, epsilon=epsilon, delta=delta, ledger=ledger)
     if not prep.dp:
         out.no_dp_warning(generator)
     inputs = pipeline.read_inputs(data, schema_path, data_kind=prep.entry.data_kind)

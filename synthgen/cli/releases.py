@@ -11,6 +11,7 @@ import click
 
 from ..release import bundle, pipeline
 from .output import ChecksFailed, Out, common, headline, print_gate
+from .params import check_privacy_request
 
 ENGINE = click.option("--engine", type=click.Choice(["auto", "gx", "native"]), default="auto", show_default=True)
 
@@ -36,7 +37,12 @@ def run_cmd(out: Out, config_path: str, engine: str) -> None:
     """
     from ..release.config import load_release_config
 
+    from ..generators import registry
+
     cfg = load_release_config(config_path)
+    check_privacy_request(out, dp=registry.entry(cfg.generator).guarantee == "dp", ledger=cfg.ledger, what="release",
+                          epsilon=cfg.epsilon if cfg.epsilon is not None else cfg.params.get("epsilon"),
+                          delta=cfg.delta if cfg.delta is not None else cfg.params.get("delta"))
     refused = pipeline.preflight(cfg)
     if refused is not None:
         print_gate(out, refused)
@@ -67,6 +73,7 @@ def demo_cmd(out: Out, out_dir: str, epsilon: float, delta: float, seed: int, en
     """The main job: a DP synthetic copy of a real public table (AER/CPS1988), bundle and owner's report in OUT."""
     from ..release.demo import run_demo
 
+    check_privacy_request(out, dp=True, epsilon=epsilon, delta=delta, ledger="demo", what="demo")
     bar = out.progress(6, "demo")
     try:
         demo = run_demo(out_dir, epsilon=epsilon, delta=delta, seed=seed, engine=engine, say=out.say,

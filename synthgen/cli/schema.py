@@ -11,6 +11,7 @@ import click
 from ..exceptions import ConfigError
 from ..release import pipeline
 from .output import ChecksFailed, Out, common
+from .params import check_privacy_request
 
 
 @click.group("schema")
@@ -44,6 +45,8 @@ def schema_draft_cmd(out: Out, data: str, out_path: str, epsilon: float | None, 
         raise ConfigError("--ledger only applies to a DP draft; add --epsilon.")
     if seed is not None:
         out.warn("--seed is ignored: privacy noise is never drawn from a seed.")
+    if epsilon is not None or delta is not None:
+        check_privacy_request(out, dp=epsilon is not None, epsilon=epsilon, delta=delta, ledger=ledger, what="draft")
     led = pipeline.open_ledger(ledger, epsilon, delta)
     draft_kwargs = {"epsilon": epsilon, "delta": delta, "ledger": led, "identifiers": identifiers,
                     "kinds": _parse_kinds(kinds) or None,

@@ -4,7 +4,10 @@ Every entry is an event:
 - ``charge``: budget spent (committed at once);
 - ``reserve``: budget set aside before a fit; it counts as spent until a ``commit`` or ``cancel`` names it.
   A fit that is interrupted or fails before anything is released is cancelled; a process killed outright
-  leaves the reservation counted as spent (the safe side).
+  leaves the reservation counted as spent (the safe side) until ``synthgen ledger resolve`` closes it;
+- ``mark`` (``data_read``): written by :func:`charge` BEFORE the first private value is read (write-ahead), so
+  :meth:`PrivacyLedger.resolve` can refund a dead process's reservation only when provably nothing was read, and
+  commits it otherwise.
 
 Integrity. The header (dataset, budget, neighbouring relation, composition rule) is hashed, and entries are
 chained from that hash by sha256 (each hash covers the previous hash and the entry); the file also records its
@@ -24,22 +27,21 @@ because the failure itself may depend on the private data (otherwise retries wou
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import math
 import os
-import signal
-import threading
+import socket
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from ..exceptions import BudgetExceededError, LedgerError
+from ..exceptions import BudgetExceededError, InvalidPrivacyParameterError, LedgerError
 from ..io import atomic_write_json
 from .ledger_chain import (LEDGER_FORMAT, Charge, _charges, _check_document, _entry_hash, _header_hash,
-                           _spent)
-from .spend import NEIGHBOURING, check_epsilon_delta
+                           _open_reservations, _resolution, _spent)
+from .ledger_process import _holder_state, _locked, interrupts_deferred
+from .spend import NEIGHBOURING, check_epsilon_delta, check_request
 
 _TOL = 1e-12
 
@@ -52,7 +54,7 @@ class Reservation:
     """Budget set aside for one piece of work. Use as a context manager: commit on success, cancel on error."""
 
     def __init__(self, ledger: "PrivacyLedger", charge_id: str):
-        self.ledger, self.id, self._done = ledger, charge_id, False
+        self.ledger, self.id, self._done, self._marked = ledger, charge_id, False, False
         self.hash = ""
 
     def commit(self, spent: tuple[float, float] | None = None, note: str | None = None) -> str:
@@ -67,6 +69,12 @@ class Reservation:
             self.hash = self.ledger._append(entry)
             self._done = True
         return self.hash
+
+    def mark_data_read(self) -> None:
+        """Record, before it happens, that private data is about to be read (the write-ahead ``mark``)."""
+        if not self._done and not self._marked:
+            self.ledger._append({"event": "mark", "ref": self.id, "mark": "data_read"})
+            self._marked = True
 
     def cancel(self, reason: str = "work not released") -> None:
         if not self._done:
@@ -161,6 +169,19 @@ class PrivacyLedger:
         r_eps, r_dlt = self.remaining()
         return epsilon <= r_eps + _TOL and delta <= r_dlt + _TOL
 
+    def check_affordable(self, epsilon: float | None, delta: float | None = None) -> None:
+        """Refuse a request before any work: a bad epsilon/delta is an :class:`InvalidPrivacyParameterError`
+        (checked first, so it is never mistaken for overspend); one the ledger cannot pay a
+        :class:`BudgetExceededError`. ``None`` skips that part (its default is checked when it is reserved)."""
+        eps, dlt = check_request(epsilon, delta)
+        r_eps, r_dlt = self.remaining()
+        if (eps is not None and eps > r_eps + _TOL) or (dlt is not None and dlt > r_dlt + _TOL):
+            raise BudgetExceededError(
+                f"Ledger {self.path} cannot pay " + ", ".join(f"{k}={v:g}" for k, v in (("epsilon", eps),
+                                                                                      ("delta", dlt)) if v is not None)
+                + f": remaining (epsilon={r_eps:.4g}, delta={r_dlt:.3g}). Nothing was run. "
+                "Fix: ask for less epsilon/delta or use a ledger with budget left.")
+
     def to_dict(self) -> dict:
         doc = self._read()
         eps, dlt = _spent(_charges(doc))
@@ -178,26 +199,42 @@ class PrivacyLedger:
         return next(c for c in self.charges() if c.id == cid)
 
     def reserve(self, epsilon: float, delta: float, generator: str, purpose: str,
-                details: dict | None = None) -> Reservation:
-        """Set budget aside before work starts; refuses overspend before any work is done."""
-        return Reservation(self, self._append_spend("reserve", epsilon, delta, generator, purpose, details))
+                details: dict | None = None, write_ahead: bool = False) -> Reservation:
+        """Set budget aside before work starts; refuses overspend before any work is done. ``write_ahead``: the
+        caller promises to call :meth:`Reservation.mark_data_read` BEFORE it reads any private value (as
+        :func:`charge` does), so that :meth:`resolve` may refund it if its process dies before the mark."""
+        return Reservation(self, self._append_spend("reserve", epsilon, delta, generator, purpose, details,
+                                                    write_ahead))
 
     def _append_spend(self, event: str, epsilon: float, delta: float, generator: str, purpose: str,
-                      details: dict | None) -> str:
-        eps, dlt = float(epsilon), float(delta)
+                      details: dict | None, write_ahead: bool = False) -> str:
+        try:
+            eps, dlt = float(epsilon), float(delta)
+        except (TypeError, ValueError):
+            eps = dlt = math.nan
         if not (math.isfinite(eps) and eps >= 0 and 0 <= dlt < 1):
-            raise LedgerError(f"A charge needs epsilon >= 0 and 0 <= delta < 1; got ({epsilon}, {delta}).")
+            raise InvalidPrivacyParameterError(
+                f"A charge needs a finite epsilon >= 0 and 0 <= delta < 1; got ({epsilon}, {delta}). Nothing was "
+                "charged. Fix: ask for a finite epsilon and a small delta.")
         cid = f"c-{uuid.uuid4().hex[:12]}"
         entry = {"event": event, "id": cid, "generator": str(generator), "epsilon": eps, "delta": dlt,
                  "purpose": str(purpose)}
         if details:
             entry["details"] = details
+        if event == "reserve":  # who holds it, so that `synthgen ledger resolve` can tell a dead holder
+            entry["process"] = {"pid": os.getpid(), "host": socket.gethostname(),
+                                **({"marks": "data_read"} if write_ahead else {})}
         self._append(entry, check_budget=(eps, dlt))
         return cid
 
     def _append(self, entry: dict, check_budget: tuple[float, float] | None = None) -> str:
         with _locked(self.path):
             doc = self._read()
+            ref = entry.get("ref")
+            if ref is not None and (ref not in _open_reservations(doc) or (entry["event"] == "mark" and any(
+                    e["event"] == "mark" and e.get("ref") == ref for e in doc["entries"]))):
+                raise LedgerError(f"Ledger {self.path}: reservation {ref!r} is not open (closed by another process, "
+                                  "e.g. `synthgen ledger resolve --force`); nothing was written.")
             if check_budget is not None:
                 eps, dlt = _spent(_charges(doc))
                 need_eps, need_dlt = check_budget
@@ -226,6 +263,36 @@ class PrivacyLedger:
         return {"path": str(self.path), "dataset": doc["dataset"], "entries": len(doc["entries"]),
                 "head": doc["head"]["hash"], "spent": {"epsilon": eps, "delta": dlt}, "budget": doc["budget"]}
 
+    def resolve(self, entry_id: str | None = None, force: bool = False) -> list[dict]:
+        """Close reservations left pending by a process that ended without closing them (killed, crashed).
+
+        Each is committed when its process may have read private data (a ``data_read`` mark, or no write-ahead
+        promise) and cancelled only when provably nothing was read (see :func:`ledger_chain._resolution`). One
+        whose process still runs on this host, or ran on another host, is left alone (``action: "left"``)
+        unless ``force``. ``entry_id``: that reservation only. Returns one record per pending reservation."""
+        doc = self._read()
+        pending = sorted(_open_reservations(doc))
+        if entry_id is not None:
+            if entry_id not in pending:
+                raise LedgerError(f"Ledger {self.path} has no pending reservation {entry_id!r}; see `synthgen "
+                                  "ledger show` for the pending ones.")
+            pending = [entry_id]
+        out = []
+        for cid in pending:
+            reserve = next(e for e in doc["entries"] if e["event"] == "reserve" and e["id"] == cid)
+            holder = _holder_state(reserve.get("process"))
+            if holder != "ended" and not force:
+                out.append({"id": cid, "action": "left", "reason": f"its process {holder}; rerun with --force "
+                            "if you know it has ended"})
+                continue
+            action, reason = _resolution(doc, cid)
+            res = Reservation(self, cid)
+            with interrupts_deferred():
+                res.commit(note=reason) if action == "commit" else res.cancel(reason)
+            out.append({"id": cid, "action": "committed" if action == "commit" else "cancelled", "reason": reason,
+                        "epsilon": float(reserve["epsilon"]), "delta": float(reserve["delta"])})
+        return out
+
     def find(self, entry_id: str) -> dict:
         """The record of one reservation or charge: its request, status, committed spend and hashes."""
         doc = self._read()
@@ -234,7 +301,10 @@ class PrivacyLedger:
             if e["event"] in ("charge", "reserve") and e.get("id") == entry_id:
                 rec = {"id": e["id"], "event": e["event"], "generator": e["generator"], "purpose": e["purpose"],
                        "epsilon": float(e["epsilon"]), "delta": float(e["delta"]), "hash": e["hash"],
-                       "status": "committed" if e["event"] == "charge" else "pending", "spent": None}
+                       "status": "committed" if e["event"] == "charge" else "pending", "spent": None,
+                       "data_read": e["event"] == "charge"}
+            elif rec is not None and e.get("ref") == entry_id and e["event"] == "mark":
+                rec["data_read"] = True
             elif rec is not None and e.get("ref") == entry_id:
                 rec["status"] = "committed" if e["event"] == "commit" else "cancelled"
                 rec["close_hash"] = e["hash"]
@@ -246,42 +316,6 @@ class PrivacyLedger:
 
 
 # -------------------------------------------------------------------------------------------- helpers
-@contextlib.contextmanager
-def interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) until the block ends.
-
-    Wrap a ledger write together with the caller's record of it (``reservation = ledger.reserve(...)``), so an
-    interrupt cannot land between the two and leave a reservation nobody cancels. Outside the main thread (where
-    Python delivers no signals) this does nothing.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if held:
-            if callable(previous):
-                previous(signal.SIGINT, None)  # the default handler raises KeyboardInterrupt here
-            elif previous == signal.SIG_DFL:
-                os.kill(os.getpid(), signal.SIGINT)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = path.with_name(path.name + ".lock")
-    with open(lock, "a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
 class ChargeHandle:
     """What :func:`charge` yields: mark the point where private data is first read; read the entry after."""
 
@@ -292,8 +326,13 @@ class ChargeHandle:
         self.entry: dict | None = None
 
     def data_read(self) -> None:
-        """From here on a failure commits the reservation (the failure may depend on private values)."""
+        """From here on a failure commits the reservation (the failure may depend on private values). Call it
+        BEFORE the first read: it writes the ledger's ``mark`` first (a process killed before the mark is
+        provably refundable by ``synthgen ledger resolve``; one killed after it is charged)."""
         self.read = True
+        if self.reservation is not None:
+            with interrupts_deferred():
+                self.reservation.mark_data_read()
 
     def record_spent(self, epsilon: float, delta: float) -> None:
         """The (epsilon, delta) actually used, written with the commit."""
@@ -315,7 +354,7 @@ def charge(ledger: "PrivacyLedger | None", epsilon: float, delta: float, *, gene
     try:
         with interrupts_deferred():  # no Ctrl-C between the ledger write and our record of it
             handle.reservation = ledger.reserve(epsilon, delta, generator=generator, purpose=purpose,
-                                                details=details)
+                                                details=details, write_ahead=True)
         yield handle  # a Ctrl-C held above is delivered before this line, inside the try
     except BaseException as exc:
         res = handle.reservation

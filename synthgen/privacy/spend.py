@@ -60,6 +60,27 @@ def check_epsilon_delta(epsilon: float, delta: float) -> tuple[float, float]:
     return eps, dlt
 
 
+#: Above this epsilon a DP guarantee protects little (the odds of any inference may move by up to e^10 ~ 22,000x).
+WEAK_EPSILON = 10.0
+#: A requested delta at or above this is refused outright (a delta >= 1/n already allows releasing whole rows;
+#: the declared row bounds give the sharper check in :func:`resolve_delta`).
+MAX_REQUEST_DELTA = 0.5
+
+
+def check_request(epsilon: float | None, delta: float | None) -> tuple[float | None, float | None]:
+    """Validate an (epsilon, delta) a user asked for (``None``: the default applies) BEFORE it is compared with any
+    budget, so bad input is a typed :class:`InvalidPrivacyParameterError` (exit 2), never "cannot pay" (exit 1)."""
+    eps = None if epsilon is None else check_epsilon_delta(epsilon, 0.0)[0]
+    if delta is None:
+        return eps, None
+    _, dlt = check_epsilon_delta(1.0, delta)
+    if dlt >= MAX_REQUEST_DELTA:
+        raise InvalidPrivacyParameterError(
+            f"delta={dlt:g} is far too large: a delta at or above 1/n allows releasing whole rows. Fix: use a delta "
+            f"well below 1/n (e.g. 1e-6), or leave it out (default from the schema's declared maximum row count).")
+    return eps, dlt
+
+
 @dataclass(frozen=True)
 class DPSpend:
     """An (epsilon, delta)-DP guarantee under the add/remove-one-row neighbouring relation.

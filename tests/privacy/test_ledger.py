@@ -247,3 +247,81 @@ def test_charge_without_a_ledger_records_nothing():
     with charge(None, 0.5, 0.0, generator="g", purpose="fit") as h:
         h.data_read()
     assert h.entry is None
+
+
+# ------------------------------------------------------------------ resolve: reservations of killed processes
+@pytest.fixture
+def dead_pid(monkeypatch):
+    """Reservations made while this fixture is active record the pid of a process that has ended."""
+    import os
+    import subprocess
+    import sys
+
+    import synthgen.privacy.ledger as ledger_mod
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    monkeypatch.setattr(ledger_mod.os, "getpid", lambda: proc.pid)
+    yield proc.pid
+    monkeypatch.setattr(ledger_mod.os, "getpid", os.getpid)
+
+
+def _killed_fit(ledger, read: bool):
+    """A charge() whose process dies inside it: the reservation (and the data_read mark if ``read``) stays."""
+    from synthgen.privacy.ledger import ChargeHandle
+
+    handle = ChargeHandle(ledger.reserve(0.5, 1e-6, generator="g", purpose="fit", write_ahead=True))
+    if read:
+        handle.data_read()
+    return handle.reservation.id
+
+
+def test_resolve_commits_a_dead_reservation_that_had_read_data(ledger, dead_pid):
+    cid = _killed_fit(ledger, read=True)
+    assert [c.data_read for c in ledger.charges()] == [True]
+    done = ledger.resolve()
+    assert [(r["id"], r["action"]) for r in done] == [(cid, "committed")]
+    assert ledger.find(cid)["status"] == "committed" and ledger.spent()[0] == pytest.approx(0.5)
+    ledger.verify()
+    assert ledger.resolve() == []
+
+
+def test_resolve_cancels_only_a_reservation_provably_unread(ledger, dead_pid):
+    unread = _killed_fit(ledger, read=False)
+    legacy = ledger.reserve(0.25, 0.0, generator="g", purpose="no write-ahead promise").id
+    done = {r["id"]: r["action"] for r in ledger.resolve()}
+    assert done == {unread: "cancelled", legacy: "committed"}
+    assert ledger.spent()[0] == pytest.approx(0.25)
+    ledger.verify()
+
+
+def test_resolve_leaves_a_running_process_alone_unless_forced(ledger):
+    cid = _killed_fit(ledger, read=True)  # recorded with this (live) process's pid
+    assert [r["action"] for r in ledger.resolve()] == ["left"]
+    assert ledger.find(cid)["status"] == "pending"
+    with pytest.raises(LedgerError, match="no pending reservation"):
+        ledger.resolve("c-000000000000")
+    assert [r["action"] for r in ledger.resolve(cid, force=True)] == ["committed"]
+
+
+def test_a_reservation_closed_elsewhere_cannot_be_closed_again(ledger):
+    from synthgen.privacy.ledger import Reservation
+
+    res = ledger.reserve(0.5, 0.0, generator="g", purpose="fit")
+    Reservation(ledger, res.id).cancel("closed by another process")
+    before = ledger.path.read_bytes()
+    with pytest.raises(LedgerError, match="not open"):
+        res.commit()
+    assert ledger.path.read_bytes() == before
+    ledger.verify()
+
+
+def test_check_affordable_validates_before_comparing_with_the_budget(ledger):
+    for eps, dlt in ((float("inf"), None), (float("nan"), None), (1.0, 0.5), (-1.0, None)):
+        with pytest.raises(InvalidPrivacyParameterError):
+            ledger.check_affordable(eps, dlt)
+    with pytest.raises(BudgetExceededError, match="cannot pay"):
+        ledger.check_affordable(3.0, None)
+    ledger.check_affordable(1.0, 1e-6)
+    with pytest.raises(InvalidPrivacyParameterError):
+        ledger.charge(float("inf"), 0.0, generator="g", purpose="p")
