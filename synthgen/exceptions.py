@@ -66,3 +66,12 @@ class ConfigError(SynthgenError, ValueError):
 
 class InputError(SynthgenError, ValueError):
     """An input file or argument cannot be used (missing file, unreadable format, ...)."""
+
+
+class ReleaseStepError(SynthgenError):
+    """A step of ``synthgen run`` after the fit failed: the budget was spent (the fit read the data), the fitted
+    model was kept (``model_dir``), no release was written. ``internal``: the cause was a bug, not bad input."""
+
+    def __init__(self, message: str, *, step: str, model_dir: str | None, internal: bool = False):
+        super().__init__(message)
+        self.step, self.model_dir, self.internal = step, model_dir, internal

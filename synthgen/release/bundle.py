@@ -15,6 +15,11 @@ Privacy argument. A run's output folder ``<out>/`` holds three parts, written at
   written by the evaluators for the report), and ``NOT-FOR-RELEASE.txt`` lies beside them.
 * ``<out>/model/`` is the fitted model, kept by the owner to sample more rows (DP for a DP generator, like the
   synthetic data; not part of the bundle).
+
+A release is written only when the gate passed (:func:`write_outputs`): a failed gate, or a step that failed
+after the fit (:func:`write_failed`, with ``owner-evaluation/error.json``), leaves ``model/`` and the owner's
+evaluation but no ``release/``. Everything goes into a temporary folder renamed into place: nothing half-written.
+The fitted model is always kept, because the budget it cost was spent once the fit read the data.
 """
 from __future__ import annotations
 
@@ -94,3 +99,62 @@ def write_notice(folder: str | Path) -> None:
 def is_owner_marked(path: str | Path) -> bool:
     """Whether a JSON file carries the private-statistics marker at its top level."""
     return json.loads(Path(path).read_text(encoding="utf-8")).get("contains_private_statistics") is True
+
+
+def _files(tmp: Path) -> tuple[str, ...]:
+    return tuple(sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()))
+
+
+def _write_owner(own: Path, report: Any, gate_doc: dict | None, error: dict | None = None, html: bool = True
+                 ) -> None:
+    if report is not None:
+        save_report(report, own / "report.json", own / "report.html" if html else None)
+    if gate_doc is not None:
+        write_owner_json(own / "gate.json", gate_doc)
+    if error is not None:
+        write_owner_json(own / "error.json", error)
+    write_notice(own)
+
+
+def _write_release(rel: Path, cfg: Any, model: Any, synthetic: Any, rows: tuple[int, str], suite: dict | None
+                   ) -> dict:
+    from ..io import atomic_write_json, sha256_file, write_table
+
+    from .gate import export_suite
+
+    rel.mkdir()
+    write_table(synthetic, rel / cfg.synthetic_filename)
+    card = model_card(model, rows=rows[0], rows_source=rows[1], synthetic_file=cfg.synthetic_filename,
+                      synthetic_sha256=sha256_file(rel / cfg.synthetic_filename))
+    atomic_write_json(rel / MODEL_CARD, card)
+    if cfg.export_suite:  # from the declared schema and the config's thresholds only: public
+        export_suite(model.schema_, rel / "suite.json", cfg.thresholds, docs=suite)
+    return card
+
+
+def write_outputs(cfg: Any, model: Any, synthetic: Any, rows: tuple[int, str], report: Any, gate_doc: dict,
+                  suite: dict | None = None) -> tuple[dict, tuple[str, ...]]:
+    """Write ``cfg.outputs_dir`` as one atomic folder: release/ (only if the gate passed), owner-evaluation/, model/.
+    Returns the model card (written into release/ only when released) and the files written."""
+    from ..io import atomic_directory
+
+    card = model_card(model, rows=rows[0], rows_source=rows[1])
+    with atomic_directory(cfg.outputs_dir) as tmp:
+        if gate_doc["success"]:
+            card = _write_release(tmp / RELEASE_DIR, cfg, model, synthetic, rows, suite)
+        model.save(tmp / MODEL_DIR)
+        _write_owner(tmp / EVALUATION_DIR, report, gate_doc, html=cfg.html)
+        files = _files(tmp)
+    return card, files
+
+
+def write_failed(out_dir: str | Path, model: Any, error: dict, report: Any = None, gate_doc: dict | None = None,
+                 html: bool = True) -> tuple[str, ...]:
+    """A run that failed after its fit: model/ and the owner's evaluation (``error.json``), no release/."""
+    from ..io import atomic_directory
+
+    with atomic_directory(out_dir) as tmp:
+        model.save(tmp / MODEL_DIR)
+        _write_owner(tmp / EVALUATION_DIR, report, gate_doc, error, html)
+        files = _files(tmp)
+    return files

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from ..exceptions import BudgetExceededError, ConfigError, InputError, SynthgenError
+from ..exceptions import BudgetExceededError, ConfigError, InputError, ReleaseStepError, SynthgenError
 from . import bundle
 from .config import ReleaseConfig
+from .preflight import check_epsilon
 from .inputs import Inputs, check_columns, load_schema, need_file, read_inputs, read_manifest, read_table
 
 __all__ = ["Inputs", "Prepared", "Fitted", "ReleaseResult", "check_columns", "evaluate", "evaluators_module", "fit",
@@ -116,6 +117,7 @@ def prepare(generator: str, params: Mapping[str, Any], *, epsilon: float | None 
         if key in params:
             raise ConfigError(f"{key} was given twice (--{key} and --param {key}=...); give it once.")
         params[key] = val
+    check_epsilon(params.get("epsilon"))  # an epsilon no accountant can compute with: refused before any ledger
     if entry.guarantee != "dp" and ("epsilon" in params or ledger):
         raise ConfigError(f"Generator {generator!r} has NO DP guarantee, so --epsilon/--delta/--ledger do not apply. "
                           "Fix: use a DP generator (e.g. 'dp-copula') or drop those options.")
@@ -267,6 +269,11 @@ class ReleaseResult:
     files: tuple[str, ...] = field(default_factory=tuple)
 
     @property
+    def released(self) -> bool:
+        """Whether release/ was written: only when the gate passed."""
+        return self.success
+
+    @property
     def release_dir(self) -> Path:
         return self.out_dir / bundle.RELEASE_DIR
 
@@ -282,45 +289,85 @@ class ReleaseResult:
         """The command's JSON: the release part holds DP outputs only; the owner's part is marked private."""
         return {"status": "ok" if self.success else "failed", "outputs": str(self.out_dir),
                 "generator": self.generator, "dp": self.dp, "privacy": self.privacy,
-                "release": {"dir": str(self.release_dir), "rows": self.rows, "rows_source": self.rows_source,
-                            "model_card": str(self.release_dir / bundle.MODEL_CARD),
+                "release": {"written": self.released, "dir": str(self.release_dir) if self.released else None,
+                            "rows": self.rows, "rows_source": self.rows_source,
+                            "model_card": str(self.release_dir / bundle.MODEL_CARD) if self.released else None,
                             "ledger_entry": self.card.get("ledger_entry")},
                 "owner_evaluation": {**bundle.owner_mark(), "dir": str(self.evaluation_dir),
+                                     "model_dir": str(self.out_dir / bundle.MODEL_DIR),
                                      "summary": self.summary,
                                      "gate": {"success": self.success, "failed_checks": self.gate["failed_checks"]}},
                 "files": list(self.files)}
 
 
-def write_outputs(cfg: ReleaseConfig, fitted: Fitted, synthetic: Any, rows: tuple[int, str], report: Any,
-                  gate_doc: dict) -> tuple[dict, tuple[str, ...]]:
-    """Write release/, owner-evaluation/ and model/ into ``cfg.outputs_dir`` as one atomic folder."""
-    from ..io import atomic_directory, sha256_file, write_table
+write_outputs = bundle.write_outputs
 
-    with atomic_directory(cfg.outputs_dir) as tmp:
-        rel, own = tmp / bundle.RELEASE_DIR, tmp / bundle.EVALUATION_DIR
-        rel.mkdir()
-        write_table(synthetic, rel / cfg.synthetic_filename)
-        card = bundle.model_card(fitted.model, rows=rows[0], rows_source=rows[1],
-                                 synthetic_file=cfg.synthetic_filename,
-                                 synthetic_sha256=sha256_file(rel / cfg.synthetic_filename))
-        from ..io import atomic_write_json
 
-        atomic_write_json(rel / bundle.MODEL_CARD, card)
-        if cfg.export_suite:  # from the declared schema and the config's thresholds only: public
-            gate_module().export_suite(fitted.model.schema_, rel / "suite.json", cfg.thresholds)
-        fitted.model.save(tmp / bundle.MODEL_DIR)
-        if report is not None:
-            bundle.save_report(report, own / "report.json", own / "report.html" if cfg.html else None)
-        bundle.write_owner_json(own / "gate.json", gate_doc)
-        bundle.write_notice(own)
-        files = tuple(sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()))
-    return card, files
+@dataclass
+class _Progress:
+    """How far a run got after its fit (what a failure keeps: the model, and the report when there is one)."""
+
+    step: str = "sample"
+    report: Any = None
+    gate: dict | None = None
+
+
+def _after_fit(cfg: ReleaseConfig, fitted: Fitted, inputs: Inputs, engine: str, bars: bool, step: Callable,
+               at: _Progress, suite: dict | None) -> tuple:
+    rows = release_rows(fitted.model, cfg.rows)
+    synthetic = fitted.model.sample(rows[0], random_state=None if cfg.seed is None else cfg.seed + 1)
+    step()
+    summary = None
+    if cfg.evaluate:
+        at.step = "evaluate"
+        at.report = evaluate(inputs, synthetic, target=cfg.target, privacy=fitted.privacy,
+                             quasi_identifiers=cfg.quasi_identifiers, sensitive=cfg.sensitive, metrics=cfg.metrics,
+                             seed=cfg.seed or 0, bars=bars, audit=_audit_file(cfg))
+        summary = dict(at.report.summary)
+    step()
+    at.step = "validate"
+    at.gate = gate(synthetic, cfg, fitted, summary, engine)
+    step()
+    at.step = "write"
+    card, files = bundle.write_outputs(cfg, fitted.model, synthetic, rows, at.report, at.gate, suite)
+    return rows, summary, card, files
+
+
+def _kept(cfg: ReleaseConfig, fitted: Fitted, at: _Progress, exc: BaseException) -> ReleaseStepError:
+    """Save the fitted model (its budget is spent) after a later step failed; the error to raise."""
+    from .._json import jsonable
+
+    internal = not isinstance(exc, SynthgenError)
+    why = (f"internal error ({type(exc).__name__}): a bug in synthgen or a dependency; rerun with --debug for "
+           "the traceback" if internal else str(exc))
+    entry = (getattr(fitted.model, "ledger_entry_", None) or {}).get("id")
+    paid = f"ledger entry {entry} is committed" if entry else "the fit's privacy spend counts"
+    error = {"status": "failed", "step": at.step, "internal": internal,
+             "error": {"type": type(exc).__name__, "message": why}, "ledger_entry": entry}
+    out = Path(cfg.outputs_dir)
+    try:
+        bundle.write_failed(out, fitted.model, jsonable(error), at.report, at.gate, cfg.html)
+        kept, model_dir = f"The fitted model is saved in {out / bundle.MODEL_DIR}", str(out / bundle.MODEL_DIR)
+    except Exception as save_exc:  # noqa: BLE001 - say that the model is lost too, do not mask the first error
+        kept, model_dir = f"The fitted model could not be saved either ({type(save_exc).__name__})", None
+    return ReleaseStepError(
+        f"The release failed at step {at.step!r} after the fit: {why}. The budget was spent ({paid}: the fit read "
+        f"the data). {kept}; no release was written. Fix the cause, then sample from the saved model "
+        "(`synthgen sample MODEL_DIR`) and evaluate/validate it, instead of refitting.",
+        step=at.step, model_dir=model_dir, internal=internal)
 
 
 def run_release(cfg: ReleaseConfig, *, engine: str = "auto", inputs: Inputs | None = None, say: Say = _quiet,
                 step: Callable[[], None] = lambda: None, bars: bool = False) -> ReleaseResult:
     """fit -> sample -> evaluate -> validate -> write; call :func:`preflight` first. ``inputs``: tables already in
-    memory (the demo); otherwise read once from the config's paths. ``step`` is called after each of 5 steps."""
+    memory (the demo); otherwise read once from the config's paths. ``step`` is called after each of 5 steps.
+
+    Every check that needs no private value runs before the budget is reserved (:mod:`.preflight`). A step after
+    the fit that fails keeps the fitted model (:class:`~synthgen.exceptions.ReleaseStepError` says where); a
+    release is written only when the gate passed."""
+    from .preflight import before_charge
+
+    checked = before_charge(cfg, engine, inputs.schema if inputs is not None else None)
     prep = prepare(cfg.generator, cfg.params, epsilon=cfg.epsilon if "epsilon" not in cfg.params else None,
                    delta=cfg.delta if "delta" not in cfg.params else None, ledger=cfg.ledger)
     if cfg.evaluate:
@@ -330,19 +377,14 @@ def run_release(cfg: ReleaseConfig, *, engine: str = "auto", inputs: Inputs | No
     fitted = fit(prep, inputs, seed=cfg.seed, allow_inferred=cfg.allow_inferred, on_violation=cfg.on_violation,
                  say=say)
     step()
-    rows = release_rows(fitted.model, cfg.rows)
-    synthetic = fitted.model.sample(rows[0], random_state=None if cfg.seed is None else cfg.seed + 1)
-    step()
-    report = summary = None
-    if cfg.evaluate:
-        report = evaluate(inputs, synthetic, target=cfg.target, privacy=fitted.privacy,
-                          quasi_identifiers=cfg.quasi_identifiers, sensitive=cfg.sensitive, metrics=cfg.metrics,
-                          seed=cfg.seed or 0, bars=bars, audit=_audit_file(cfg))
-        summary = dict(report.summary)
-    step()
-    gate_doc = gate(synthetic, cfg, fitted, summary, engine)
-    step()
-    card, files = write_outputs(cfg, fitted, synthetic, rows, report, gate_doc)
+    at = _Progress()
+    try:
+        rows, summary, card, files = _after_fit(cfg, fitted, inputs, engine, bars, step, at, checked.suite)
+    except Exception as exc:
+        raise _kept(cfg, fitted, at, exc) from exc
+    except BaseException as exc:  # interrupted: keep the model, then stop as asked
+        _kept(cfg, fitted, at, exc)
+        raise
     step()
     return ReleaseResult(Path(cfg.outputs_dir), cfg.generator, fitted.dp, rows[0], rows[1], fitted.privacy, card,
-                         gate_doc, summary, fitted.seconds, files)
+                         at.gate, summary, fitted.seconds, files)

@@ -47,7 +47,7 @@ def config(tmp_path: Path, d: Path, **over) -> Path:
            "privacy": {"epsilon": 1.0, "delta": 1e-6, "ledger": str(tmp_path / "ledger.json")}, "seed": 3,
            "evaluation": {"target": "parttime", "metrics": ["fidelity"]},
            "thresholds": {"require_dp": True, "max_epsilon": 1.0},
-           # export_suite off: GX's suite export needs a data context the native engine never creates (gate bug)
+           # export_suite off: the bundle test lists the release files exactly (tests/release covers the suite)
            "outputs": {"dir": str(tmp_path / "out"), "export_suite": False}}
     cfg.update(over)
     path = tmp_path / "release.yaml"

@@ -57,10 +57,13 @@ def _gx_suite(gx: Any, gxe: Any, name: str, specs: Sequence[dict]) -> Any:
     return suite
 
 
-def suite_documents(schema: Any, thresholds: Thresholds | None = None, name: str = "synthgen-release") -> dict:
-    """``{"data": suite_json, "report": suite_json}``: GX ExpectationSuite JSON (or the same shape natively)."""
+def suite_documents(schema: Any, thresholds: Thresholds | None = None, name: str = "synthgen-release",
+                    engine: str = "auto") -> dict:
+    """``{"data": suite_json, "report": suite_json}``: GX ExpectationSuite JSON (or the same shape natively).
+
+    ``engine``: ``"native"`` never touches GX; ``"gx"`` needs it; ``"auto"`` uses GX when it is installed."""
     docs = {}
-    use_gx = gx_available()
+    use_gx = engine == "gx" or (engine == "auto" and gx_available())
     if use_gx:
         gx, gxe, _ = _gx()
         gx.get_context(mode="ephemeral")  # GX serialises suites only once a data context exists
@@ -75,12 +78,14 @@ def suite_documents(schema: Any, thresholds: Thresholds | None = None, name: str
     return docs
 
 
-def export_suite(schema: Any, path: str | Path, thresholds: Thresholds | None = None) -> list[Path]:
-    """Write the data suite to ``path`` and, with thresholds, the report suite to ``<stem>.report.json``."""
+def export_suite(schema: Any, path: str | Path, thresholds: Thresholds | None = None, engine: str = "auto",
+                 docs: dict | None = None) -> list[Path]:
+    """Write the data suite to ``path`` and, with thresholds, the report suite to ``<stem>.report.json``.
+    ``docs``: suite documents built before (:func:`suite_documents`), e.g. before any budget was charged."""
     from synthgen.io import atomic_write_json
 
     path = Path(path)
-    docs = suite_documents(schema, thresholds)
+    docs = docs if docs is not None else suite_documents(schema, thresholds, engine=engine)
     written = [path]
     atomic_write_json(path, jsonable(docs["data"]))
     if docs["report"]["expectations"]:

@@ -50,7 +50,8 @@ def _explain_missing_metrics(results: list[dict]) -> None:
                 "Fix: pass a report (--report) that computes it, or remove the threshold.")
 
 
-def _engine(engine: str) -> Any:
+def engine_runner(engine: str) -> Any:
+    """The function that runs specs with ``engine``; an unknown or missing engine is an InputError."""
     if engine not in ("auto", "gx", "native"):
         raise InputError(f"engine must be 'auto', 'gx' or 'native'; got {engine!r}.")
     if engine == "gx" and not gx_available():
@@ -75,7 +76,7 @@ def run_gate(synthetic: Any, schema: Any, *, report_summary: Mapping[str, Any] |
 
     from synthgen import __version__
 
-    run = _engine(engine)
+    run = engine_runner(engine)
     if not isinstance(synthetic, pd.DataFrame):
         raise InputError(f"The synthetic release must be a table; got {type(synthetic).__name__}.")
     if report_summary is not None and isinstance(report_summary.get("summary"), Mapping):
