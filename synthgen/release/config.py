@@ -216,6 +216,7 @@ def release_config_from_dict(doc: Mapping[str, Any], base_dir: str | os.PathLike
 
     gen = doc["generator"]
     priv = doc.get("privacy") or {}
+    _check_privacy_request(priv, dict(gen.get("params") or {}))
     ev = doc.get("evaluation") or {}
     out = doc["outputs"]
     thresholds = _with_expected_audit(Thresholds(**(doc.get("thresholds") or {})), doc, p)
@@ -230,6 +231,18 @@ def release_config_from_dict(doc: Mapping[str, Any], base_dir: str | os.PathLike
         thresholds=thresholds, outputs_dir=p(out["dir"]), output_format=out.get("format", "csv"),
         html=bool(out.get("html", True)), export_suite=bool(out.get("export_suite", True)), name=doc.get("name"),
     )
+
+
+def _check_privacy_request(priv: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    """A bad epsilon/delta (``.inf``, delta >= 0.5, ...) is an InvalidPrivacyParameterError at load, never a later
+    "cannot pay" (YAML's ``.inf`` passes the JSON schema's "number")."""
+    from ..privacy.spend import check_request
+
+    for where in (priv, params):
+        eps, delta = where.get("epsilon"), where.get("delta")
+        if isinstance(eps, (int, float)) or isinstance(delta, (int, float)):
+            check_request(eps if isinstance(eps, (int, float)) else None,
+                          delta if isinstance(delta, (int, float)) else None)
 
 
 def _with_expected_audit(t: Thresholds, doc: Mapping[str, Any], resolve: Any) -> Thresholds:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from ..exceptions import BudgetExceededError, ConfigError, InputError, ReleaseStepError, SynthgenError
+from ..exceptions import ConfigError, InputError, ReleaseStepError, SynthgenError
 from . import bundle
 from .config import ReleaseConfig
 from .preflight import check_epsilon
@@ -73,12 +73,7 @@ def precheck_budget(ledger: Any, epsilon: float | None, delta: float | None) -> 
     """Refuse an overspend before reading any data (the ledger re-checks when it reserves)."""
     if ledger is None or epsilon is None:
         return
-    r_eps, r_delta = ledger.remaining()
-    if epsilon > r_eps + 1e-12 or (delta is not None and delta > r_delta + 1e-15):
-        raise BudgetExceededError(
-            f"Ledger {ledger.path} cannot pay epsilon={epsilon:g}" + (f", delta={delta:g}" if delta else "")
-            + f": remaining (epsilon={r_eps:.4g}, delta={r_delta:.3g}). Nothing was run. "
-            "Fix: ask for less epsilon/delta or use a ledger with budget left.")
+    ledger.check_affordable(epsilon, delta)  # a bad request is InvalidPrivacyParameterError, overspend BudgetExceeded
 
 
 def open_ledger(path: str | Path | None, epsilon: float | None = None, delta: float | None = None) -> Any:
@@ -327,6 +322,9 @@ def _after_fit(cfg: ReleaseConfig, fitted: Fitted, inputs: Inputs, engine: str, 
     step()
     at.step = "validate"
     at.gate = gate(synthetic, cfg, fitted, summary, engine)
+    if at.report is not None and hasattr(at.report, "with_release"):  # the report's header names the release
+        at.report = at.report.with_release(dataset=cfg.name or str(cfg.train), generator=cfg.generator,
+                                           params=fitted.model.get_params(), ledger=cfg.ledger, gate=at.gate)
     step()
     at.step = "write"
     card, files = bundle.write_outputs(cfg, fitted.model, synthetic, rows, at.report, at.gate, suite)

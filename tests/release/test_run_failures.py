@@ -136,3 +136,17 @@ def test_preflight_refuses_before_any_data_is_read_or_budget_reserved(files, tmp
     with pytest.raises(error):
         pipeline.run_release(cfg, engine=engine)
     assert (tmp_path / "ledger.json").read_bytes() == before and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("privacy", [{"epsilon": float("inf")}, {"epsilon": 1.0, "delta": 0.6}])
+def test_a_bad_privacy_request_is_refused_at_load_not_as_cannot_pay(files, tmp_path, privacy):
+    """Before: epsilon=inf / delta=0.6 reached the ledger's budget comparison and read as overspend (exit 1)."""
+    from synthgen.exceptions import BudgetExceededError
+
+    with pytest.raises(InvalidPrivacyParameterError):
+        _config(files, tmp_path, privacy=privacy)
+    led = PrivacyLedger.create(tmp_path / "l2.json", 5.0, 1e-5)
+    with pytest.raises(InvalidPrivacyParameterError):
+        pipeline.precheck_budget(led, privacy["epsilon"], privacy.get("delta"))
+    with pytest.raises(BudgetExceededError):
+        pipeline.precheck_budget(led, 6.0, None)
