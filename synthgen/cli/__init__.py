@@ -3,15 +3,15 @@
 Human text goes to stderr, machine JSON to stdout (or ``--json-out FILE``); see :mod:`.output` for the exit codes.
 Heavy libraries (pandas, torch, scikit-learn, Great Expectations) are imported inside the commands, so that
 ``synthgen --help`` answers at once. Where a change goes: a new command is a function in one of the command modules
-(``models``, ``schema``, ``evaluation``, ``releases``, ``ledger``) added to :func:`main` below; a new flag is an
-option on its command; a new release step is a function in :mod:`synthgen.release.pipeline`.
+(``models``, ``schema``, ``evaluation``, ``releases``, ``ledger``, ``split``) added to :func:`main` below; a new flag
+is an option on its command; a new release step is a function in :mod:`synthgen.release.pipeline`.
 """
 from __future__ import annotations
 
 import click
 
 from .. import __version__
-from . import audit, evaluation, ledger, models, releases, schema
+from . import audit, evaluation, ledger, models, releases, schema, split
 from .output import EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ChecksFailed, Out
 from .params import parse_params
 
@@ -32,5 +32,6 @@ def main(quiet: bool, debug: bool) -> None:
 
 
 for _cmd in (models.generators_cmd, models.fit_cmd, models.sample_cmd, schema.schema_grp, evaluation.evaluate_cmd,
-             evaluation.validate_cmd, releases.run_cmd, releases.demo_cmd, ledger.ledger_grp, audit.audit_cmd):
+             evaluation.validate_cmd, releases.run_cmd, releases.demo_cmd, ledger.ledger_grp, audit.audit_cmd,
+             split.split_cmd):
     main.add_command(_cmd)

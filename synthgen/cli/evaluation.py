@@ -28,18 +28,24 @@ from .output import ChecksFailed, Out, common, headline, print_gate
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, help="report.html to write.")
 @click.option("--audit", "audit_path", type=click.Path(dir_okay=False), default=None,
               help="An audit JSON (`synthgen audit --out`) to show in the report's audit section.")
+@click.option("--ledger", type=click.Path(dir_okay=False), default=None,
+              help="The ledger that paid for the fit: its spent and remaining budget are shown in the report.")
 @common
 def evaluate_cmd(out: Out, real: str, holdout: str, synthetic: str, schema_path: str, target: str | None,
                  model_dir: str | None, quasi_identifiers: tuple[str, ...], metrics: str | None, seed: int,
-                 out_path: str, html_path: str | None, audit_path: str | None) -> None:
+                 out_path: str, html_path: str | None, audit_path: str | None, ledger: str | None) -> None:
     """Measure fidelity, utility and privacy risk of a synthetic table; write the owner's report (private)."""
     pipeline.evaluators_module()
     inputs = pipeline.read_inputs(real, schema_path, holdout)
-    privacy = pipeline.read_manifest(model_dir)["privacy"] if model_dir else None
+    manifest = pipeline.read_manifest(model_dir) if model_dir else None
+    privacy = manifest["privacy"] if manifest else None
     report = pipeline.evaluate(inputs, pipeline.read_table(synthetic, "Synthetic table"), target=target,
                                privacy=privacy, quasi_identifiers=quasi_identifiers,
                                metrics=[m.strip() for m in metrics.split(",") if m.strip()] if metrics else None,
                                seed=seed, bars=out.bars, audit=audit_path)
+    if hasattr(report, "with_release"):  # the report's header names what it evaluated (public facts only)
+        report = report.with_release(dataset=real, generator=manifest["generator"] if manifest else None,
+                                     params=manifest.get("params") if manifest else None, ledger=ledger)
     bundle.save_report(report, out_path, html_path)
     summary = dict(report.summary)
     out.say(f"report: {headline(summary)}")

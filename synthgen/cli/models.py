@@ -5,6 +5,7 @@ Privacy: ``fit`` prints the generator, the spend and the DP row estimate, never 
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -18,11 +19,16 @@ SEED_HELP = "Seed for initialisation and sampling only, never for privacy noise 
 
 
 @click.command("generators")
+@click.option("--params", "params_of", metavar="NAME", default=None,
+              help="Show the --param keys of generator NAME (types, defaults, docs) instead of the list.")
 @common
-def generators_cmd(out: Out) -> None:
+def generators_cmd(out: Out, params_of: str | None) -> None:
     """List registered generators with their privacy guarantee and availability."""
     from ..generators import registry
 
+    if params_of is not None:
+        _show_params(out, params_of)
+        return
     rows = [{"name": e.name, "guarantee": "dp" if e.guarantee == "dp" else "NONE (no DP guarantee)",
              "data_kind": e.data_kind, "available": registry.is_available(e.name), "extra": e.extra,
              "summary": e.summary} for e in registry.entries()]
@@ -30,6 +36,19 @@ def generators_cmd(out: Out) -> None:
         avail = "available" if r["available"] else (f"needs synthgen[{r['extra']}]" if r["extra"] else "not installed")
         out.say(f"{r['name']:<16} {r['guarantee']:<24} {r['data_kind']:<6} {avail:<22} {r['summary']}")
     out.emit({"status": "ok", "generators": rows})
+
+
+def _show_params(out: Out, name: str) -> None:
+    from ..generators import registry
+    from .generator_params import describe_params, first_sentence
+
+    entry = registry.entry(name)
+    rows = describe_params(registry.get(name))
+    out.say(f"{name}: --param KEY=VALUE keys (values are JSON: numbers, true/false, null, lists; else text)")
+    for r in rows:
+        default = "required" if r["required"] else f"default {json.dumps(r['default'])}"
+        out.say(f"  {r['name']:<20} {r['type'] or '-':<18} {default:<22} {first_sentence(r['doc'])}")
+    out.emit({"status": "ok", "generator": name, "guarantee": entry.guarantee, "params": rows})
 
 
 @click.command("fit")

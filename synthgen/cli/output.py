@@ -31,6 +31,16 @@ INTERRUPTED = ("interrupted: nothing was released. A fit that had already read t
                "(the partial work may depend on the data); one interrupted before that is cancelled.")
 
 
+def status(text: str) -> None:
+    """One status line on stderr that does not break a progress bar: while tqdm bars are drawn (ours or the
+    evaluators'), it goes through ``tqdm.write``, which clears the bars, prints the line and redraws them."""
+    tqdm_mod = sys.modules.get("tqdm")
+    if tqdm_mod is not None and getattr(tqdm_mod.tqdm, "_instances", None):
+        tqdm_mod.tqdm.write(text, file=sys.stderr)
+    else:
+        click.echo(text, err=True)
+
+
 class ChecksFailed(Exception):
     """Raised inside a command to exit 1 after the JSON result has been written."""
 
@@ -45,11 +55,11 @@ class Out:
 
     def say(self, text: str = "") -> None:
         if not self.quiet:
-            click.echo(text, err=True)
+            status(text)
 
     def warn(self, text: str, loud: bool = False) -> None:
         self.warnings.append(text.strip())
-        click.echo(text if loud else f"warning: {text}", err=True)  # warnings are shown even with --quiet
+        status(text if loud else f"warning: {text}")  # warnings are shown even with --quiet
 
     def no_dp_warning(self, name: str) -> None:
         self.warn(NO_DP_BANNER.format(name=name), loud=True)

@@ -1,0 +1,91 @@
+"""Conveniences of issue 13: `synthgen split`, `synthgen generators --params NAME`, and status lines that do not
+break a progress bar. Each fails before the change (no such command / option; status text appended to the bar)."""
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from synthgen.cli import main
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def table(tmp_path):
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"a": range(100), "b": [f"x{i % 7}" for i in range(100)]}).to_csv(path, index=False)
+    return path
+
+
+def test_split_is_seeded_complete_and_disjoint(table, tmp_path):
+    r = invoke("split", table, "--train", tmp_path / "tr.csv", "--holdout", tmp_path / "ho.parquet", "--seed", 3)
+    assert r.exit_code == 0, r.stderr
+    tr, ho = pd.read_csv(tmp_path / "tr.csv"), pd.read_parquet(tmp_path / "ho.parquet")
+    assert len(ho) == 20 and sorted(tr["a"].tolist() + ho["a"].tolist()) == list(range(100))
+    assert "100" not in r.stderr and "80" not in r.stdout  # the table's size is not printed
+    invoke("split", table, "--train", tmp_path / "tr2.csv", "--holdout", tmp_path / "ho2.csv", "--seed", 3)
+    assert pd.read_csv(tmp_path / "ho2.csv")["a"].tolist() == ho["a"].tolist()
+    invoke("split", table, "--train", tmp_path / "tr3.csv", "--holdout", tmp_path / "ho3.csv", "--seed", 4,
+           "--holdout-rows", 7)
+    h3 = pd.read_csv(tmp_path / "ho3.csv")
+    assert len(h3) == 7 and h3["a"].tolist() != ho["a"].tolist()[:7]
+
+
+@pytest.mark.parametrize("extra", [("--holdout-fraction", 1.5), ("--holdout-rows", 100),
+                                   ("--holdout-fraction", 0.2, "--holdout-rows", 5)])
+def test_split_refuses_bad_sizes_and_writes_nothing(table, tmp_path, extra):
+    r = invoke("split", table, "--train", tmp_path / "tr.csv", "--holdout", tmp_path / "ho.csv", *extra)
+    assert r.exit_code == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+def test_split_never_overwrites_its_input_and_leaves_no_half_on_failure(table, tmp_path, monkeypatch):
+    assert invoke("split", table, "--train", table, "--holdout", tmp_path / "ho.csv").exit_code == 2
+    real_to_parquet = pd.DataFrame.to_parquet
+
+    def fail(self, *a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", fail)
+    r = invoke("split", table, "--train", tmp_path / "tr.csv", "--holdout", tmp_path / "ho.parquet")
+    assert r.exit_code == 3
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", real_to_parquet)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]  # neither half, no temporary file
+
+
+def test_generators_params_lists_keys_types_defaults_and_docs():
+    r = invoke("generators", "--params", "dp-copula")
+    assert r.exit_code == 0, r.stderr
+    rows = {p["name"]: p for p in json.loads(r.stdout)["params"]}
+    assert rows["epsilon"]["required"] is True and rows["epsilon"]["type"] == "float"
+    assert rows["n_bins"]["default"] == 128 and rows["n_bins"]["type"] == "int" and "Bins" in rows["n_bins"]["doc"]
+    assert "marginal_share" in r.stderr and "default 0.5" in r.stderr
+    ctgan = {p["name"]: p for p in json.loads(invoke("generators", "--params", "dp-ctgan").stdout)["params"]}
+    assert ctgan["generator_dim"]["default"] == [256, 256] and "clipping" in ctgan["max_grad_norm"]["doc"]
+    assert invoke("generators", "--params", "no-such").exit_code == 2
+
+
+def test_status_lines_do_not_break_a_progress_bar(monkeypatch):
+    from synthgen.cli.output import Out
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    out = Out(None, quiet=False, debug=False)
+    bar = out.progress(5, "release")
+    bar.update(1)
+    out.say("fitting 'dp-copula' ...")
+    out.warn("careful")
+    bar.close()
+    segments = [s.strip() for s in term.getvalue().replace("\r", "\n").split("\n")]
+    assert "fitting 'dp-copula' ..." in segments and "warning: careful" in segments
