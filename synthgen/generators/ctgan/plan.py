@@ -3,9 +3,10 @@
 Public inputs are the parameters, the declared schema and its declared row bounds (``rows.min``/``rows.max``);
 the exact row count n is private and is not an input. :func:`make_plan` validates every parameter and the column
 pairs, refuses a batch size no declared table can hold (``batch_size >= rows.max``), refuses ``secure=True``
-where Opacus's secure mode cannot run (no ``torchcsprng``), and checks that the budget can pay for the count
-release and DP-SGD at the LARGEST sample rate any table within the declared bounds can lead to
-(:func:`~synthgen.privacy.analysis.dpsgd_plan.worst_case_rate`): the epsilon of a planned run of
+where Opacus's secure mode cannot run (no ``torchcsprng``), refuses a fit whose memory estimate from the declared
+domain, the pairs and the batch size exceeds the memory available (:func:`check_memory`), and checks that the
+budget can pay for the count release and DP-SGD at the LARGEST sample rate any table within the declared bounds
+can lead to (:func:`~synthgen.privacy.analysis.dpsgd_plan.worst_case_rate`): the epsilon of a planned run of
 ``epochs / q`` Poisson-subsampled steps at a given noise multiplier grows with q, so a run that fits there fits
 at every smaller rate. No error raised after the data is read depends on n.
 
@@ -93,6 +94,7 @@ def make_plan(est: Any, schema: Schema, target: Any) -> CTGANPlan:
     rows = getattr(schema, "rows", None)
     min_rows = getattr(rows, "min", None)
     max_rows = getattr(rows, "max", None)
+    check_memory(est, enc, pairs, max_rows)
     if max_rows and est.batch_size >= max_rows:
         raise ConfigError(
             f"DPCTGAN batch_size={est.batch_size} is not smaller than the declared maximum of {max_rows} rows: "
@@ -113,6 +115,69 @@ def make_plan(est: Any, schema: Schema, target: Any) -> CTGANPlan:
         bool(est.secure))
     check_affordable(plan, est.count_fraction)
     return plan
+
+
+def memory_estimate(est: Any, enc: TableEncoder, pairs: list[tuple[int, int]], max_rows: int | None = None
+                    ) -> dict[str, float]:
+    """Bytes a fit needs at its peak, by part, from the declared domain and the parameters only (no data).
+
+    ``pair_loss``: the pair loss forms every 2-way table in one (slots x slots) matrix, with its gradient;
+    ``counts``: the noisy 2-way histograms and their targets; ``networks``: weights, gradients and Adam state of
+    the generator and critic (float32); ``activations``: a batch through both networks and back; ``table``: the
+    encoded training table, sized by the declared maximum row count (0 when none is declared)."""
+    slots = sum(c.slots for c in enc.columns)
+    width, cond = enc.dim, enc.cond_dim
+    pair_cells = sum(enc.columns[a].slots * enc.columns[b].slots for a, b in pairs)
+    g_in, g_params = int(est.embedding_dim) + cond, 0
+    for w in est.generator_dim:
+        g_params += g_in * int(w)
+        g_in += int(w)
+    g_params += g_in * width
+    d_in, d_params = width + cond, 0
+    for w in est.discriminator_dim:
+        d_params += d_in * int(w)
+        d_in = int(w)
+    pair_loss = bool(pairs) and float(est.pair_weight) > 0
+    return {"pair_loss": 3.0 * 4 * slots * slots if pair_loss else 0.0,
+            "counts": 48.0 * pair_cells,
+            "networks": 16.0 * (g_params + d_params),
+            "activations": 4.0 * 12 * int(est.batch_size) * (width + cond + g_in),
+            "table": 16.0 * int(max_rows or 0) * len(enc.columns)}
+
+
+def available_memory() -> float:
+    """Bytes this process may still use: MemAvailable, capped by a cgroup limit when there is one."""
+    avail = float("inf")
+    try:
+        for line in open("/proc/meminfo", encoding="ascii"):
+            if line.startswith("MemAvailable:"):
+                avail = float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        limit = open("/sys/fs/cgroup/memory.max", encoding="ascii").read().strip()
+        if limit.isdigit():
+            avail = min(avail, float(limit))
+    except OSError:
+        pass
+    return avail
+
+
+def check_memory(est: Any, enc: TableEncoder, pairs: list[tuple[int, int]], max_rows: int | None) -> None:
+    """Refuse, before any budget is reserved, a fit whose estimated peak exceeds 80 % of the available memory;
+    the message names the widest column (the usual cause: thousands of declared categories) and the fixes."""
+    parts = memory_estimate(est, enc, pairs, max_rows)
+    need, avail = sum(parts.values()), available_memory()
+    if need <= 0.8 * avail:
+        return
+    widest = max(enc.columns, key=lambda c: c.slots)
+    top = max(parts, key=lambda k: parts[k])
+    raise ConfigError(
+        f"DPCTGAN would need about {need / 2**30:.1f} GiB (mostly {top}: {parts[top] / 2**30:.1f} GiB) but "
+        f"{avail / 2**30:.1f} GiB is available. Column {widest.name!r} has {widest.slots} declared values (of "
+        f"{sum(c.slots for c in enc.columns)} in the table). Fix: declare fewer categories for {widest.name!r} "
+        "(group rare ones into one 'other' category), or set pairs=None (or pair_weight=0), or lower batch_size, "
+        "or use the dp-copula generator. Refused before any budget was reserved.")
 
 
 def check_affordable(plan: CTGANPlan, count_fraction: float) -> None:
