@@ -51,8 +51,11 @@ def min_font_pt(fig) -> float:
 
 def overlapping_labels(fig) -> int:
     """How many pairs of visible tick labels on the same axis overlap once drawn (0 for a readable figure)."""
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
     count = 0
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):

@@ -59,3 +59,13 @@ def owner_report(folder: Path):
     full = report.with_release(dataset="diamonds + region (test table)", generator="dp-copula",
                                params=model.get_params(), ledger=ledger, gate=gate)
     return full, gate, ledger
+
+
+_CACHE: dict = {}
+
+
+def shared_owner_report(tmp_path_factory):
+    """:func:`owner_report`, built once per test session (both report test files use it)."""
+    if "case" not in _CACHE:
+        _CACHE["case"] = owner_report(tmp_path_factory.mktemp("owner-report"))
+    return _CACHE["case"]

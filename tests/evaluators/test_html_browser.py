@@ -1,43 +1,97 @@
-"""Open the HTML report in headless Chromium (Debian's package, driven by playwright): plots render, the console
-stays clean and the page makes no network request."""
+"""Open the owner's HTML report in headless Chromium (Debian's package, driven by playwright).
+
+Checks, at two window widths: every image loads; every plot's smallest font renders at >= 10 CSS px; nothing
+overflows horizontally; no console error; no network request; the header shows the gate's FAILED; the
+private-statistics band stays visible at the top while scrolling. A full-page screenshot is saved into the
+test's tmp folder (its path is printed: run with -s to see it).
+"""
 import shutil
 
 import pytest
+from owner_report_case import shared_owner_report
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
+MIN_FONT_PX = 10.0
+
+_IMAGES = """() => Array.from(document.images).map(i => ({alt: i.alt, complete: i.complete, w: i.naturalWidth,
+    h: i.naturalHeight, shown: i.getBoundingClientRect().width, dpi: +i.dataset.dpi, pt: +i.dataset.minFontPt}))"""
+_OVERFLOW = """() => { const w = document.documentElement.clientWidth;
+    const wide = Array.from(document.querySelectorAll('body *')).filter(e => {
+        const r = e.getBoundingClientRect(); return r.width > 0 && (r.right > w + 1 || r.left < -1); });
+    return {scroll: document.documentElement.scrollWidth, client: w,
+            wide: wide.slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)}; }"""
 
 
-def test_report_renders_in_headless_chromium(small_report, tmp_path):
+def _chromium():
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.skip("chromium is not installed (apt-get install chromium; .ci/run does this)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    path = tmp_path / "report.html"
-    small_report.save_html(path)
+    return chromium, pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+
+
+def _open(path, width: int, shot=None) -> dict:
+    chromium, sync_api = _chromium()
     errors, requests = [], []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page()
+            page = browser.new_page(viewport={"width": width, "height": 900})
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("request", lambda r: requests.append(r.url))
             page.goto(path.as_uri(), wait_until="load")
-            images = page.evaluate("""() => Array.from(document.images).map(
-                i => ({alt: i.alt, complete: i.complete, w: i.naturalWidth, h: i.naturalHeight}))""")
-            verdict = page.inner_text("#verdict")
-            banner = page.inner_text("#privacy-spend")
+            out = {"images": page.evaluate(_IMAGES), "overflow": page.evaluate(_OVERFLOW),
+                   "verdict": page.inner_text("#verdict"), "banner": page.inner_text("#privacy-spend"),
+                   "gate": page.inner_text("#gate-verdict") if page.query_selector("#gate-verdict") else None}
+            page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+            out["band_top"] = page.evaluate("() => document.getElementById('not-for-release')"
+                                            ".getBoundingClientRect().top")
+            out["band"] = page.inner_text("#not-for-release")
+            if shot is not None:
+                page.evaluate("() => window.scrollTo(0, 0)")
+                page.screenshot(path=str(shot), full_page=True)
         finally:
             browser.close()
-    assert errors == []
-    external = [u for u in requests if not u.startswith(("file:", "data:"))]
-    assert external == []
-    assert len(images) >= 4
-    for img in images:
+    out["errors"] = errors
+    out["external"] = [u for u in requests if not u.startswith(("file:", "data:"))]
+    return out
+
+
+def _check_page(seen: dict, min_images: int) -> None:
+    assert seen["errors"] == [] and seen["external"] == []
+    assert len(seen["images"]) >= min_images
+    for img in seen["images"]:
         assert img["complete"] and img["w"] > 100 and img["h"] > 100, img["alt"]
-    alts = " ".join(i["alt"] for i in images)
-    for plot in ("Marginal", "Correlation-difference", "Distance to closest record", "ROC"):
+        rendered = img["pt"] * img["dpi"] / 72.0 * img["shown"] / img["w"]
+        assert rendered >= MIN_FONT_PX, (img["alt"], rendered)
+    ov = seen["overflow"]
+    assert ov["scroll"] <= ov["client"] and ov["wide"] == [], ov
+    assert seen["band_top"] == 0 and "NOT FOR RELEASE" in seen["band"]  # still in view at the bottom
+
+
+@pytest.mark.parametrize("width", [1280, 1000])
+def test_owner_report_renders_in_headless_chromium(tmp_path_factory, tmp_path, width):
+    report, gate, _ = shared_owner_report(tmp_path_factory)
+    path = tmp_path / "report.html"
+    report.save_html(path)
+    shot = tmp_path / f"report-{width}px.png"
+    seen = _open(path, width, shot)
+    print(f"\nscreenshot of the owner's report ({width} px wide): {shot}")
+    _check_page(seen, min_images=len(report.plots["marginals"]) + 4)
+    alts = " ".join(i["alt"] for i in seen["images"])
+    for plot in ("Marginal distribution of region", "Association matrices", "Correlation-difference",
+                 "Distance to closest record", "ROC"):
         assert plot in alts
-    assert verdict.strip() in ("PASS", "WARN", "FAIL")
-    assert "NO DP GUARANTEE" in banner
+    assert gate["success"] is False and seen["gate"].strip() == "FAILED"
+    assert shot.stat().st_size > 50_000
+
+
+def test_plain_report_renders_in_headless_chromium(small_report, tmp_path):
+    path = tmp_path / "report.html"
+    small_report.save_html(path)
+    seen = _open(path, 1280)
+    _check_page(seen, min_images=4)
+    assert seen["verdict"].strip() in ("PASS", "WARN", "FAIL")
+    assert "NO DP GUARANTEE" in seen["banner"]
+    assert seen["gate"].strip() in ("PASSED", "FAILED")  # the gate's defaults, labelled so in the page
