@@ -83,6 +83,9 @@ register("copula", "synthgen.generators.copula.plain:GaussianCopula", "none", "t
          "NO DP guarantee.")
 register("dp-copula", "synthgen.generators.copula.dp:DPGaussianCopula", "dp", "table",
          "Gaussian copula with noisy histogram marginals and a DP correlation (zCDP).")
+register("dp-marginal", "synthgen.generators.marginal.dp:DPMarginal", "dp", "table",
+         "AIM-style adaptive marginals (exponential-mechanism selection, Gaussian measurement, zCDP) and a "
+         "graphical model estimated with mbi.")
 register("dp-ctgan", "synthgen.generators.ctgan.model:DPCTGAN", "dp", "table",
          "Conditional GAN trained with DP-SGD (Opacus, Poisson sampling, PRV accountant).")
 register("ctgan", "synthgen.generators.ctgan.baseline:CTGAN", "none", "table",

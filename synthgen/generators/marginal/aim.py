@@ -1,0 +1,207 @@
+"""The AIM-style loop of dp-marginal: what is measured, in which order, and what each step costs (zCDP).
+
+Given the public :class:`AIMPlan` (columns, candidate cliques and their weights, shares, round counts) and the
+:class:`~.private.PrivateMarginals` holder (the only reader of rows), :func:`run_aim` spends the zCDP budget ``rho``
+(from the (epsilon, delta) target) as follows, and never more (every spend goes through a
+:class:`~synthgen.privacy.accountants.ZCDPBudget`, which refuses to exceed ``rho``):
+
+1. ``oneway_share * rho`` on one noisy one-way marginal per column (equal parts).
+2. Rounds of selection and measurement. A round with ``k`` picks gives each pick ``rho_pick = remaining / picks
+   left`` (the last round: exactly the remainder): a tenth to the exponential-mechanism selection (AIM's quality
+   score against the current model, :meth:`~.private.PrivateMarginals.select`), nine tenths to the Gaussian
+   measurement of the picked clique. Within a round the picks are scored against the same model (one estimation
+   per round: each new model structure costs one XLA compilation, which dominates the run time on CPU).
+3. After each round the model is re-estimated (mbi mirror descent, warm-started); the last round's estimate is the
+   full solve (``final_iters``). Sigma annealing (AIM): when most of a round's picks barely moved the model
+   (``||M_r(new) - M_r(old)||_1 <= sqrt(2/pi) sigma n_r``), the planned picks left are halved, so each later pick
+   gets more budget. A time budget turns the next round into the last one.
+4. If no candidate fits the model-size cap (or there is none), the rest of the budget re-measures the one-way
+   marginals, so the budget is always spent in full.
+
+The candidates' model answers come from models estimated from noisy releases only (:mod:`.inference`), so the
+quality scores are the only place where true marginals meet the model, inside the private holder.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...privacy.accountants import ZCDPBudget
+from ...privacy.analysis import gaussian_sigma
+from ..base import Plan
+from .inference import independent_marginals, many_marginals
+from .model import FittedModel, estimate, model_size_mb
+from .private import Measurement, PrivateMarginals
+
+Clique = tuple[str, ...]
+SELECTION_SHARE = 0.1  # of each pick's budget; the rest measures the pick
+
+
+@dataclass(frozen=True)
+class AIMPlan(Plan):
+    """Public decisions of a dp-marginal fit (from parameters and the declared schema only)."""
+
+    codecs: tuple
+    candidates: tuple[Clique, ...]
+    weights: tuple[float, ...]
+    oneway_share: float
+    picks: int
+    rounds: int
+    max_model_size_mb: float
+    round_iters: int
+    final_iters: int
+    time_budget_s: float | None
+    verbose: bool
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.codecs)
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return tuple(c.size for c in self.codecs)
+
+
+@dataclass
+class AIMResult:
+    """What the loop produced: noisy measurements, the model, the noisy row total, the budget and a round log."""
+
+    measurements: list[Measurement]
+    model: FittedModel
+    total: float
+    budget: ZCDPBudget
+    log: list[dict]
+
+
+def noisy_total(oneways: list[Measurement]) -> float:
+    """Inverse-variance weighted mean of the one-way marginals' noisy totals (at least 1)."""
+    est = np.array([float(np.sum(m.values)) for m in oneways])
+    var = np.array([m.sigma ** 2 * m.values.size for m in oneways])
+    return max(1.0, float(np.sum(est / var) / np.sum(1.0 / var)))
+
+
+class _Loop:
+    """State of one run (see :func:`run_aim`)."""
+
+    def __init__(self, private: PrivateMarginals, plan: AIMPlan):
+        self.private, self.plan = private, plan
+        self.budget = ZCDPBudget(plan.target.epsilon, plan.target.delta)
+        self.sizes = dict(zip(plan.names, plan.sizes))
+        self.weight = dict(zip(plan.candidates, plan.weights))
+        self.measurements: list[Measurement] = []
+        self.model: FittedModel | None = None
+        self.log: list[dict] = []
+        self.start = time.perf_counter()
+
+    def measure(self, clique: Clique, rho: float, name: str) -> Measurement:
+        self.budget.spend(name, rho)
+        m = self.private.measure(clique, rho)
+        self.measurements.append(m)
+        return m
+
+    def answers(self, queries: list[Clique], total: float) -> list[np.ndarray]:
+        if self.model is None:
+            ones = {m.clique[0]: m.values for m in self.measurements if len(m.clique) == 1}
+            return independent_marginals(ones, queries, total)
+        return many_marginals(self.model.potentials, self.model.beliefs, queries, self.sizes, total)
+
+    def fits(self, cliques: list[Clique], c: Clique) -> bool:
+        return model_size_mb(self.plan.names, self.plan.sizes, cliques + [c]) <= self.plan.max_model_size_mb
+
+    def open_candidates(self, chosen: list[Clique]) -> list[Clique]:
+        have = [m.clique for m in self.measurements] + chosen
+        measured = set(have)
+        return [c for c in self.plan.candidates if c not in measured and self.fits(have, c)]
+
+    def pick(self, k: int, rho_pick: float, total: float) -> list[Clique]:
+        """Up to ``k`` cliques by the exponential mechanism, each charged ``SELECTION_SHARE * rho_pick``."""
+        rho_sel = SELECTION_SHARE * rho_pick
+        sigma = gaussian_sigma((1.0 - SELECTION_SHARE) * rho_pick, 1.0)
+        chosen: list[Clique] = []
+        for _ in range(k):
+            cands = self.open_candidates(chosen)
+            if not cands:
+                break
+            self.budget.spend("selection", rho_sel)
+            i = self.private.select(cands, self.answers(cands, total), [self.weight[c] for c in cands], rho_sel,
+                                    sigma)
+            chosen.append(cands[i])
+        return chosen
+
+    def stalled(self, new: FittedModel, chosen: list[Clique], before: list[np.ndarray], sigma: float) -> bool:
+        after = many_marginals(new.potentials, new.beliefs, chosen, self.sizes, new.total)
+        small = [float(np.abs(a - b).sum()) <= math.sqrt(2 / math.pi) * sigma * a.size
+                 for a, b in zip(after, before)]
+        return bool(small) and sum(small) >= 0.5 * len(small)
+
+
+def _progress(plan: AIMPlan) -> Any:
+    from tqdm.auto import tqdm
+
+    show = plan.verbose and sys.stderr.isatty()
+    return tqdm(total=plan.rounds, desc="dp-marginal", unit="round", disable=not show, leave=False, file=sys.stderr)
+
+
+def run_aim(private: PrivateMarginals, plan: AIMPlan) -> AIMResult:
+    """Run the loop described in the module docstring."""
+    loop = _Loop(private, plan)
+    rho = loop.budget.rho
+    d = len(plan.names)
+    for a in plan.names:
+        loop.measure((a,), plan.oneway_share * rho / d, "one-way")
+    total = noisy_total(loop.measurements)
+    picks_left, rounds_left = plan.picks, plan.rounds
+    with _progress(plan) as bar:
+        while picks_left > 0 and rounds_left > 0:
+            late = plan.time_budget_s is not None and time.perf_counter() - loop.start > 0.5 * plan.time_budget_s
+            k = math.ceil(picks_left / rounds_left)
+            final = rounds_left == 1 or late or k >= picks_left
+            k = picks_left if final else k
+            remaining = rho - loop.budget.spent_rho
+            rho_pick = remaining / (k if final else picks_left)
+            chosen = loop.pick(k, rho_pick, total)
+            if not chosen:
+                break
+            before = loop.answers(chosen, total)
+            for c in chosen:
+                loop.measure(c, (1.0 - SELECTION_SHARE) * rho_pick, "measurement")
+            new = estimate(plan.names, plan.sizes, loop.measurements, total,
+                           plan.final_iters if final else plan.round_iters, loop.model)
+            picks_left = 0 if final else picks_left - len(chosen)
+            rounds_left -= 1
+            sigma = gaussian_sigma((1.0 - SELECTION_SHARE) * rho_pick, 1.0)
+            if picks_left > rounds_left and loop.stalled(new, chosen, before, sigma):
+                picks_left = max(rounds_left, picks_left // 2)
+            loop.model = new
+            _log_round(loop, chosen, final, bar)
+            if final or len(chosen) < k:
+                break
+    _spend_rest(loop, total)
+    return AIMResult(loop.measurements, loop.model, total, loop.budget, loop.log)
+
+
+def _log_round(loop: _Loop, chosen: list[Clique], final: bool, bar: Any) -> None:
+    size = model_size_mb(loop.plan.names, loop.plan.sizes, [m.clique for m in loop.measurements])
+    loop.log.append({"cliques": [list(c) for c in chosen], "final": final, "model_size_mb": size,
+                     "seconds": round(time.perf_counter() - loop.start, 2)})
+    bar.update(1)
+    bar.set_postfix(rho=f"{loop.budget.spent_rho:.3g}/{loop.budget.rho:.3g}", size_mb=f"{size:.2g}")
+
+
+def _spend_rest(loop: _Loop, total: float) -> None:
+    """Whatever budget is left (no candidate fitted, or the loop stopped early) re-measures the one-way marginals;
+    then the final model is estimated if the last estimate was not the full solve."""
+    plan = loop.plan
+    left = loop.budget.rho - loop.budget.spent_rho
+    need_final = not loop.log or not loop.log[-1]["final"]
+    if left > 1e-9 * loop.budget.rho:
+        for a in plan.names:
+            loop.measure((a,), left / len(plan.names), "measurement")
+        need_final = True
+    if need_final:
+        loop.model = estimate(plan.names, plan.sizes, loop.measurements, total, plan.final_iters, loop.model)

@@ -1,0 +1,163 @@
+"""The discrete domain of dp-marginal, from the DECLARED schema only (no budget, no private value).
+
+Every learnable column becomes one :class:`ColumnCodec`: declared categories (booleans: False, True) one cell each;
+integer and date columns with at most ``max_discrete`` values in their declared range one cell per value; other
+numeric and datetime columns ``n_bins`` equal-width bins over the declared bounds (log-spaced bins for skewed declared
+bounds, as dp-copula decides: ``lower > 0`` and ``upper / lower >= 100``, or ``lower == 0`` and ``upper >= 1e4``);
+a nullable column adds a last null cell. The domain is a function of the schema and the parameters, so it is the
+same for any data set (a value never seen in the data but inside the declared bounds is representable).
+
+Encoding rows to cell codes is a row-wise map (who reads rows is :mod:`.private`'s business); decoding turns cell
+codes of synthetic rows back into values, uniformly within a bin (post-processing, seeded by ``random_state``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+NS_PER_DAY = 86_400_000_000_000
+SCALES = ("categorical", "discrete", "linear", "log")
+
+
+def _to_float(s: pd.Series, kind: str) -> np.ndarray:
+    """Numeric column -> float64; datetime column -> days since 1970-01-01; NaN for nulls."""
+    if kind == "datetime":
+        t = pd.to_datetime(s, errors="coerce")
+        mask = t.isna().to_numpy()
+        days = t.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64) / NS_PER_DAY
+        days[mask] = np.nan
+        return days
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _days(ts: Any) -> float:
+    return float(pd.Timestamp(ts).value) / NS_PER_DAY
+
+
+@dataclass(frozen=True)
+class ColumnCodec:
+    """Cells of one column: ``grid`` holds the category labels (categorical), the values (discrete) or the bin
+    edges (linear/log); ``nullable`` adds a last null cell. ``kind`` and ``integral`` say how to decode."""
+
+    name: str
+    kind: str  # numeric | datetime | categorical | boolean
+    scale: str
+    grid: tuple
+    nullable: bool
+    integral: bool = False
+
+    @property
+    def n_values(self) -> int:
+        return len(self.grid) - 1 if self.scale in ("linear", "log") else len(self.grid)
+
+    @property
+    def size(self) -> int:
+        return self.n_values + int(self.nullable)
+
+    def encode(self, s: pd.Series) -> np.ndarray:
+        """Cell code of every row (nulls: the null cell). A row-wise map of values already in the schema."""
+        if self.kind in ("numeric", "datetime"):
+            x = _to_float(s, self.kind)
+            null = np.isnan(x)
+            grid = np.asarray(self.grid, dtype=np.float64)
+            x = np.where(null, grid[0], x)
+            if self.scale == "discrete":
+                idx = np.rint(x - grid[0]).astype(np.int64)
+            else:
+                idx = np.searchsorted(grid, x, side="right") - 1
+            idx = np.clip(idx, 0, self.n_values - 1)
+        elif self.kind == "boolean":
+            b = s.astype("boolean").to_numpy(dtype=np.float64, na_value=np.nan)
+            null = np.isnan(b)
+            idx = np.where(null, 0, b).astype(np.int64)
+        else:
+            idx = pd.Categorical(s, categories=list(self.grid)).codes.astype(np.int64)
+            null = idx < 0
+        return np.where(null, self.n_values, idx) if self.nullable else np.maximum(idx, 0)
+
+    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        """Values of synthetic cell codes (bins: uniform within the bin; integers rounded into the bin)."""
+        codes = np.asarray(codes, dtype=np.int64)
+        null = codes >= self.n_values
+        c = np.minimum(codes, self.n_values - 1)
+        if self.scale == "categorical":
+            labels = [False, True] if self.kind == "boolean" else list(self.grid)
+            vals = np.array(labels, dtype=object)[c]
+            vals[null] = None
+            return pd.Series(vals, name=self.name, dtype="boolean" if self.kind == "boolean" else object)
+        grid = np.asarray(self.grid, dtype=np.float64)
+        if self.scale == "discrete":
+            x = grid[c]
+        else:
+            lo, hi = grid[c], grid[c + 1]
+            x = lo + rng.random(len(c)) * (hi - lo)
+            if self.integral:
+                x = np.clip(np.floor(x), np.ceil(lo), np.maximum(np.ceil(lo), np.ceil(hi) - 1))
+        x[null] = np.nan
+        if self.kind == "datetime":
+            ns = np.where(null, 0, np.round(x * NS_PER_DAY)).astype(np.int64)
+            return pd.Series(pd.to_datetime(ns).where(~null), name=self.name)
+        return pd.Series(x, name=self.name)
+
+    def to_json(self) -> dict:
+        grid = [str(g) for g in self.grid] if self.scale == "categorical" else [float(g) for g in self.grid]
+        return {"name": self.name, "kind": self.kind, "scale": self.scale, "grid": grid,
+                "nullable": self.nullable, "integral": self.integral}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any], field: Any = None) -> "ColumnCodec":
+        grid = tuple(d["grid"])
+        if d["scale"] == "categorical" and field is not None and field.kind == "categorical":
+            grid = tuple(field.categories)  # the declared labels, with their declared types
+        return cls(d["name"], d["kind"], d["scale"], grid, bool(d["nullable"]), bool(d.get("integral", False)))
+
+
+def _uses_log(lo: float, hi: float, kind: str, log_bins: Any, name: str) -> bool:
+    if log_bins is True or (isinstance(log_bins, (list, tuple, set)) and name in log_bins):
+        return True
+    return (log_bins == "auto" and kind == "numeric"
+            and ((lo > 0 and hi / lo >= 100) or (lo == 0 and hi >= 1e4)))
+
+
+def column_codec(f: Any, n_bins: int, max_discrete: int, log_bins: Any = "auto") -> ColumnCodec:
+    """The cells of one declared field (public inputs only)."""
+    nullable = bool(f.nullable)
+    if f.kind == "boolean":
+        return ColumnCodec(f.name, "boolean", "categorical", (False, True), nullable)
+    if f.kind == "categorical":
+        return ColumnCodec(f.name, "categorical", "categorical", tuple(f.categories), nullable)
+    if f.kind == "numeric":
+        lo, hi, integral = float(f.lower), float(f.upper), bool(f.integer)
+    else:
+        lo, hi, integral = _days(f.lower_ts), _days(f.upper_ts), bool(f.date_only)
+    if integral and math.floor(hi) - math.ceil(lo) + 1 <= max_discrete:
+        values = tuple(float(v) for v in np.arange(math.ceil(lo), math.floor(hi) + 1))
+        return ColumnCodec(f.name, f.kind, "discrete", values, nullable, True)
+    if _uses_log(lo, hi, f.kind, log_bins, f.name):
+        shift = 0.0 if lo > 0 else hi / 1e4
+        edges, scale = np.geomspace(lo + shift, hi + shift, n_bins + 1) - shift, "log"
+    else:
+        edges, scale = np.linspace(lo, hi, n_bins + 1), "linear"
+    edges[0], edges[-1] = lo, hi
+    return ColumnCodec(f.name, f.kind, scale, tuple(float(e) for e in edges), nullable, integral)
+
+
+def make_domain(schema: Any, n_bins: int, max_discrete: int, log_bins: Any = "auto") -> tuple[ColumnCodec, ...]:
+    """The codecs of every learnable column, in schema order."""
+    return tuple(column_codec(f, n_bins, max_discrete, log_bins) for f in schema.learnable)
+
+
+def encode_table(table: pd.DataFrame, codecs: tuple[ColumnCodec, ...]) -> np.ndarray:
+    """(n, d) int64 cell codes of a validated table (a row-wise map)."""
+    if not codecs:
+        return np.zeros((len(table), 0), dtype=np.int64)
+    return np.stack([c.encode(table[c.name]) for c in codecs], axis=1).astype(np.int64)
+
+
+def decode_table(codes: Mapping[str, np.ndarray], codecs: tuple[ColumnCodec, ...], rng: np.random.Generator
+                 ) -> pd.DataFrame:
+    return pd.DataFrame({c.name: c.decode(codes[c.name], rng).to_numpy() for c in codecs})

@@ -1,0 +1,249 @@
+"""dp-marginal: an AIM-style marginal-based DP generator on mbi (zCDP, add/remove one row).
+
+A fit is ``plan = _plan(schema)`` (public inputs only: parameters, the declared schema and row bounds decide the
+discrete domain, the candidate cliques and their weights, the shares and round counts), then
+``PrivateMarginals(codes, ..., privacy_noise())`` (:mod:`.private`, the only holder of private rows, noise from OS
+entropy, never ``random_state``), then :func:`~.aim.run_aim` (selection and measurement through that holder only,
+estimation on mbi from the noisy measurements). The privacy argument is in :mod:`.aim` (what is spent) and
+:mod:`.private` (sensitivities); the total never exceeds the target because every spend goes through one
+:class:`~synthgen.privacy.accountants.ZCDPBudget`, and the last step spends exactly the remainder.
+
+Released with the model: the noisy measurements (``measurements_``: clique, noisy counts, sigma), the fitted model
+(cliques, log-potentials, clique marginals) and ``rows_estimate_``, the inverse-variance weighted mean of the noisy
+one-way totals (never the exact n). ``random_state`` seeds only sampling (and nothing in the fit draws from it).
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, ClassVar, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ...exceptions import ConfigError
+from ...privacy.noise import privacy_noise
+from ...privacy.spend import DPSpend, PrivacySpend
+from ...schema import Schema
+from ..base import BaseGenerator
+from .aim import SELECTION_SHARE, AIMPlan, run_aim
+from .domain import ColumnCodec, decode_table, encode_table, make_domain
+from .model import FittedModel
+from .private import Measurement, PrivateMarginals
+
+Clique = tuple[str, ...]
+
+
+def _is_int(v: Any, least: int) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= least
+
+
+def _is_number(v: Any) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating))
+
+
+class DPMarginal(BaseGenerator):
+    """AIM-style marginal-based generator with (epsilon, delta)-differential privacy (zCDP, add/remove one row).
+
+    Parameters
+    ----------
+    epsilon, delta:
+        The privacy target; ``delta=None`` picks a default from the schema's DECLARED maximum row count.
+    workload:
+        Marginals that matter, as lists of column names (default: every pair of columns); candidates are the
+        workload's cliques and their sub-cliques of two or more columns.
+    target:
+        A declared column whose marginals get ``target_weight`` times the weight in the selection.
+    target_weight:
+        Weight multiplier of workload cliques that contain ``target``.
+    max_cliques:
+        Cliques selected and measured in all (default: the number of columns); sigma annealing may use fewer.
+    max_rounds:
+        Select-measure-estimate rounds (default ``2 + columns // 8``); each costs one model compilation.
+    oneway_share:
+        Share of the zCDP budget for the one-way marginals of every column.
+    n_bins:
+        Equal-width (or log-spaced, see ``log_bins``) bins per continuous column over its declared bounds.
+    max_discrete:
+        Integer and date columns with at most this many values in their declared range get one cell per value.
+    log_bins:
+        ``"auto"``, ``True``, ``False`` or a list of columns: log-spaced bins (decided from declared bounds only).
+    max_model_size_mb:
+        Candidates whose addition would make mbi's junction tree larger than this are skipped.
+    round_iters, final_iters:
+        Mirror-descent iterations of the intermediate estimates and of the final full solve.
+    time_budget_s:
+        Soft time limit: past half of it, the next round is the last (the budget is still spent in full).
+    verbose:
+        Progress bar (rounds, rho spent, model size) on a terminal.
+    """
+
+    registry_name: ClassVar[str] = "dp-marginal"
+    provides_dp: ClassVar[bool] = True
+    contract_params: ClassVar[dict[str, Any]] = {"max_rounds": 1, "max_cliques": 2, "round_iters": 50,
+                                                  "final_iters": 100, "n_bins": 16}
+
+    def __init__(self, epsilon: float, delta: float | None = None, workload: Sequence[Sequence[str]] | None = None,
+                 target: str | None = None, target_weight: float = 3.0, max_cliques: int | None = None,
+                 max_rounds: int | None = None, oneway_share: float = 0.25, n_bins: int = 32,
+                 max_discrete: int = 64, log_bins: Any = "auto", max_model_size_mb: float = 16.0,
+                 round_iters: int = 100, final_iters: int = 1000, time_budget_s: float | None = None,
+                 verbose: bool = False):
+        self.epsilon = epsilon
+        self.delta = delta
+        self.workload = workload
+        self.target = target
+        self.target_weight = target_weight
+        self.max_cliques = max_cliques
+        self.max_rounds = max_rounds
+        self.oneway_share = oneway_share
+        self.n_bins = n_bins
+        self.max_discrete = max_discrete
+        self.log_bins = log_bins
+        self.max_model_size_mb = max_model_size_mb
+        self.round_iters = round_iters
+        self.final_iters = final_iters
+        self.time_budget_s = time_budget_s
+        self.verbose = verbose
+
+    # ----------------------------------------------------------------- plan (public inputs only)
+    def _check_params(self) -> None:
+        for name, least in (("n_bins", 2), ("max_discrete", 1), ("round_iters", 1), ("final_iters", 1)):
+            if not _is_int(getattr(self, name), least):
+                raise ConfigError(f"{name} must be an integer >= {least}; got {getattr(self, name)!r}.")
+        for name, least in (("max_cliques", 0), ("max_rounds", 1)):
+            v = getattr(self, name)
+            if v is not None and not _is_int(v, least):
+                raise ConfigError(f"{name} must be None or an integer >= {least}; got {v!r}.")
+        if not _is_number(self.oneway_share) or not 0 < self.oneway_share < 1:
+            raise ConfigError(f"oneway_share must be a number in (0, 1); got {self.oneway_share!r}.")
+        for name in ("target_weight", "max_model_size_mb"):
+            if not _is_number(getattr(self, name)) or not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be a positive number; got {getattr(self, name)!r}.")
+        t = self.time_budget_s
+        if t is not None and (not _is_number(t) or not t > 0):
+            raise ConfigError(f"time_budget_s must be None or a positive number of seconds; got {t!r}.")
+        if not (self.log_bins in ("auto", True, False) or isinstance(self.log_bins, (list, tuple, set))):
+            raise ConfigError(f"log_bins must be 'auto', True, False or a list of column names; got {self.log_bins!r}.")
+
+    def _workload(self, names: tuple[str, ...]) -> list[Clique]:
+        if self.target is not None and self.target not in names:
+            raise ConfigError(f"target={self.target!r} is not a learnable column of the schema. "
+                              f"Fix: name one of {list(names)} or pass target=None.")
+        if self.workload is None:
+            return list(itertools.combinations(names, 2))
+        if isinstance(self.workload, (str, bytes)) or not isinstance(self.workload, (list, tuple)):
+            raise ConfigError("workload must be a list of column-name lists, e.g. [['age', 'income']].")
+        out = []
+        for w in self.workload:
+            cols = [w] if isinstance(w, str) else list(w)
+            bad = [c for c in cols if c not in names]
+            if bad or not cols or len(set(cols)) != len(cols):
+                raise ConfigError(f"workload entry {w!r} must name distinct learnable columns; unknown: {bad}. "
+                                  f"Fix: use columns of {list(names)}.")
+            out.append(tuple(n for n in names if n in cols))
+        return out
+
+    def _candidates(self, names: tuple[str, ...]) -> tuple[tuple[Clique, ...], tuple[float, ...]]:
+        """AIM's candidates (the workload's sub-cliques of size >= 2) and weights w_r = sum_s c_s |r & s|."""
+        work = self._workload(names)
+        coef = [float(self.target_weight) if self.target in s else 1.0 for s in work]
+        cands = sorted({sub for s in work for k in range(2, len(s) + 1) for sub in itertools.combinations(s, k)},
+                       key=lambda c: (len(c), [names.index(a) for a in c]))
+        weights = tuple(sum(cs * len(set(r) & set(s)) for s, cs in zip(work, coef)) for r in cands)
+        return tuple(cands), weights
+
+    def _plan(self, schema: Schema) -> AIMPlan:
+        """Every check and decision before any budget is reserved."""
+        self._check_params()
+        target = self._target_spend(schema)
+        codecs = make_domain(schema, int(self.n_bins), int(self.max_discrete), self.log_bins)
+        if not codecs:
+            raise ConfigError("dp-marginal needs at least one learnable column. Fix: declare one in the schema.")
+        names = tuple(c.name for c in codecs)
+        cands, weights = self._candidates(names)
+        picks = len(names) if self.max_cliques is None else int(self.max_cliques)
+        picks = picks if cands else 0
+        rounds = max(1, min(picks, 2 + len(names) // 8) if self.max_rounds is None else int(self.max_rounds))
+        return AIMPlan(target, codecs, cands, weights, float(self.oneway_share), picks, rounds,
+                       float(self.max_model_size_mb), int(self.round_iters), int(self.final_iters),
+                       None if self.time_budget_s is None else float(self.time_budget_s), bool(self.verbose))
+
+    # ----------------------------------------------------------------- fit: measure, then estimate
+    def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: AIMPlan) -> PrivacySpend:
+        private = PrivateMarginals(encode_table(data, plan.codecs), plan.names, plan.sizes, privacy_noise())
+        result = run_aim(private, plan)
+        self.codecs_ = plan.codecs
+        self.model_ = result.model
+        self.measurements_ = result.measurements
+        self.rows_estimate_ = float(result.total)
+        self.fit_info_ = {"rounds": result.log, "n_measurements": len(result.measurements)}
+        return self._spend(result.budget, plan)
+
+    @staticmethod
+    def _spend(budget: Any, plan: AIMPlan) -> DPSpend:
+        spent = budget.to_spend(
+            mechanisms={"one-way": "Gaussian noisy one-way marginal per column (L2 sensitivity 1)",
+                        "selection": "exponential mechanism over candidate cliques, AIM quality score "
+                                     "(sensitivity max weight), epsilon^2/8-zCDP",
+                        "measurement": "Gaussian noisy marginal of each selected clique (L2 sensitivity 1)"},
+            split={"one-way": plan.oneway_share, "selection": SELECTION_SHARE * (1 - plan.oneway_share),
+                   "measurement": (1 - SELECTION_SHARE) * (1 - plan.oneway_share)},
+            domain={c.name: c.size for c in plan.codecs})
+        details = dict(spent.details)
+        details["rho_split"] = {k: float(f"{v:.12g}") for k, v in details["rho_split"].items()}
+        details["rho_spent"] = float(f"{details['rho_spent']:.12g}")
+        # The whole budget is spent by construction (up to float rounding): report the target itself.
+        eps = plan.target.epsilon if budget.spent_rho >= budget.rho * (1 - 1e-9) else spent.epsilon
+        return DPSpend(eps, spent.delta, spent.accountant, details=details)
+
+    # ----------------------------------------------------------------- sampling
+    def _condition_codes(self, conditions: Mapping[str, Any]) -> dict[str, list[int]]:
+        if not isinstance(conditions, Mapping):
+            raise ConfigError("conditions must be a mapping {column: value or list of values}.")
+        by_name = {c.name: c for c in self.codecs_}
+        out = {}
+        for col, value in conditions.items():
+            codec = by_name.get(col)
+            if codec is None or codec.scale != "categorical":
+                ok = [c.name for c in self.codecs_ if c.scale == "categorical"]
+                raise ConfigError(f"conditions: {col!r} is not a declared categorical or boolean column. "
+                                  f"Fix: condition on one of {ok}.")
+            values = list(value) if isinstance(value, (list, tuple, set)) else [value]
+            out[col] = [self._value_code(codec, v) for v in values]
+        return out
+
+    @staticmethod
+    def _value_code(codec: ColumnCodec, v: Any) -> int:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            if codec.nullable:
+                return codec.n_values
+        else:
+            code = int(codec.encode(pd.Series([v], dtype=object))[0])
+            if code < codec.n_values and (codec.kind != "boolean" or isinstance(v, (bool, np.bool_))):
+                return code
+        raise ConfigError(f"conditions: {v!r} is not a declared value of column {codec.name!r}. "
+                          f"Fix: use one of {list(codec.grid)}" + (" or None." if codec.nullable else "."))
+
+    def _sample(self, n: int, rng: np.random.Generator, conditions: Mapping[str, Any] | None = None
+                ) -> pd.DataFrame:
+        evidence = self._condition_codes(conditions) if conditions else None
+        codes = self.model_.sample_codes(n, rng, evidence)
+        return decode_table(codes, self.codecs_, rng)
+
+    # ----------------------------------------------------------------- persistence
+    def _get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        model_js, arrays = self.model_.state()
+        meas = []
+        for i, m in enumerate(self.measurements_):
+            arrays[f"measurement{i}"] = np.asarray(m.values)
+            meas.append({"clique": list(m.clique), "sigma": m.sigma})
+        return {"codecs": [c.to_json() for c in self.codecs_], "model": model_js, "measurements": meas,
+                "extra": self.fit_info_}, arrays
+
+    def _set_state(self, state: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        fields = {f.name: f for f in self.schema_.learnable} if getattr(self, "schema_", None) else {}
+        self.codecs_ = tuple(ColumnCodec.from_json(c, fields.get(c["name"])) for c in state["codecs"])
+        self.model_ = FittedModel.from_state(state["model"], arrays)
+        self.measurements_ = [Measurement(tuple(m["clique"]), arrays[f"measurement{i}"], float(m["sigma"]))
+                              for i, m in enumerate(state["measurements"])]
+        self.fit_info_ = dict(state.get("extra", {}))

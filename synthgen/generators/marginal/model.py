@@ -1,0 +1,146 @@
+"""The fitted graphical model of dp-marginal, on mbi: estimation from noisy marginals, sampling, persistence.
+
+Everything here sees only noisy measurements (:class:`~.private.Measurement`) or a model estimated from them, so
+it is post-processing with no privacy cost. mbi (and JAX) is imported lazily through :func:`mbi_module`, which first
+switches JAX to float64 (mbi warns that float32 stalls its estimators on large tables) and turns the persistent
+compilation cache off (mbi compiles many small programs); ``import synthgen`` never loads JAX.
+
+A :class:`FittedModel` holds the model's cliques, log-potentials and clique marginals as numpy arrays plus the
+total; it rebuilds an ``mbi.MarkovRandomField`` to sample. Sampling is mbi's ``synthetic_data`` (randomized
+rounding along the junction tree); conditions on column values enter as evidence, an ``mbi.Constraint`` that puts
+``-inf`` on the other values of the column (Shafer-Shenoy message passing), not as rejection. mbi draws from
+numpy's global generator, so :func:`_global_seed` seeds it from ``random_state`` for the call and restores it after
+(not thread-safe across concurrent samplers of one process). Saved state: JSON (cliques, total) plus arrays; no
+pickle (mbi's own ``save`` pickles a PyTreeDef, so it is not used).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+
+Clique = tuple[str, ...]
+_MBI: Any = None
+
+
+def mbi_module() -> Any:
+    """mbi, imported once with JAX in float64 and without the persistent compilation cache."""
+    global _MBI
+    if _MBI is None:
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        jax.config.update("jax_enable_compilation_cache", False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import mbi
+            import mbi.estimation  # noqa: F401
+        _MBI = mbi
+    return _MBI
+
+
+def mbi_domain(names: Sequence[str], sizes: Sequence[int]) -> Any:
+    return mbi_module().Domain(tuple(names), tuple(int(s) for s in sizes))
+
+
+def model_size_mb(names: Sequence[str], sizes: Sequence[int], cliques: Sequence[Clique]) -> float:
+    """mbi's size of the junction tree the cliques imply (megabytes of float64 parameters)."""
+    junction_tree = mbi_module().junction_tree
+    return float(junction_tree.hypothetical_model_size(mbi_domain(names, sizes), list(cliques)))
+
+
+def estimate(names: Sequence[str], sizes: Sequence[int], measurements: Sequence[Any], total: float, iters: int,
+             warm: "FittedModel | None" = None) -> "FittedModel":
+    """Mirror descent (mbi, Armijo steps) on the L2 loss of the noisy measurements, warm-started from ``warm``."""
+    mbi = mbi_module()
+    domain = mbi_domain(names, sizes)
+    pos = {a: i for i, a in enumerate(names)}
+    # One order for a given set of cliques: the compiled program is cached by structure, order included.
+    ordered = sorted(measurements, key=lambda m: (len(m.clique), [pos[a] for a in m.clique]))
+    lin = [mbi.LinearMeasurement(np.asarray(m.values, dtype=np.float64), tuple(m.clique), stddev=float(m.sigma))
+           for m in ordered]
+    start = None if warm is None else warm.to_mrf().potentials
+    mrf = mbi.estimation.MirrorDescent().estimate(domain, lin, known_total=float(total), iters=int(iters),
+                                                  warm_start=start)
+    return FittedModel.from_mrf(names, sizes, mrf)
+
+
+@contextlib.contextmanager
+def _global_seed(rng: np.random.Generator) -> Iterator[None]:
+    state = np.random.get_state()
+    np.random.seed(int(rng.integers(0, 2**32 - 1)))
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+class FittedModel:
+    """A fitted MRF as numpy arrays (see the module docstring)."""
+
+    def __init__(self, names: Sequence[str], sizes: Sequence[int], potentials: Mapping[Clique, np.ndarray],
+                 beliefs: Mapping[Clique, np.ndarray], total: float):
+        self.names, self.sizes = tuple(names), tuple(int(s) for s in sizes)
+        self.potentials = {tuple(c): np.asarray(v, dtype=np.float64) for c, v in potentials.items()}
+        self.beliefs = {tuple(c): np.asarray(v, dtype=np.float64) for c, v in beliefs.items()}
+        self.total = float(total)
+
+    @property
+    def cliques(self) -> list[Clique]:
+        return list(self.potentials)
+
+    @property
+    def size_of(self) -> dict[str, int]:
+        return dict(zip(self.names, self.sizes))
+
+    @classmethod
+    def from_mrf(cls, names: Sequence[str], sizes: Sequence[int], mrf: Any) -> "FittedModel":
+        pots = {tuple(f.domain.attributes): np.asarray(f.values) for f in mrf.potentials.tables.values()}
+        bel = {tuple(f.domain.attributes): np.asarray(f.values) for f in mrf.marginals.tables.values()}
+        return cls(names, sizes, pots, bel, float(mrf.total))
+
+    def to_mrf(self, constraints: tuple = ()) -> Any:
+        mbi = mbi_module()
+        import jax.numpy as jnp
+
+        domain = mbi_domain(self.names, self.sizes)
+
+        def vector(arrays: Mapping[Clique, np.ndarray]) -> Any:
+            tables = {c: mbi.Factor(domain.project(c), jnp.asarray(v)) for c, v in arrays.items()}
+            return mbi.CliqueVector(domain, list(arrays), tables)
+
+        return mbi.MarkovRandomField(potentials=vector(self.potentials), marginals=vector(self.beliefs),
+                                     total=self.total, constraints=constraints)
+
+    def sample_codes(self, n: int, rng: np.random.Generator, evidence: Mapping[str, Sequence[int]] | None = None
+                     ) -> dict[str, np.ndarray]:
+        """``n`` rows of cell codes; ``evidence`` maps a column to the codes it may take (a model constraint)."""
+        mbi = mbi_module()
+        domain = mbi_domain(self.names, self.sizes)
+        constraints = tuple(mbi.Constraint(domain.project([col]), valid=np.asarray(codes, dtype=np.int64)[:, None])
+                            for col, codes in (evidence or {}).items())
+        with _global_seed(rng):
+            data = self.to_mrf(constraints).synthetic_data(int(n))
+        cols = data.to_dict()
+        return {a: np.asarray(cols[a], dtype=np.int64) for a in self.names}
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        arrays: dict[str, np.ndarray] = {}
+        for i, v in enumerate(self.potentials.values()):
+            arrays[f"potential{i}"] = v
+        for i, v in enumerate(self.beliefs.values()):
+            arrays[f"belief{i}"] = v
+        return ({"names": list(self.names), "sizes": list(self.sizes), "total": self.total,
+                 "potential_cliques": [list(c) for c in self.potentials],
+                 "belief_cliques": [list(c) for c in self.beliefs]}, arrays)
+
+    @classmethod
+    def from_state(cls, js: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> "FittedModel":
+        pots = {tuple(c): np.asarray(arrays[f"potential{i}"]) for i, c in enumerate(js["potential_cliques"])}
+        bel = {tuple(c): np.asarray(arrays[f"belief{i}"]) for i, c in enumerate(js["belief_cliques"])}
+        return cls(js["names"], js["sizes"], pots, bel, float(js["total"]))
+

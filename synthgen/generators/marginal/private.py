@@ -1,0 +1,84 @@
+"""THE ONLY HOLDER OF PRIVATE ROWS IN DP-MARGINAL: true marginals in, noisy answers out.
+
+:class:`PrivateMarginals` is built from the validated table (encoded to cell codes over the public domain of
+:mod:`.domain`) and a noise source from :func:`~synthgen.privacy.noise.privacy_noise`. It keeps the codes and the
+exact marginals it computes (numpy ``bincount``, once per clique) to itself and answers only through two
+mechanisms, each of which the caller charges (zCDP, add/remove one row):
+
+- :meth:`measure`: a noisy marginal, ``counts + N(0, sigma^2)`` per cell with ``sigma = 1 / sqrt(2 rho)``: each row
+  is in exactly one cell of a marginal, so its L2 sensitivity is 1 and the release is ``rho``-zCDP;
+- :meth:`select`: AIM's exponential-mechanism selection among candidate cliques. Candidate ``r``'s quality is
+  ``w_r (||M_r(D) - M_r(model)||_1 - sqrt(2/pi) sigma n_r)``, where ``M_r(model)`` comes from the model estimated
+  from earlier noisy releases (public at this point), ``sigma`` is the noise the pick will be measured with and
+  ``n_r`` its cell count. Adding or removing one row moves ``||M_r(D) - M_r(model)||_1`` by at most 1, so the
+  quality's sensitivity is ``max_r w_r``; with parameter ``epsilon`` the pick is ``epsilon^2 / 8``-zCDP.
+
+Neither returns anything else: no exact count, no exact marginal, no row.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ...privacy.analysis import gaussian_sigma
+from ...privacy.mechanisms import NoiseSource, exponential_mechanism, noisy_histogram
+
+Clique = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One noisy marginal: its clique (attribute order as given), the noisy cell counts (C order over the
+    clique's cells) and the Gaussian noise standard deviation."""
+
+    clique: Clique
+    values: np.ndarray
+    sigma: float
+
+    def __post_init__(self) -> None:
+        v = np.array(self.values, dtype=np.float64)
+        v.setflags(write=False)
+        object.__setattr__(self, "values", v)
+        object.__setattr__(self, "clique", tuple(self.clique))
+
+
+class PrivateMarginals:
+    """Private rows as cell codes; see the module docstring for what leaves (noisy answers only)."""
+
+    def __init__(self, codes: np.ndarray, names: Sequence[str], sizes: Sequence[int], noise: NoiseSource):
+        self._codes = np.asarray(codes, dtype=np.int64)
+        self._index = {n: i for i, n in enumerate(names)}
+        self._sizes = {n: int(s) for n, s in zip(names, sizes)}
+        self._noise = noise
+        self._cache: dict[Clique, np.ndarray] = {}
+
+    def _true(self, clique: Clique) -> np.ndarray:
+        """Exact counts of ``clique`` (private; never returned to a caller)."""
+        clique = tuple(clique)
+        if clique not in self._cache:
+            shape = tuple(self._sizes[a] for a in clique)
+            if not clique:
+                counts = np.array([float(len(self._codes))])
+            else:
+                cols = [self._codes[:, self._index[a]] for a in clique]
+                flat = np.ravel_multi_index(cols, shape) if len(cols) > 1 else cols[0]
+                counts = np.bincount(flat, minlength=int(np.prod(shape))).astype(np.float64)
+            self._cache[clique] = counts
+        return self._cache[clique]
+
+    def measure(self, clique: Clique, rho: float) -> Measurement:
+        """A ``rho``-zCDP noisy marginal of ``clique`` (L2 sensitivity 1)."""
+        noisy = noisy_histogram(self._true(clique), rho, self._noise)
+        return Measurement(tuple(clique), noisy, gaussian_sigma(rho, 1.0))
+
+    def select(self, candidates: Sequence[Clique], model_answers: Sequence[np.ndarray], weights: Sequence[float],
+               rho: float, sigma_next: float) -> int:
+        """AIM's exponential-mechanism pick (``rho``-zCDP, ``epsilon = sqrt(8 rho)``); returns the index."""
+        w = np.asarray(weights, dtype=np.float64)
+        penalty = math.sqrt(2.0 / math.pi) * float(sigma_next)
+        scores = np.array([wr * (float(np.abs(self._true(cl) - np.ravel(m)).sum()) - penalty * m.size)
+                           for cl, m, wr in zip(candidates, model_answers, w)])
+        return exponential_mechanism(scores, math.sqrt(8.0 * rho), float(w.max()), self._noise)
