@@ -259,9 +259,7 @@ def _exact_field(c: str, s: pd.Series, kind: str, nullable: bool) -> Field:
         t = pd.to_datetime(s, errors="coerce").dropna()
         if t.empty:
             raise DataValidationError(f"Column {c!r} has no valid dates; declare it by hand.")
-        lo, hi = t.min(), t.max()
-        if lo == hi:
-            hi = lo + pd.Timedelta(days=1)
+        lo, hi = t.min(), t.max()  # lo == hi: a constant column (legal)
         return DatetimeField(c, lo.isoformat(), hi.isoformat(), nullable=nullable, bounds_source="inferred")
     cats = sorted({v.item() if isinstance(v, np.generic) else v for v in s.dropna().unique()}, key=str)
     if not cats:

@@ -157,7 +157,7 @@ class BooleanField:
 
 @dataclass(frozen=True)
 class DatetimeField:
-    """A date or datetime column with declared ISO-8601 bounds."""
+    """A date or datetime column with declared ISO-8601 bounds (``lower == upper``: a constant column, legal)."""
 
     name: str
     lower: str
@@ -175,8 +175,9 @@ class DatetimeField:
             raise SchemaError(
                 f"Column {self.name!r}: datetime bounds must be ISO-8601 strings like '2020-01-31'."
             ) from None
-        if lo is pd.NaT or hi is pd.NaT or not lo < hi:
-            raise SchemaError(f"Column {self.name!r}: declared minimum must be before the maximum.")
+        if lo is pd.NaT or hi is pd.NaT or not lo <= hi:
+            raise SchemaError(f"Column {self.name!r}: declared minimum must not be after the maximum (minimum == "
+                              "maximum declares a constant column).")
         object.__setattr__(self, "lower", lo.isoformat())
         object.__setattr__(self, "upper", hi.isoformat())
         check_source(self.name, self.bounds_source, "bounds_source")
@@ -188,6 +189,11 @@ class DatetimeField:
     @property
     def source(self) -> str:
         return self.bounds_source
+
+    @property
+    def constant(self) -> bool:
+        """Whether the declared bounds leave one instant only (a constant column)."""
+        return self.lower == self.upper
 
     @property
     def lower_ts(self) -> pd.Timestamp:

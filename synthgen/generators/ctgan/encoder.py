@@ -5,7 +5,7 @@ Per learnable column:
 
 - categorical / boolean: one softmax span over the declared categories (+ a null slot when nullable);
 - integer numeric with a small declared range (at most ``max_int_levels`` values): one softmax span, one slot
-  per whole number; a constant numeric column (declared minimum == maximum): one level;
+  per whole number; a constant numeric or datetime column (declared minimum == maximum): one level;
 - other numeric and datetime columns: fixed bins over the declared bounds (a softmax span, + a null slot when
   nullable) followed by one tanh scalar, the position inside the bin in [-1, 1]. Bins are equal-width, or
   equal-width on ``log1p(x - lower)`` when the declared range is non-negative, at least 1000 wide and spans two
@@ -81,10 +81,12 @@ class TableEncoder:
                 cols.append(ColumnCode(f.name, "categorical", len(f.categories), f.nullable, True))
             elif f.kind == "boolean":
                 cols.append(ColumnCode(f.name, "boolean", 2, f.nullable, True))
-            elif f.kind == "numeric" and (f.lower == f.upper or f.integer and (f.upper - f.lower + 1) <= max_int_levels
-                                          and float(f.lower).is_integer()):  # a constant column: one level
-                n = 1 if f.lower == f.upper else int(np.floor(f.upper) - f.lower) + 1
-                cols.append(ColumnCode(f.name, "levels", n, f.nullable, False, f.lower, f.upper))
+            elif (constant := f.kind in ("numeric", "datetime") and f.lower == f.upper) or (
+                    f.kind == "numeric" and f.integer and (f.upper - f.lower + 1) <= max_int_levels
+                    and float(f.lower).is_integer()):  # a constant column (minimum == maximum): one level
+                n = 1 if constant else int(np.floor(f.upper) - f.lower) + 1
+                lo, hi = (f.lower, f.upper) if f.kind == "numeric" else (0.0, 0.0)  # datetime: seconds from lower
+                cols.append(ColumnCode(f.name, "levels", n, f.nullable, False, lo, hi))
             elif f.kind in ("numeric", "datetime"):
                 lo, hi = (f.lower, f.upper) if f.kind == "numeric" else (0.0, _span_seconds(f))
                 log = f.kind == "numeric" and _skewed_range(lo, hi)
