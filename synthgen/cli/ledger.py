@@ -76,6 +76,9 @@ def ledger_verify_cmd(out: Out, path: str) -> None:
         out.emit({"status": "failed", "ok": False, "ledger": str(path), "problems": [str(exc)]})
         raise ChecksFailed("ledger verification") from None
     out.say(f"ledger {path} verified: {info['entries']} entries, chain intact")
+    if info["pending"]:
+        out.say(f"  {info['pending']} pending reservation(s) count as spent; if their process was killed, close "
+                f"them with `synthgen ledger resolve {path}`")
     out.emit({"status": "ok", "ok": True, "ledger": str(path), "problems": [], **info})
 
 

@@ -261,7 +261,8 @@ class PrivacyLedger:
         doc = self._read()
         eps, dlt = _spent(_charges(doc))
         return {"path": str(self.path), "dataset": doc["dataset"], "entries": len(doc["entries"]),
-                "head": doc["head"]["hash"], "spent": {"epsilon": eps, "delta": dlt}, "budget": doc["budget"]}
+                "head": doc["head"]["hash"], "spent": {"epsilon": eps, "delta": dlt}, "budget": doc["budget"],
+                "pending": len(_open_reservations(doc))}
 
     def resolve(self, entry_id: str | None = None, force: bool = False) -> list[dict]:
         """Close reservations left pending by a process that ended without closing them (killed, crashed).

@@ -37,6 +37,8 @@ def test_resolve_closes_the_reservations_of_a_killed_process(tmp_path):
     r = invoke("ledger", "show", led)
     assert [c["status"] for c in json.loads(r.stdout)["charges"]] == ["pending", "pending"]
     assert "synthgen ledger resolve" in r.stderr
+    r = invoke("ledger", "verify", led)
+    assert r.exit_code == 0 and json.loads(r.stdout)["pending"] == 2 and "ledger resolve" in r.stderr
     r = invoke("ledger", "resolve", led)
     assert r.exit_code == 0, r.stderr
     doc = json.loads(r.stdout)
@@ -44,7 +46,8 @@ def test_resolve_closes_the_reservations_of_a_killed_process(tmp_path):
     by_purpose = {c["purpose"]: c["status"] for c in json.loads(invoke("ledger", "show", led).stdout)["charges"]}
     assert by_purpose == {"read then killed": "committed", "killed before reading": "cancelled"}
     assert doc["spent"]["epsilon"] == 0.5
-    assert invoke("ledger", "verify", led).exit_code == 0
+    r = invoke("ledger", "verify", led)
+    assert r.exit_code == 0 and json.loads(r.stdout)["pending"] == 0
     r = invoke("ledger", "resolve", led)
     assert r.exit_code == 0 and json.loads(r.stdout)["resolved"] == []
 
