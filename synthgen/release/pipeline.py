@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping
 from ..exceptions import ConfigError, InputError, ReleaseStepError, SynthgenError
 from . import bundle
 from .config import ReleaseConfig
-from .preflight import check_epsilon
+from .preflight import check_epsilon, preflight, refusal
 from .inputs import Inputs, check_columns, load_schema, need_file, read_inputs, read_manifest, read_table
 
 __all__ = ["Inputs", "Prepared", "Fitted", "ReleaseResult", "check_columns", "evaluate", "evaluators_module", "fit",
@@ -210,35 +210,6 @@ def _audit_file(cfg: ReleaseConfig) -> Path | None:
     return req.file if req is not None else None
 
 
-def refusal(check: str, message: str) -> dict:
-    """A gate document for a release refused from the config alone (before any data is read)."""
-    r = gate_module().check_result(check, False, message)
-    return {"success": False, "statistics": {"evaluated_expectations": 1, "successful_expectations": 0,
-                                             "unsuccessful_expectations": 1, "success_percent": 0.0},
-            "results": [r], "failed_checks": [check], "meta": {"engine": "preflight", "refused_before_fit": True}}
-
-
-def preflight(cfg: ReleaseConfig) -> dict | None:
-    """Refuse a config that cannot pass before any work: no data read, no budget charged. None when fine."""
-    from ..generators import registry
-
-    entry = registry.entry(cfg.generator)
-    t = cfg.thresholds
-    if t.require_dp and entry.guarantee != "dp":
-        return refusal("require_dp", f"generator {cfg.generator!r} has NO DP guarantee but the config requires "
-                       "one. Fix: use a DP generator such as 'dp-copula'.")
-    eps = cfg.epsilon if cfg.epsilon is not None else cfg.params.get("epsilon")
-    if t.max_epsilon is not None and entry.guarantee == "dp" and eps is not None and eps > t.max_epsilon:
-        return refusal("max_epsilon", f"privacy.epsilon {eps:g} exceeds thresholds.max_epsilon {t.max_epsilon:g}. "
-                       "Fix: lower privacy.epsilon. Nothing was fitted and no budget was charged.")
-    if t.require_audit is not None:  # a missing, stale or mismatched audit is refused before any budget is spent
-        check = gate_module().checks.audit_check(t.require_audit)
-        if not check["success"]:
-            return refusal("audit_consistent", f"{check['result']['message']} Nothing was fitted and no budget "
-                           "was charged.")
-    return None
-
-
 def gate(synthetic: Any, cfg: ReleaseConfig, fitted: Fitted, summary: dict | None, engine: str = "auto") -> dict:
     g = gate_module()
     return g.gate_json(g.run_gate(synthetic, fitted.model.schema_, report_summary=summary,
@@ -307,8 +278,17 @@ class _Progress:
     gate: dict | None = None
 
 
+def _say_clipped(summary: dict | None, say: Say) -> None:
+    """The owner's line on how much of the real table lay outside the declared bounds (a private statistic)."""
+    clipped = (summary or {}).get("clipped") or {}
+    if clipped:
+        worst = sorted(clipped.items(), key=lambda kv: -kv[1])[:3]
+        say("owner's evaluation (private): real rows outside the declared bounds/categories, clipped or dropped by "
+            "the fit: " + ", ".join(f"{k} {v:.1%}" for k, v in worst) + (" ..." if len(clipped) > 3 else ""))
+
+
 def _after_fit(cfg: ReleaseConfig, fitted: Fitted, inputs: Inputs, engine: str, bars: bool, step: Callable,
-               at: _Progress, suite: dict | None) -> tuple:
+               at: _Progress, suite: dict | None, say: Say = _quiet) -> tuple:
     rows = release_rows(fitted.model, cfg.rows)
     synthetic = fitted.model.sample(rows[0], random_state=None if cfg.seed is None else cfg.seed + 1)
     step()
@@ -319,6 +299,7 @@ def _after_fit(cfg: ReleaseConfig, fitted: Fitted, inputs: Inputs, engine: str, 
                              quasi_identifiers=cfg.quasi_identifiers, sensitive=cfg.sensitive, metrics=cfg.metrics,
                              seed=cfg.seed or 0, bars=bars, audit=_audit_file(cfg))
         summary = dict(at.report.summary)
+        _say_clipped(summary, say)
     step()
     at.step = "validate"
     at.gate = gate(synthetic, cfg, fitted, summary, engine)
@@ -377,7 +358,7 @@ def run_release(cfg: ReleaseConfig, *, engine: str = "auto", inputs: Inputs | No
     step()
     at = _Progress()
     try:
-        rows, summary, card, files = _after_fit(cfg, fitted, inputs, engine, bars, step, at, checked.suite)
+        rows, summary, card, files = _after_fit(cfg, fitted, inputs, engine, bars, step, at, checked.suite, say)
     except Exception as exc:
         raise _kept(cfg, fitted, at, exc) from exc
     except BaseException as exc:  # interrupted: keep the model, then stop as asked

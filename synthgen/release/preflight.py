@@ -1,5 +1,8 @@
 """What ``synthgen run`` checks before any budget is charged, from public inputs only.
 
+:func:`preflight` refuses a config that cannot pass the gate (``require_dp``, ``max_epsilon``, a missing or stale
+audit) as a gate-shaped document, before any work.
+
 :func:`before_charge` reads the release config, the declared schema and the machine (the gate engine, the output
 folder), never the private table. It refuses, with a typed error naming the key or column and the fix:
 
@@ -114,3 +117,35 @@ def before_charge(cfg: ReleaseConfig, engine: str = "auto", schema: Any = None) 
         schema = load_schema(cfg.schema)
     check_evaluation(cfg, schema)
     return Checked(build_suite(cfg, schema, engine))
+
+
+def refusal(check: str, message: str) -> dict:
+    """A gate document for a release refused from the config alone (before any data is read)."""
+    from .gate import check_result
+
+    r = check_result(check, False, message)
+    return {"success": False, "statistics": {"evaluated_expectations": 1, "successful_expectations": 0,
+                                             "unsuccessful_expectations": 1, "success_percent": 0.0},
+            "results": [r], "failed_checks": [check], "meta": {"engine": "preflight", "refused_before_fit": True}}
+
+
+def preflight(cfg: ReleaseConfig) -> dict | None:
+    """Refuse a config that cannot pass before any work: no data read, no budget charged. None when fine."""
+    from ..generators import registry
+    from .gate.checks import audit_check
+
+    entry = registry.entry(cfg.generator)
+    t = cfg.thresholds
+    if t.require_dp and entry.guarantee != "dp":
+        return refusal("require_dp", f"generator {cfg.generator!r} has NO DP guarantee but the config requires "
+                       "one. Fix: use a DP generator such as 'dp-copula'.")
+    eps = cfg.epsilon if cfg.epsilon is not None else cfg.params.get("epsilon")
+    if t.max_epsilon is not None and entry.guarantee == "dp" and eps is not None and eps > t.max_epsilon:
+        return refusal("max_epsilon", f"privacy.epsilon {eps:g} exceeds thresholds.max_epsilon {t.max_epsilon:g}. "
+                       "Fix: lower privacy.epsilon. Nothing was fitted and no budget was charged.")
+    if t.require_audit is not None:  # a missing, stale or mismatched audit is refused before any budget is spent
+        check = audit_check(t.require_audit)
+        if not check["success"]:
+            return refusal("audit_consistent", f"{check['result']['message']} Nothing was fitted and no budget "
+                           "was charged.")
+    return None

@@ -150,3 +150,19 @@ def test_a_bad_privacy_request_is_refused_at_load_not_as_cannot_pay(files, tmp_p
         pipeline.precheck_budget(led, privacy["epsilon"], privacy.get("delta"))
     with pytest.raises(BudgetExceededError):
         pipeline.precheck_budget(led, 6.0, None)
+
+
+def test_the_run_says_how_much_it_clipped_in_the_owner_evaluation_only(files, tmp_path):
+    train = pd.read_csv(files / "train.csv")
+    train.loc[:14, "age"] = 95  # 15 of 300 rows above the declared maximum of 90
+    train.to_csv(tmp_path / "train.csv", index=False)
+    cfg = _config(files, tmp_path, data={"train": str(tmp_path / "train.csv")},
+                  generator={"name": "dp-copula", "on_violation": "clip"})
+    lines: list[str] = []
+    result = pipeline.run_release(cfg, engine="native", say=lines.append)
+    assert result.summary["clipped"] == pytest.approx({"age": 15 / 300})
+    assert any("age 5.0%" in line and "private" in line for line in lines)
+    report = json.loads((tmp_path / "out" / "owner-evaluation" / "report.json").read_text())
+    assert report["contains_private_statistics"] is True and report["summary"]["clipped"]["age"] == pytest.approx(0.05)
+    release = "".join(p.read_text() for p in (tmp_path / "out" / "release").iterdir())
+    assert '"clipped"' not in release and 'clipped_share' not in release  # private: never in the bundle
