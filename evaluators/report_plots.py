@@ -90,7 +90,7 @@ def _matrix(ax, m: np.ndarray, names: list[str], title: str, vmax: float, cmap: 
     im = ax.imshow(m, cmap=cmap, vmin=-vmax, vmax=vmax, interpolation="nearest")
     ax.set_xticks(range(k))
     ax.set_yticks(range(k))
-    ax.set_xticklabels([short(n, 14) for n in names], rotation=60, ha="right", rotation_mode="anchor")
+    ax.set_xticklabels([short(n, 14) for n in names], rotation=90)
     ax.set_yticklabels([short(n, 14) for n in names])
     ax.set_title(title)
     style(ax)
@@ -99,15 +99,15 @@ def _matrix(ax, m: np.ndarray, names: list[str], title: str, vmax: float, cmap: 
     return im
 
 
-def association_matrices(assoc: Mapping[str, Any]) -> str:
-    """Real and synthetic association matrices side by side (stacked when too wide), then their difference."""
+def association_figures(assoc: Mapping[str, Any]) -> list[tuple[Any, str]]:
+    """[(figure, alt)]: real and synthetic matrices side by side (stacked when too wide), then their difference."""
     names = [str(n) for n in assoc["columns"]]
     k = len(names)
     if k < 2:
-        return ""
+        return []
     real = np.asarray(assoc["real"], float)
     syn = np.asarray(assoc["synthetic"], float)
-    side = 1.4 + 0.26 * k
+    side = 1.4 + (0.26 if k <= 30 else 0.2) * k  # >= 14 px per label row: 10.5 pt labels never overlap
     wide = 2 * side + 1.0 <= 15.0
     fig = figure(2 * side + 1.0 if wide else side + 1.0, side + 0.3 if wide else 2 * side + 0.3)
     axes = fig.subplots(1, 2) if wide else fig.subplots(2, 1)
@@ -116,14 +116,19 @@ def association_matrices(assoc: Mapping[str, Any]) -> str:
     cb = fig.colorbar(im, ax=list(axes), shrink=0.7)
     cb.ax.tick_params(labelsize=TICK)
     cb.set_label("association", size=LABEL)
-    out = img(fig, "Association matrices side by side: real and synthetic (Pearson r or Cramer's V)")
+    both = (fig, "Association matrices side by side: real and synthetic (Pearson r or Cramer's V)")
     fig = figure(side + 1.2, side + 0.3)
     ax = fig.add_subplot(1, 1, 1)
     im = _matrix(ax, np.nan_to_num(syn - real), names, "synthetic \u2212 real", 0.5, "PuOr_r")
     cb = fig.colorbar(im, ax=ax, shrink=0.8, extend="both")
     cb.ax.tick_params(labelsize=TICK)
     cb.set_label("difference (saturates at \u00b10.5)", size=LABEL)
-    return out + img(fig, "Correlation-difference heatmap: synthetic minus real association")
+    return [both, (fig, "Correlation-difference heatmap: synthetic minus real association")]
+
+
+def association_matrices(assoc: Mapping[str, Any]) -> str:
+    """The association figures as ``<img>`` tags."""
+    return "".join(img(fig, alt) for fig, alt in association_figures(assoc))
 
 
 # ------------------------------------------------------------------------------------ privacy plots

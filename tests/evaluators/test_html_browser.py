@@ -70,11 +70,18 @@ def _check_page(seen: dict, min_images: int) -> None:
     assert seen["band_top"] == 0 and "NOT FOR RELEASE" in seen["band"]  # still in view at the bottom
 
 
-@pytest.mark.parametrize("width", [1280, 1000])
-def test_owner_report_renders_in_headless_chromium(tmp_path_factory, tmp_path, width):
+@pytest.fixture(scope="module")
+def owner_page(tmp_path_factory):
+    _chromium()  # skip before building anything
     report, gate, _ = shared_owner_report(tmp_path_factory)
-    path = tmp_path / "report.html"
+    path = tmp_path_factory.mktemp("owner-page") / "report.html"
     report.save_html(path)
+    return report, gate, path
+
+
+@pytest.mark.parametrize("width", [1280, 1000])
+def test_owner_report_renders_in_headless_chromium(owner_page, tmp_path, width):
+    report, gate, path = owner_page
     shot = tmp_path / f"report-{width}px.png"
     seen = _open(path, width, shot)
     print(f"\nscreenshot of the owner's report ({width} px wide): {shot}")

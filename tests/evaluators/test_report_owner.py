@@ -180,3 +180,27 @@ def test_every_risk_names_its_attacker(case, page):
         name = attacker_name(r.name)
         assert name != r.name, r.name  # a named attacker, not the metric's id
         assert f"<b>{name}</b>" in page
+
+
+@pytest.mark.parametrize("k", [12, 45])
+def test_association_matrices_stay_readable_on_wide_tables(k):
+    rng = np.random.default_rng(k)
+    m = np.clip(rng.normal(0, 0.3, (k, k)), -1, 1)
+    assoc = {"columns": [f"column_{i:02d}_long_name" for i in range(k)], "real": m.tolist(),
+             "synthetic": (m * 0.5).tolist()}
+    figs = report_plots.association_figures(assoc)
+    assert len(figs) == 2
+    for fig, _ in figs:
+        assert report_plots.overlapping_labels(fig) == 0 and report_plots.min_font_pt(fig) >= 10
+        assert fig.get_size_inches()[0] * 72 <= 1132  # fits the page (1180 px less padding) at full size
+
+
+def test_datetime_columns_are_labelled_as_dates():
+    days = [18262.0 + 36.5 * i for i in range(11)]  # 2020-01-01 onwards, in days since 1970
+    m = {"column": "when", "kind": "numeric", "edges": days, "datetime_days": True, "counts": {
+        k: {"bins": [3] * 10, "below": 0, "above": 0, "null": 0, "n": 30} for k in ("real", "synthetic")}}
+    fig = _figure_of(m)
+    fig.canvas.draw() if hasattr(fig.canvas, "get_renderer") else report_plots.overlapping_labels(fig)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert labels and all(lb.startswith("20") for lb in labels), labels
+    assert "range 2020-01-01" in report_columns.column_caption(m, None)
