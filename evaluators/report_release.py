@@ -136,6 +136,12 @@ def header(d: Mapping[str, Any]) -> list[str]:
                       f" &middot; holdout {rows.get('holdout') if rows.get('holdout') is not None else 'none'}"),
              ("Report", f"synthgen {_esc(meta.get('synthgen_version', ''))} &middot; {_esc(meta.get('created', ''))}"
                         + (f" &middot; target {_esc(meta['target'])}" if meta.get("target") else ""))]
+    if d.get("audit"):
+        a = d["audit"]
+        lb = a["empirical"].get("epsilon_lb")
+        facts.append(("Privacy audit", f"<a href=#audit>{_esc(a['verdict'])}</a>: empirical &epsilon; &ge; "
+                      + (f"{float(lb):.3g}" if lb is not None else "&infin;")
+                      + f" (95% lower bound) for the claimed &epsilon; = {float(a['claimed']['epsilon']):.3g}"))
     table = "<table class=facts id=facts>" + "".join(f"<tr><th class=l>{k}</th><td class=l>{v}</td></tr>"
                                                     for k, v in facts) + "</table>"
     title = f"Synthetic data evaluation: {_esc(dataset)}" if dataset else "Synthetic data evaluation"

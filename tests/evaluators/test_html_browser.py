@@ -43,7 +43,8 @@ def _open(path, width: int, shot=None) -> dict:
             page.goto(path.as_uri(), wait_until="load")
             out = {"images": page.evaluate(_IMAGES), "overflow": page.evaluate(_OVERFLOW),
                    "verdict": page.inner_text("#verdict"), "banner": page.inner_text("#privacy-spend"),
-                   "gate": page.inner_text("#gate-verdict") if page.query_selector("#gate-verdict") else None}
+                   "gate": page.inner_text("#gate-verdict") if page.query_selector("#gate-verdict") else None,
+                   "audit": page.inner_text("#audit-verdict") if page.query_selector("#audit-verdict") else None}
             page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
             out["band_top"] = page.evaluate("() => document.getElementById('not-for-release')"
                                             ".getBoundingClientRect().top")
@@ -91,6 +92,7 @@ def test_owner_report_renders_in_headless_chromium(owner_page, tmp_path, width):
                  "Distance to closest record", "ROC"):
         assert plot in alts
     assert gate["success"] is False and seen["gate"].strip() == "FAILED"
+    assert seen["audit"].strip() == "CONSISTENT"
     assert shot.stat().st_size > 50_000
 
 

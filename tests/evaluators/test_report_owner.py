@@ -43,6 +43,7 @@ def test_header_names_the_release_and_shows_the_gates_result(case, page):
     assert "dp-copula" in head and "diamonds + region" in head and "epsilon=1.0" in head
     assert "spent <b>1</b> of 3, <b>2</b> left" in head
     assert "id=gate-verdict>FAILED" in head and "min_fidelity 0.99" in head
+    assert "<a href=#audit>consistent</a>" in head  # the audit's verdict is named in the header too
     # the evaluator's own screen is shown too, but never as the release decision
     assert report.summary["verdict"]["status"] != "fail"
     assert "Evaluator's risk screen" in page
