@@ -41,8 +41,10 @@ def ledger_state(ledger: Any) -> dict | None:
                               f"{type(ledger).__name__}. Fix: pass the --ledger path.")
     keep = ("path", "dataset", "budget", "spent", "remaining", "pending")
     out = {k: jsonable(ledger[k]) for k in keep if k in ledger}
-    if "charges" in ledger:
+    if isinstance(ledger.get("charges"), list):
         out["n_charges"] = len(ledger["charges"])
+        out.setdefault("pending", sum(1 for c in ledger["charges"] if isinstance(c, Mapping)
+                                      and c.get("status") == "pending"))
     return out
 
 
@@ -90,7 +92,8 @@ def _ledger(led: Mapping[str, Any] | None) -> str:
         return f"{float(d['epsilon']):.4g}" if d.get("epsilon") is not None else "&ndash;"
 
     pending = led.get("pending")
-    extra = f" &middot; pending: {_esc(pending)}" if pending else ""
+    extra = (f" &middot; <b class=bad>{_esc(pending)} pending reservation(s)</b>, counted as spent "
+             "(`synthgen ledger resolve`)" if pending else "")
     return (f"&epsilon; spent <b>{eps(s)}</b> of {eps(b)}, <b>{eps(r)}</b> left "
             f"(&delta; spent {float(s.get('delta') or 0):.3g} of {float(b.get('delta') or 0):.3g}){extra}"
             f"<br><span class=muted>{_esc(led.get('path', ''))}</span>")

@@ -205,3 +205,19 @@ def test_datetime_columns_are_labelled_as_dates():
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
     assert labels and all(lb.startswith("20") for lb in labels), labels
     assert "range 2020-01-01" in report_columns.column_caption(m, None)
+
+
+def test_ledger_in_the_header_shows_spent_left_and_pending(tmp_path):
+    from evaluators.report_release import _ledger, ledger_state
+    from synthgen.privacy.ledger import PrivacyLedger
+
+    path = tmp_path / "ledger.json"
+    led = PrivacyLedger.create(path, 3.0, 1e-5, dataset="t")
+    led.charge(1.0, 0.0, "dp-copula", "fit")
+    led.reserve(0.5, 0.0, "dp-copula", "fit killed before it closed")
+    state = ledger_state(path)
+    assert state["spent"]["epsilon"] == pytest.approx(1.5) and state["remaining"]["epsilon"] == pytest.approx(1.5)
+    assert state["pending"] == 1 and "1 pending reservation(s)" in _ledger(state)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{}")
+    assert "unreadable" in _ledger(ledger_state(broken))  # shown as such, the report is still written
