@@ -147,9 +147,15 @@ def _fmt_edge(x: float, days: bool) -> str:
     return (_EPOCH + timedelta(days=x)).strftime("%Y-%m-%d") if days else f"{x:g}"
 
 
-def column_caption(m: Mapping[str, Any], shape: Mapping[str, Any] | None) -> str:
-    """Score, holdout score, plotted range and the outside / missing shares of one column (text under its plot)."""
+def column_caption(m: Mapping[str, Any], shape: Mapping[str, Any] | None,
+                   clipped: Mapping[str, Any] | None = None) -> str:
+    """Score, holdout score, plotted range, outside / missing shares and the share of real rows the fit clipped to
+    the declared bounds (or whose undeclared categories it dropped) of one column: the text under its plot."""
     bits = []
+    if clipped and float(clipped.get("share") or 0) > 0:
+        what = "outside the declared categories" if clipped.get("kind") == "categories" else \
+            "outside the declared bounds (clipped by the fit)"
+        bits.append(f"<b class=bad>{float(clipped['share']):.1%} of real rows {what}</b>")
     if shape is not None and shape.get("value") is not None:
         metric = shape.get("details", {}).get("metric", "score")
         ref = shape.get("reference")
@@ -172,8 +178,10 @@ def column_caption(m: Mapping[str, Any], shape: Mapping[str, Any] | None) -> str
 def columns_section(marginals: list[dict], results: list[dict]) -> list[str]:
     """A grid of cards, one per column: figure and caption."""
     shapes = {r["name"][len("fidelity.shape."):]: r for r in results if r["name"].startswith("fidelity.shape.")}
+    clip = next((r["details"].get("columns") or {} for r in results if r["name"] == "fidelity.clipped_share"), {})
     cards = [f'<figure class=card><h4>{html.escape(str(m["column"]))}</h4>{column_figure(m)}'
-             f'<figcaption>{column_caption(m, shapes.get(m["column"]))}</figcaption></figure>' for m in marginals]
+             f'<figcaption>{column_caption(m, shapes.get(m["column"]), clip.get(m["column"]))}</figcaption></figure>'
+             for m in marginals]
     return ["<h3 id=distributions>Per-column distributions</h3>",
             "<p class=note>Shares of rows per pre-binned interval or category, real training rows against the "
             f"synthetic rows. Categorical columns show the {TOP_K} categories most frequent in the real data; the "

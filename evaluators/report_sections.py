@@ -52,7 +52,8 @@ _GLANCE = [("fidelity score (0-1, higher better)", "fidelity_score", "fidelity.s
            ("TSTR / TRTR (1 ideal)", "tstr_ratio", None),
            ("membership-attack AUC (0.5 ideal)", "mia_auc", "privacy.mia_auc"),
            ("DCR share (0.5 ideal)", "dcr_share", "privacy.dcr_share"),
-           ("exact-match rate", "exact_match_rate", "privacy.exact_match_rate")]
+           ("exact-match rate", "exact_match_rate", "privacy.exact_match_rate"),
+           ("real rows clipped to the declared bounds (worst column)", None, "fidelity.clipped_share")]
 
 
 def glance(d: Mapping[str, Any]) -> list[str]:
@@ -62,9 +63,12 @@ def glance(d: Mapping[str, Any]) -> list[str]:
     parts = ["<h2 id=glance>At a glance</h2>",
              "<table id=headline><tr><th class=l>headline</th><th>release</th><th>real holdout</th></tr>"]
     for label, key, rname in _GLANCE:
+        if key is None and rname not in by_name:
+            continue
+        value = s.get(key) if key is not None else by_name[rname]["value"]
         ref = by_name[rname]["reference"] if rname and rname in by_name else (
             1.0 if key == "tstr_ratio" and s.get(key) is not None else None)
-        parts.append(f"<tr><td class=l>{label}</td><td>{fmt(s.get(key))}</td><td>{fmt(ref)}</td></tr>")
+        parts.append(f"<tr><td class=l>{label}</td><td>{fmt(value)}</td><td>{fmt(ref)}</td></tr>")
     parts.append("</table>")
     v = s["verdict"]
     parts.append(f'<p><span class="verdict small {v["status"]}" id="verdict">{v["status"].upper()}</span> '

@@ -78,6 +78,11 @@ def test_spend_is_split_by_mechanism(case, page):
     whole = report_spend.spend_split({"guarantee": "dp", "epsilon": 2.0, "delta": 0.0, "details": {}})
     assert len(whole) == 1 and whole[0]["amount"] == 2.0
     assert report_spend.spend_split({"guarantee": "none", "reason": "plain"}) == []
+    aim = report_spend.spend_split({"guarantee": "dp", "epsilon": 1.0, "delta": 1e-6, "details": {  # dp-marginal's
+        "rho_total": 0.02, "rho_split": {"one-way": 0.005, "selection": 0.0015, "measurement": 0.0135},
+        "mechanisms": {"one-way": "noisy 1-way", "selection": "exponential", "measurement": "noisy cliques"}}})
+    assert [(r["mechanism"], round(r["share"], 3), r["description"]) for r in aim] == [
+        ("one-way", 0.25, "noisy 1-way"), ("selection", 0.075, "exponential"), ("measurement", 0.675, "noisy cliques")]
 
 
 def _categorical(n_labels: int, other: int = 0, null: int = 0) -> dict:
@@ -130,6 +135,8 @@ def test_clipped_tail_is_drawn_apart_not_as_an_edge_spike():
     bars = [p.get_height() for p in main.patches if isinstance(p, Rectangle) and np.isfinite(p.get_height())]
     assert max(bars) == pytest.approx(0.05)  # the first bin holds its own 5 rows, not the 50 below the range
     assert "50.0% outside" in report_columns.column_caption(m, None)
+    cap = report_columns.column_caption(m, None, {"share": 0.031, "below": 0.031, "above": 0.0})
+    assert "3.1% of real rows outside the declared bounds (clipped by the fit)" in cap
 
 
 class _Tables(HTMLParser):
