@@ -14,7 +14,13 @@ SUMMARY_KEYS = {"verdict", "fidelity_score", "detection_auc", "tstr_ratio", "mia
                 "exact_match_rate", "privacy", "synthetic_table"}
 
 
-def test_json_validates_and_round_trips(small_report, tmp_path):
+@pytest.fixture(scope="module")
+def small_html(small_report):
+    """The small report's page, rendered once for the tests that read it (rendering takes seconds)."""
+    return small_report.to_html()
+
+
+def test_json_validates_and_round_trips(small_report, small_html, tmp_path):
     d = small_report.to_dict()
     jsonschema.validate(d, load_json_schema("report"))
     assert SUMMARY_KEYS <= set(small_report.summary)
@@ -25,7 +31,7 @@ def test_json_validates_and_round_trips(small_report, tmp_path):
     back = Report.load_json(path)
     assert back.to_dict() == d
     assert back.results == small_report.results  # frozen dataclasses compare by value
-    assert back.to_html() == small_report.to_html()
+    assert back.to_html() == small_html
 
 
 def test_results_are_frozen_and_grouped(small_report):
@@ -45,11 +51,11 @@ def test_results_are_frozen_and_grouped(small_report):
     assert small_report["privacy.l_diversity"].value >= 1
 
 
-def test_missing_optional_risks_are_reported_plainly(small_report):
+def test_missing_optional_risks_are_reported_plainly(small_report, small_html):
     names = {x["name"]: x["reason"] for x in small_report.not_computed}
     assert "privacy.anonymeter_singling_out" in names
     assert "NOT COMPUTED" in names["privacy.anonymeter_singling_out"]
-    html = small_report.to_html()
+    html = small_html
     assert "anonymeter" in html and "NOT COMPUTED" in html
 
 
@@ -112,8 +118,8 @@ def test_planted_unique_values_never_reach_json_or_html(tmp_path):
     assert "Zyxwvutsrq" not in city["labels"] and city["counts"]["real"]["other"] == 1
 
 
-def test_html_is_self_contained(small_report, tmp_path):
-    html = small_report.to_html()
+def test_html_is_self_contained(small_report, small_html, tmp_path):
+    html = small_html
     assert "http://" not in html and "https://" not in html
     assert "default-src 'none'" in html
     for section in ('id="verdict"', 'id=utility', 'id="privacy-spend"', "Correlation-difference",
@@ -122,11 +128,11 @@ def test_html_is_self_contained(small_report, tmp_path):
     assert html.count("data:image/png;base64,") >= 4
 
 
-def test_report_is_labelled_not_for_release(small_report):
+def test_report_is_labelled_not_for_release(small_report, small_html):
     """old main: neither the JSON nor the HTML said that a report holds statistics of the private data."""
     d = small_report.to_dict()
     assert d["contains_private_statistics"] is True and "NOT FOR RELEASE" in d["notice"]
-    html = small_report.to_html()
+    html = small_html
     title = html[html.index("<title>"): html.index("</title>")]
     assert "NOT FOR RELEASE" in title
     top = html[: html.index("<h1>")]
@@ -137,12 +143,12 @@ def test_report_is_labelled_not_for_release(small_report):
         Report.from_dict(unlabelled)
 
 
-def test_no_training_row_positions_anywhere(small_report):
+def test_no_training_row_positions_anywhere(small_report, small_html):
     """old main: privacy.vulnerable_records_exposed listed the positions of the most isolated training rows."""
     vul = small_report["privacy.vulnerable_records_exposed"]
     assert "records" not in vul.details and vul.details["n_targets"] >= 1
     assert 0.0 <= vul.details["share_copied"] <= 1.0 and vul.value is not None  # aggregates stay
-    text = small_report.to_json() + small_report.to_html()
+    text = small_report.to_json() + small_html
     assert "row_position" not in text and "row position" not in text.lower()
     assert "Most isolated training records" not in text
     d = small_report.to_dict()
