@@ -315,9 +315,10 @@ def _check_extra_params(method: Any, params: Mapping[str, Any], what: str, fixed
 
 
 def blocking_violations(violations: Any, schema: Schema, on_violation: str) -> list:
-    """The violations a fit refuses: all but the fixable ones (out of bounds, undeclared category) when clipping
-    is asked for or the field's bounds were bought with DP (``dp:``)."""
-    fixable = {"below_minimum", "above_maximum", "unknown_category"}
+    """The violations a fit refuses: all but the fixable ones (out of bounds, undeclared category, not whole for
+    an integer field) when clipping is asked for or the field was bought with DP (``dp:``: a noisy draft cannot
+    see a few tail values or a few non-whole ones)."""
+    fixable = {"below_minimum", "above_maximum", "unknown_category", "not_integer"}
     blocking = []
     for v in violations:
         f = schema[v.column] if (v.column is not None and v.column in schema) else None
@@ -329,13 +330,16 @@ def blocking_violations(violations: Any, schema: Schema, on_violation: str) -> l
 
 
 def conform_rows(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """Canonical dtypes, values clipped into declared bounds, rows with undeclared categories dropped (a public,
-    row-wise rule, so it can run on each partition of a table); learnable columns only."""
+    """Canonical dtypes, values clipped into declared bounds (and rounded for integer fields), rows with undeclared
+    categories dropped (a public, row-wise rule, so it can run on each partition of a table); learnable columns
+    only."""
     table = schema.coerce(data)
     keep = np.ones(len(table), dtype=bool)
     for f in schema.learnable:
         if f.kind == "numeric":
             table[f.name] = table[f.name].clip(f.lower, f.upper)
+            if f.integer:  # non-whole values of an integer field (allowed above only when clipping or dp:)
+                table[f.name] = table[f.name].round().clip(np.ceil(f.lower), np.floor(f.upper))
         elif f.kind == "datetime":
             table[f.name] = table[f.name].clip(f.lower_ts, f.upper_ts)
         elif f.kind == "categorical":

@@ -148,7 +148,9 @@ def _check_numeric(f: Field, col: pd.Series, out: list[Violation]) -> None:
     if f.integer:
         _problem(out, f, "not_integer", int((np.abs(finite - np.round(finite)) > 1e-9).sum()),
                  "are not whole numbers but the column is declared integer",
-                 "declare x-synthgen.integer=false or round the data.")
+                 "declare x-synthgen.integer=false or round the data." + (
+                     " The integer flag was bought with DP (a noisy draft cannot see a few non-whole values); "
+                     "fits round such values." if f.source.startswith("dp:") else ""))
 
 
 def _check_boolean(f: Field, col: pd.Series, out: list[Violation]) -> None:
