@@ -134,8 +134,9 @@ class BaseGenerator:
         ``allow_inferred``: let a DP generator use a schema read off the data without noise; such a fit carries
         NO DP guarantee (recorded in its spend, summary and manifest).
         ``on_violation``: ``"raise"`` (default) reports every schema violation; ``"clip"`` clips numeric values
-        into their declared bounds and drops rows with undeclared categories (a public, row-wise rule).
-        Fields whose bounds were bought with DP (``dp:``) are always clipped, as DP bounds may cut the tails.
+        into their declared bounds (rounds them for integer fields) and drops rows with undeclared categories (a
+        public, row-wise rule). Fields bought with DP (``dp:``) are always clipped and rounded, as DP bounds may
+        cut the tails and a DP integer flag may miss a few non-whole values.
         ``fit_params``: generator-specific fit-time arguments, passed to ``_fit`` (e.g. DP-CTGAN's ``on_epoch``).
         """
         self._check_schema(schema, allow_inferred)
