@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import click
 
-from ..exceptions import BudgetExceededError, SynthgenError
+from ..exceptions import BudgetExceededError, ReleaseStepError, SynthgenError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -93,6 +93,8 @@ class Out:
 def exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, BudgetExceededError):
         return EXIT_FAILED
+    if isinstance(exc, ReleaseStepError):  # a step after the fit failed: a bug (3) or bad input (2)
+        return EXIT_INTERNAL if exc.internal else EXIT_USAGE
     if isinstance(exc, SynthgenError):
         return EXIT_USAGE
     return EXIT_INTERNAL
@@ -100,8 +102,10 @@ def exit_code_for(exc: BaseException) -> int:
 
 def emit_error(out: Out, exc: BaseException, code: int, message: str | None = None) -> None:
     try:
-        out.emit({"status": "error", "exit_code": code,
-                  "error": {"type": type(exc).__name__, "message": message or str(exc)}})
+        error = {"type": type(exc).__name__, "message": message or str(exc)}
+        if isinstance(exc, ReleaseStepError):  # where the run stopped and where its fitted model was kept
+            error.update(step=exc.step, model_dir=exc.model_dir)
+        out.emit({"status": "error", "exit_code": code, "error": error})
     except Exception:  # noqa: BLE001 - never mask the original error
         pass
 

@@ -20,7 +20,10 @@ def _report(out: Out, result: pipeline.ReleaseResult) -> None:
     if result.summary:
         out.say(f"report: {headline(result.summary)}")
     print_gate(out, result.gate)
-    out.say(f"release bundle  : {result.release_dir} ({result.rows} rows; model card {bundle.MODEL_CARD})")
+    if getattr(result, "released", True):
+        out.say(f"release bundle  : {result.release_dir} ({result.rows} rows; model card {bundle.MODEL_CARD})")
+    else:
+        out.say(f"release NOT written (gate failed); model kept in {result.out_dir / bundle.MODEL_DIR}")
     out.say(f"owner evaluation: {result.evaluation_dir} (PRIVATE statistics: not for release)")
     out.say(f"privacy         : {result.card['privacy_summary']}")
 
