@@ -12,7 +12,7 @@ from synthgen.testing import contract
 
 from planted.checks import FAST_PARAMS, NOT_COMPARED, deterministic_differences
 
-DP_GENERATORS = [n for n in ("dp-copula", "dp-image", "dp-ctgan") if registry.is_available(n)]
+DP_GENERATORS = [n for n in ("dp-copula", "dp-image", "dp-ctgan", "dp-marginal") if registry.is_available(n)]
 # 3 fits per world: a noisy discrete field (e.g. a DP-SGD step count from a noisy row count) is then constant
 # within both worlds yet different between them with probability well below 1e-3.
 FITS_PER_WORLD = 3

@@ -17,7 +17,7 @@ from synthgen.testing import contract
 
 from planted.plants import patch_everywhere
 
-DP_GENERATORS = [n for n in ("dp-copula", "dp-image", "dp-ctgan") if registry.is_available(n)]
+DP_GENERATORS = [n for n in ("dp-copula", "dp-image", "dp-ctgan", "dp-marginal") if registry.is_available(n)]
 
 
 def test_privacy_noise_is_os_entropy_and_unseedable():

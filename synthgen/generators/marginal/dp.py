@@ -218,9 +218,11 @@ class DPMarginal(BaseGenerator):
             if codec.nullable:
                 return codec.n_values
         else:
-            code = int(codec.encode(pd.Series([v], dtype=object))[0])
-            if code < codec.n_values and (codec.kind != "boolean" or isinstance(v, (bool, np.bool_))):
-                return code
+            labels = [False, True] if codec.kind == "boolean" else list(codec.grid)
+            for code, label in enumerate(labels):
+                same_kind = isinstance(v, (bool, np.bool_)) == isinstance(label, bool)  # 1 is not True here
+                if same_kind and label == v:
+                    return code
         raise ConfigError(f"conditions: {v!r} is not a declared value of column {codec.name!r}. "
                           f"Fix: use one of {list(codec.grid)}" + (" or None." if codec.nullable else "."))
 

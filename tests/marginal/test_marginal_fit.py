@@ -1,0 +1,104 @@
+"""dp-marginal end to end on the small contract table: round trip, conditional sampling, budget, noise.
+
+Every fit here uses one fixed workload, so the estimated model has the same structure each time and mbi's
+compiled program is reused (a new structure costs an XLA compilation of seconds)."""
+import math
+
+import numpy as np
+import pytest
+
+from synthgen.exceptions import ConfigError
+from synthgen.generators.marginal.dp import DPMarginal
+from synthgen.persistence import load_model
+from synthgen.privacy.accountants import ZCDPBudget
+from synthgen.privacy.analysis import gaussian_sigma
+from synthgen.testing.contract import contract_table
+
+PARAMS = dict(epsilon=3.0, workload=[["x", "group"]], max_cliques=1, max_rounds=1, round_iters=50, final_iters=100,
+              n_bins=16)
+
+
+@pytest.fixture(scope="module")
+def table():
+    return contract_table()
+
+
+@pytest.fixture(scope="module")
+def fitted(table):
+    df, schema = table
+    return DPMarginal(**PARAMS).fit(df, schema, random_state=0)
+
+
+def test_save_load_samples_identically(fitted, tmp_path):
+    fitted.save(tmp_path / "m")
+    files = sorted(p.name for p in (tmp_path / "m").iterdir())
+    assert files == ["arrays.safetensors", "manifest.json"]
+    loaded = load_model(tmp_path / "m")
+    assert isinstance(loaded, DPMarginal)
+    a, b = fitted.sample(200, random_state=5), loaded.sample(200, random_state=5)
+    assert a.astype(str).equals(b.astype(str))
+    c = fitted.sample(200, random_state=5, conditions={"group": "b"})
+    assert c.astype(str).equals(loaded.sample(200, random_state=5, conditions={"group": "b"}).astype(str))
+    assert [m.clique for m in loaded.measurements_] == [m.clique for m in fitted.measurements_]
+    assert all(np.array_equal(m.values, n.values) and m.sigma == n.sigma
+               for m, n in zip(loaded.measurements_, fitted.measurements_))
+
+
+def test_conditional_sampling_is_evidence_in_the_model(fitted):
+    c = fitted.sample(400, random_state=1, conditions={"group": "c"})
+    a = fitted.sample(400, random_state=1, conditions={"group": "a"})
+    assert (c["group"] == "c").all() and (a["group"] == "a").all()
+    # (x, group) was measured: the condition moves x too (group c lives near 90, group a near 30)
+    assert c["x"].mean() > a["x"].mean() + 30
+    both = fitted.sample(300, random_state=2, conditions={"group": ["a", "b"], "flag": True})
+    assert set(both["group"]) <= {"a", "b"} and both["flag"].all()
+    for bad in ({"x": 3.0}, {"group": "nope"}, {"flag": "yes"}, {"nope": 1}):
+        with pytest.raises(ConfigError):
+            fitted.sample(10, conditions=bad)
+
+
+def test_spend_is_the_target_with_the_golden_split(table):
+    df, schema = table
+    gen = DPMarginal(**{**PARAMS, "workload": [["x", "group"], ["count", "flag"]], "max_cliques": 2,
+                        "max_rounds": 2}).fit(df, schema, random_state=0)
+    spent = gen.privacy_spent_
+    rho = ZCDPBudget(3.0, spent.delta).rho
+    assert spent.epsilon == 3.0 and spent.details["rho_total"] == pytest.approx(rho, rel=1e-12)
+    split = spent.details["rho_split"]
+    assert split["one-way"] == pytest.approx(0.25 * rho, rel=1e-9)
+    assert split["selection"] == pytest.approx(0.1 * 0.75 * rho, rel=1e-9)
+    assert split["measurement"] == pytest.approx(0.9 * 0.75 * rho, rel=1e-9)
+    assert sum(split.values()) <= rho * (1 + 1e-9)
+    assert [len(r["cliques"]) for r in gen.fit_info_["rounds"]] == [1, 1]
+    assert {m.clique for m in gen.measurements_ if len(m.clique) == 2} == {("x", "group"), ("count", "flag")}
+
+
+def test_one_way_measurements_carry_the_stated_noise(table):
+    """Refits on the same data (same random_state): the one-way marginal of x is noisy with the stated sigma, and
+    never seeded by random_state."""
+    df, schema = table
+    gens = [DPMarginal(**PARAMS).fit(df, schema, random_state=0) for _ in range(5)]
+    true = np.bincount(gens[0].codecs_[0].encode(df["x"]), minlength=16)
+    ms = [next(m for m in g.measurements_ if m.clique == ("x",)) for g in gens]
+    rho = ZCDPBudget(3.0, gens[0].privacy_spent_.delta).rho
+    sigma = gaussian_sigma(0.25 * rho / 5, 1.0)
+    assert all(m.sigma == pytest.approx(sigma) for m in ms)
+    errs = np.concatenate([m.values - true for m in ms])  # 80 draws
+    assert 0.7 * sigma < errs.std() < 1.3 * sigma
+    assert abs(errs.mean()) < 4 * sigma / math.sqrt(errs.size)
+    assert len({g.rows_estimate_ for g in gens}) == 5 and all(g.rows_estimate_ != len(df) for g in gens)
+
+
+def test_spend_and_manifest_do_not_depend_on_one_more_row(fitted):
+    df, schema = contract_table(canary=False)
+    other = DPMarginal(**PARAMS).fit(df, schema, random_state=0)
+    assert other.privacy_spent_.to_dict() == fitted.privacy_spent_.to_dict()
+    assert [m.clique for m in other.measurements_] == [m.clique for m in fitted.measurements_]
+
+
+def test_bad_parameters_fail_before_any_budget(table):
+    df, schema = table
+    for bad in ({"workload": [["x", "nope"]]}, {"target": "nope"}, {"workload": "x"}, {"n_bins": 1},
+                {"oneway_share": 1.0}, {"max_rounds": 0}, {"time_budget_s": -1}):
+        with pytest.raises(ConfigError):
+            DPMarginal(**{**PARAMS, **bad}).fit(df, schema)
