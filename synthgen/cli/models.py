@@ -10,10 +10,11 @@ from pathlib import Path
 
 import click
 
-from ..exceptions import InputError
+from ..exceptions import ConfigError, InputError
 from ..release import pipeline
 from .output import Out, common
 from .params import check_privacy_request, parse_params
+from .scale import cluster, partitioned_inputs, sample_parts, scheduler_option
 
 SEED_HELP = "Seed for initialisation and sampling only, never for privacy noise (default: fresh entropy)."
 
@@ -65,10 +66,11 @@ def _show_params(out: Out, name: str) -> None:
 @click.option("--allow-inferred", is_flag=True,
               help="Let a DP generator use a schema with inferred fields (the fit then has NO DP guarantee).")
 @click.option("--on-violation", type=click.Choice(["raise", "clip"]), default="raise", show_default=True)
+@scheduler_option
 @common
 def fit_cmd(out: Out, data: str, schema_path: str | None, generator: str, epsilon: float | None,
             delta: float | None, ledger: str | None, out_dir: str, seed: int | None, params: tuple[str, ...],
-            allow_inferred: bool, on_violation: str) -> None:
+            allow_inferred: bool, on_violation: str, scheduler: str | None) -> None:
     """Fit a generator on DATA and save the model directory (written atomically)."""
     from ..generators import registry
 
@@ -79,9 +81,11 @@ def fit_cmd(out: Out, data: str, schema_path: str | None, generator: str, epsilo
     prep = pipeline.prepare(generator, given, epsilon=epsilon, delta=delta, ledger=ledger)
     if not prep.dp:
         out.no_dp_warning(generator)
-    inputs = pipeline.read_inputs(data, schema_path, data_kind=prep.entry.data_kind)
-    fitted = pipeline.fit(prep, inputs, seed=seed, allow_inferred=allow_inferred, on_violation=on_violation,
-                          say=out.say)
+    inputs = (partitioned_inputs(prep, data, schema_path) if scheduler is not None
+              else pipeline.read_inputs(data, schema_path, data_kind=prep.entry.data_kind))
+    with cluster(scheduler):
+        fitted = pipeline.fit(prep, inputs, seed=seed, allow_inferred=allow_inferred, on_violation=on_violation,
+                              say=out.say)
     if prep.dp and not fitted.dp:
         out.no_dp_warning(generator)
     fitted.model.save(out_dir)
@@ -95,22 +99,29 @@ def fit_cmd(out: Out, data: str, schema_path: str | None, generator: str, epsilo
 @click.argument("model_dir", type=click.Path())
 @click.option("--rows", required=True, type=click.IntRange(min=1), help="Number of rows (or images) to draw.")
 @click.option("--out", "out_path", required=True, type=click.Path(),
-              help="Output .csv/.parquet (.npz/folder for images).")
+              help="Output .csv/.parquet, or a folder (no extension) of Parquet parts (.npz/folder for images).")
 @click.option("--seed", type=int, default=None,
               help="Seed for sampling from the fitted model (default: fresh entropy).")
+@scheduler_option
 @common
-def sample_cmd(out: Out, model_dir: str, rows: int, out_path: str, seed: int | None) -> None:
-    """Draw synthetic rows from a saved model (CSV or Parquet by extension)."""
+def sample_cmd(out: Out, model_dir: str, rows: int, out_path: str, seed: int | None, scheduler: str | None) -> None:
+    """Draw synthetic rows from a saved model (CSV or Parquet by extension; a folder: Parquet parts via Dask)."""
     from ..generators import registry
     from ..persistence import load_model, read_manifest
 
     entry = registry.entry(read_manifest(pipeline.need_file(model_dir, "Model directory"))["generator"])
-    if entry.data_kind == "table" and Path(out_path).suffix.lower() not in (".csv", ".parquet", ".pq"):
-        raise InputError(f"Unsupported output format for {out_path}; use .csv or .parquet.")
+    parts = entry.data_kind == "table" and Path(out_path).suffix == ""
+    if entry.data_kind == "table" and not parts and Path(out_path).suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise InputError(f"Unsupported output format for {out_path}; use .csv, .parquet or a folder name.")
+    if scheduler is not None and not parts:
+        raise ConfigError("--scheduler samples into a folder of Parquet parts: give --out a folder name.")
     model = load_model(model_dir)
     if entry.guarantee != "dp":
         out.no_dp_warning(entry.name)
-    pipeline.write_synthetic(model.sample(rows, random_state=seed), out_path, entry.data_kind)
+    if parts:
+        sample_parts(model, rows, out_path, seed, scheduler, out.bars)
+    else:
+        pipeline.write_synthetic(model.sample(rows, random_state=seed), out_path, entry.data_kind)
     out.say(f"wrote {rows} rows to {out_path}; privacy: {model.privacy_spent_.summary()}")
     out.emit({"status": "ok", "out": out_path, "rows": rows, "generator": entry.name,
               "privacy": model.privacy_spent_.to_dict(), "dp": entry.guarantee == "dp"})
