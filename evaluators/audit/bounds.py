@@ -71,6 +71,37 @@ def epsilon_lower_bound(tp: int, n1: int, fp: int, n0: int, delta: float, confid
     return epsilon_from_rates(cp_lower(tp, n1, a), cp_upper(fp, n0, a), delta)
 
 
+def epsilon_lower_bounds(tp: np.ndarray, n1: int, fp: np.ndarray, n0: int, delta: float,
+                         confidence: float = 0.95) -> np.ndarray:
+    """:func:`epsilon_lower_bound` for arrays of counts (one entry per test), vectorised."""
+    a = (1.0 - confidence) / 2.0
+    tp, fp = np.asarray(tp, dtype=np.int64), np.asarray(fp, dtype=np.int64)
+    tpr = np.where(tp > 0, beta.ppf(a, np.maximum(tp, 1), n1 - tp + 1), 0.0)
+    fpr = np.where(fp < n0, beta.ppf(1.0 - a, fp + 1, np.maximum(n0 - fp, 1)), 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        one = np.where(tpr - delta <= 0, 0.0, np.where(fpr <= 0, np.inf, np.log((tpr - delta) / fpr)))
+        two = np.where(1.0 - fpr - delta <= 0, 0.0,
+                       np.where(1.0 - tpr <= 0, np.inf, np.log((1.0 - fpr - delta) / (1.0 - tpr))))
+    return np.maximum(0.0, np.maximum(one, two))
+
+
+def attainable_epsilon(mu: float, n1: int, n0: int, delta: float, confidence: float = 0.95
+                       ) -> tuple[float, float]:
+    """``(bound, threshold)``: the bound the best threshold test of N(0, 1) (fits on D) against N(mu, 1) (fits on
+    D') certifies with ``n1``/``n0`` fits when its counts come out at their expected values. For a mechanism
+    that is exactly mu-GDP on the game's pair and scored by its likelihood-ratio statistic, this is what the
+    trial count allows (about: a run scatters around it); the threshold depends on mu and the counts only, so a
+    test can be fixed with it before any score is seen."""
+    if not (math.isfinite(mu) and mu > 0):
+        return (math.inf if mu > 0 else 0.0), (mu / 2.0 if math.isfinite(mu) else 0.0)
+    t = np.linspace(min(-4.0, mu - 8.0), max(mu + 4.0, 8.0), 1201)
+    tp = np.rint(n1 * norm.sf(t - mu)).astype(np.int64)
+    fp = np.rint(n0 * norm.sf(t)).astype(np.int64)
+    eps = epsilon_lower_bounds(tp, n1, fp, n0, delta, confidence)
+    i = int(np.argmax(eps))
+    return float(eps[i]), float(t[i])
+
+
 def certifiable_epsilon(n1: int, n0: int, delta: float, confidence: float = 0.95) -> float:
     """The largest epsilon a run with these trial counts can certify (a perfect test: TPR = 1, FPR = 0)."""
     return epsilon_lower_bound(n1, n1, 0, n0, delta, confidence)

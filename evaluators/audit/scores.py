@@ -22,20 +22,18 @@ half picks the best of them, the bound half judges only that one):
 
 White-box and model-based scores also read what a fitted model publishes besides its statistics: its row estimate
 (``rows-estimate``), whether the canary lies inside the bounds and categories the model records
-(``declared-support``: a model whose domain was read off the data shows it), and a digest of its privacy spend
-(``spend-digest``: a spend that depends on n differs deterministically between the worlds).
+(``declared-support``: a model whose domain was read off the data shows it); the game adds one statistic per field
+of the metadata a fit releases (``metadata:<path>``, :mod:`.metadata`: a spend or manifest field that depends on
+the exact data differs deterministically between the worlds).
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
-from synthgen._json import jsonable
 from synthgen.exceptions import ConfigError
 from synthgen.generators import registry
 
@@ -184,12 +182,6 @@ def declared_support(gen: Any, w: WorldPair) -> float:
     return 1.0
 
 
-def spend_digest(gen: Any, w: WorldPair) -> float:
-    """A number in [0, 1) from a hash of the model's privacy spend (equal spends give equal numbers)."""
-    text = json.dumps(jsonable(gen.privacy_spent_.to_dict()), sort_keys=True)
-    return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16) / 16.0 ** 12
-
-
 def neighbourhood_share(gen: Any, w: WorldPair) -> float:
     """Share of sampled synthetic rows near the canary: its category, or within 2 % of the declared range."""
     out = gen.sample(BLACK_BOX_SAMPLES, random_state=0)
@@ -200,8 +192,7 @@ def neighbourhood_share(gen: Any, w: WorldPair) -> float:
     return float((out[w.column].astype(object) == v).mean())
 
 
-GENERIC = [("rows-estimate", rows_estimate), ("declared-support", declared_support),
-           ("spend-digest", spend_digest)]
+GENERIC = [("rows-estimate", rows_estimate), ("declared-support", declared_support)]
 
 
 def statistics(name: str, strength: str) -> list[tuple[str, Statistic]]:

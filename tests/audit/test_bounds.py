@@ -109,3 +109,27 @@ def test_verdicts_and_group_claim():
     assert group_claim(1.0, 1e-6, 1) == (1.0, 1e-6)
     eps, delta = group_claim(1.0, 1e-6, 3)
     assert eps == 3.0 and delta == pytest.approx(3 * math.exp(2) * 1e-6)
+
+
+def test_vectorised_bounds_match_the_scalar_bound():
+    import numpy as np
+
+    from evaluators.audit import bounds as B
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n1, n0 = (int(v) for v in rng.integers(1, 40, 2))
+        tp, fp = int(rng.integers(0, n1 + 1)), int(rng.integers(0, n0 + 1))
+        for d in (0.0, 1e-6, 0.2):
+            vec = B.epsilon_lower_bounds(np.array([tp]), n1, np.array([fp]), n0, d)[0]
+            assert vec == pytest.approx(B.epsilon_lower_bound(tp, n1, fp, n0, d), abs=1e-12)
+
+
+def test_attainable_epsilon_grows_with_trials_and_stays_below_the_mechanism():
+    from evaluators.audit import bounds as B
+
+    mu, d = 0.789, 1e-6
+    vals = [B.attainable_epsilon(mu, n, n, d)[0] for n in (100, 1000, 10000)]
+    assert vals[0] < vals[1] < vals[2] < B.gdp_epsilon(mu, d)
+    assert B.attainable_epsilon(0.0, 100, 100, d)[0] == 0.0
+    assert B.attainable_epsilon(float("inf"), 100, 100, d)[0] == float("inf")

@@ -34,7 +34,7 @@ def test_honest_audit_prints_a_valid_document_and_exits_0():
 def test_violation_exits_1_and_writes_out_file(tmp_path):
     path = tmp_path / "audit.json"
     with planted("dp-copula", "no_noise"):
-        r = invoke("audit", "--generator", "dp-copula", "--trials", 26, "--out", path, "--quiet")
+        r = invoke("audit", "--generator", "dp-copula", "--trials", 32, "--out", path, "--quiet")
     assert r.exit_code == 1, r.output
     assert r.stdout == ""
     doc = json.loads(path.read_text(encoding="utf-8"))

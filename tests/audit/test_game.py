@@ -102,3 +102,39 @@ def test_dp_ctgan_scores_read_its_released_counts():
     freq = statistics("dp-ctgan", "model-based")[0][1](gen, w)
     assert name == "released-count" and 0.0 <= freq <= 1.0
     assert count(gen, w) == pytest.approx(freq * gen.rows_estimate_)  # one column: its frequency times n-hat
+
+
+def test_metadata_fields_keep_what_varies_and_find_a_world_dependent_field():
+    from evaluators.audit import metadata
+
+    fits = [{"a": 1.0, "noisy": 0.3, "n": 0.01}, {"a": 1.0, "noisy": 0.7, "n": 0.01},
+            {"a": 1.0, "noisy": 0.3, "n": 1 / 101}, {"a": 1.0, "n": 1 / 101}]
+    names, values = metadata.field_matrix(fits)
+    assert names == ["metadata:n", "metadata:noisy"]  # the constant field cannot tell the worlds apart
+    assert values.shape == (4, 2) and values[3, 1] == metadata._hash(metadata.MISSING)
+    assert metadata.differing_fields(names, values[:2], values[2:]) == ["metadata:n"]
+    assert metadata._scalar("x") == metadata._scalar("x") != metadata._scalar("y")
+
+
+def test_released_fields_of_a_fit_hold_its_spend_and_no_clock():
+    from evaluators.audit import metadata
+    from synthgen.generators import registry
+
+    w = make_worlds("outlier", n=30)
+    gen = registry.get("dp-copula")(epsilon=1.0).fit(w.data(False), w.schema, random_state=0)
+    fields = metadata.released_fields(gen)
+    assert "rows_estimate" in fields and any(k.startswith("privacy.details.") for k in fields)
+    assert not any(k.split(".")[0] in metadata.SKIP for k in fields)
+
+
+def test_the_pre_registered_test_uses_every_fit_and_the_union_bound():
+    res = audit("dp-copula", epsilon=4.0, trials=20, random_state=0)
+    emp, game = res.empirical, res.game
+    pre, sel = emp["tests"]["pre-registered"], emp["tests"]["selected"]
+    assert pre["n1"] == pre["n0"] == 20 and sel["n1"] == sel["n0"] == 10
+    assert emp["confidence_per_test"] == pytest.approx(0.975)
+    assert res.epsilon_lb == max(pre["epsilon_lb"], sel["epsilon_lb"])
+    assert game["test"] in ("pre-registered", "selected") and pre["statistic"] == "release-lr"
+    assert 0.7 < pre["mu_ref"] < 0.8 and emp["epsilon_lb_attainable"] >= 0.0
+    ctgan_free = audit("dp-copula", epsilon=1.0, score="model-based", trials=6, random_state=0).empirical
+    assert list(ctgan_free["tests"]) == ["selected"] and ctgan_free["confidence_per_test"] == 0.95

@@ -1,62 +1,101 @@
-"""Issue 11, item 6: the white-box distinguishing game classifies every planted dp-copula bug as a violation at
-claimed epsilon = 1, and never the honest dp-copula (at epsilon 1 and 4).
+"""Issue 11, item 6: every planted bug of tests/privacy/planted is classified a violation at claimed epsilon = 1,
+for dp-copula and dp-ctgan, and the honest generators never are.
 
-Trial counts: a deterministic leak gives a perfect test, which 26 fits per world (13 in the bound half) certify
-at epsilon ~1.11 > 1; noise ten times too small turns the honest mu ~0.21 of the white-box statistic into ~2.1,
-which 240 fits per world certify above 1 in all of 600 simulated games (median bound ~1.9; 200 fits fail ~0.5 %).
+Trial counts. A deterministic leak gives a perfect test. dp-copula's game runs two tests (pre-registered and
+selected, each at 97.5 %), so its selected test needs 16 fits per world in the bound half (bound 1.155 > 1): 32
+fits per world; noise ten times too small turns the honest mu ~0.21 of the white-box statistic into ~2.1, which
+240 fits per world certify above 1. dp-ctgan's game runs the selected test only (95 %): 13 fits in the bound half
+certify 1.11, so 26 fits per world. dp-ctgan's count noise ten times too small (its DP-SGD noise comes from a
+torch generator the plant does not touch) has mu ~0.68 on its counts, which no affordable game certifies: the
+count one-run audit (10 release-only fits, 100,000 canaries, 500 guesses) gives 1.56-2.1 in simulation.
 """
 import pytest
 
 from evaluators.audit import audit
+from evaluators.audit.one_run_counts import count_one_run_audit
 from planted.plants import PLANTS, planted
+from synthgen.generators import registry
 
-# plant -> (fits per world, the statistic expected to catch it)
-CASES = {
-    "no_noise": (26, "release-lr"),
-    "seeded_noise": (26, "release-lr"),  # identical noise in both worlds: the difference is deterministic
-    "sigma_too_small": (26, "release-lr"),
-    "exact_n": (26, "rows-estimate"),
-    "data_bounds": (26, "declared-support"),  # the canary's value becomes a bound of the model's schema
-    "n_in_spend": (26, "spend-digest"),
-    "small_noise": (240, "release-lr"),
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+# plant -> (fits per world, the statistics allowed to catch it)
+COPULA = {
+    "no_noise": (32, {"release-lr"}),
+    "seeded_noise": (32, {"release-lr"}),  # identical noise in both worlds: the difference is deterministic
+    "sigma_too_small": (32, {"release-lr"}),
+    "exact_n": (32, {"rows-estimate", "metadata:rows_estimate"}),
+    "data_bounds": (32, {"declared-support"}),  # the canary's value becomes a bound of the model's schema
+    "n_in_spend": (32, {"metadata:privacy.details.sample_rate"}),  # 1/n in the spend: the metadata score
+    "small_noise": (240, {"release-lr"}),
 }
+# dp-ctgan: batch_size 500 keeps the DP-SGD rate at its 0.5 cap for every noisy row count (one accountant solve);
+# one epoch. Its scores are read from the count release and the metadata, which training does not change.
+CTGAN_FAST = {"epochs": 1, "batch_size": 500}
+CTGAN = {
+    "no_noise": {"released-count"},
+    "seeded_noise": {"released-count"},
+    "sigma_too_small": {"released-count"},
+    "exact_n": {"rows-estimate", "metadata:rows_estimate"},
+    "data_bounds": {"declared-support"},
+    "n_in_spend": {"metadata:privacy.details.sample_rate"},
+}
+CTGAN_ONE_RUN = {"small_noise"}
+needs_ctgan = pytest.mark.skipif(not registry.is_available("dp-ctgan"), reason="dp-ctgan needs torch")
 
 
-def test_every_plant_applying_to_dp_copula_is_audited():
-    assert sorted(CASES) == sorted(PLANTS)
+def test_every_plant_is_audited_for_both_generators():
+    assert sorted(COPULA) == sorted(PLANTS)
+    assert sorted(set(CTGAN) | CTGAN_ONE_RUN) == sorted(PLANTS)
 
 
-@pytest.mark.parametrize("bug", sorted(CASES))
-def test_planted_bug_is_a_violation(bug):
-    trials, statistic = CASES[bug]
+@pytest.mark.parametrize("bug", sorted(COPULA))
+def test_planted_dp_copula_bug_is_a_violation(bug):
+    trials, caught_by = COPULA[bug]
     with planted("dp-copula", bug):
-        res = audit("dp-copula", epsilon=1.0, trials=trials, random_state=1)
-    d = res.to_dict()
+        d = audit("dp-copula", epsilon=1.0, trials=trials, random_state=1).to_dict()
     assert d["verdict"] == "violation", \
         f"planted {bug!r} not caught: {d['empirical']} (ceiling {d['certifiable_epsilon']})"
     assert d["empirical"]["epsilon_lb"] > 1.0
-    assert d["game"]["statistic"] == statistic
+    assert d["game"]["statistic"] in caught_by
 
 
 @pytest.mark.parametrize("epsilon", [1.0, 4.0])
 def test_honest_dp_copula_is_never_a_violation(epsilon):
-    res = audit("dp-copula", epsilon=epsilon, trials=30, random_state=2)
+    res = audit("dp-copula", epsilon=epsilon, trials=32, random_state=2)
     assert res.verdict in ("consistent", "inconclusive")
     assert res.epsilon_lb <= epsilon
     assert res.to_dict()["claimed"]["epsilon"] == pytest.approx(epsilon)
 
 
-# dp-ctgan: the plants its white-box released-count score catches within seconds (1 epoch, batch 32; the audit's
-# statistics are read before training). Measured outside CI for time: exact_n (rows-estimate) and data_bounds
-# (declared-support) are violations too (~65 s each); n_in_spend is NOT caught by the game (its spend details
-# carry noisy values in every world, so a digest does not separate them) — the planted checks in
-# tests/privacy/planted catch it.
-CTGAN_FAST = {"epochs": 1, "batch_size": 32}
-
-
-@pytest.mark.parametrize("bug", ["no_noise", "seeded_noise", "sigma_too_small"])
+@needs_ctgan
+@pytest.mark.parametrize("bug", sorted(CTGAN))
 def test_planted_dp_ctgan_bug_is_a_violation(bug):
     with planted("dp-ctgan", bug):
         d = audit("dp-ctgan", params=CTGAN_FAST, epsilon=1.0, trials=26, random_state=1).to_dict()
     assert d["verdict"] == "violation", f"planted {bug!r} not caught: {d['empirical']}"
-    assert d["game"]["statistic"] == "released-count"
+    assert d["game"]["statistic"] in CTGAN[bug]
+
+
+@needs_ctgan
+def test_honest_dp_ctgan_game_is_not_a_violation():
+    """The metadata score must not flag an honest fit: its only varying fields are DP outputs."""
+    d = audit("dp-ctgan", params=CTGAN_FAST, epsilon=1.0, trials=26, random_state=2).to_dict()
+    assert d["verdict"] != "violation" and d["empirical"]["epsilon_lb"] <= 1.0
+
+
+@needs_ctgan
+@pytest.mark.parametrize("bug", sorted(CTGAN_ONE_RUN))
+def test_planted_dp_ctgan_count_bug_is_a_violation_in_the_count_one_run_audit(bug):
+    with planted("dp-ctgan", bug):
+        d = count_one_run_audit("dp-ctgan", epsilon=1.0, random_state=1).to_dict()
+    assert d["verdict"] == "violation", f"planted {bug!r} not caught: {d['game']['one_run']}"
+    assert d["game"]["statistic"] == "released-count" and d["game"]["trials"] == 100_000
+
+
+@needs_ctgan
+@pytest.mark.parametrize("epsilon", [1.0, 4.0])
+def test_honest_dp_ctgan_count_one_run_is_not_a_violation(epsilon):
+    d = count_one_run_audit("dp-ctgan", epsilon=epsilon, random_state=3).to_dict()
+    assert d["verdict"] == "consistent" and d["empirical"]["epsilon_lb"] <= epsilon
+    assert d["claimed"]["epsilon"] == pytest.approx(epsilon)
+    assert d["game"]["one_run"]["guesses"] == 500 and 0 < d["game"]["one_run"]["included"] < 100_000
