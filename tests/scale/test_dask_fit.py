@@ -151,3 +151,14 @@ def test_exact_sums_do_not_depend_on_the_split():
     assert (whole == parts).all()
     vc = ValueCounts.of(np.array([3.0, 1.0, 3.0])) + ValueCounts.of(np.array([2.0, 3.0]))
     assert vc.values.tolist() == [1.0, 2.0, 3.0] and vc.counts.tolist() == [1, 1, 3]
+
+
+def test_fidelity_from_merged_statistics(client):
+    from synthgen.scale.evaluate import fidelity
+
+    df, schema = table(2000)
+    same = fidelity(df, uneven(df, (500, 0, 1500)), schema)
+    assert same["mean_tvd"] == pytest.approx(0.0, abs=1e-12) and same["max_corr_gap"] < 1e-9
+    shifted = df.assign(years=np.clip(df["years"] + 5, 0, 30))
+    moved = fidelity(df, shifted, schema)
+    assert moved["tvd"]["years"] > 0.3 and moved["tvd"]["wage"] == pytest.approx(0.0, abs=1e-12)

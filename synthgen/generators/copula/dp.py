@@ -20,6 +20,12 @@ plan only. What is released, and what it costs:
    ``a_i`` the score variances implied by the noisy marginals): ``rho_correlation``. Divided by the noisy row
    count, corrected for shrinkage (``R_ij / (a_i a_j)``) and repaired into a valid correlation matrix.
 
+Every exact statistic behind these releases (bin counts per class, the Gram sum) is a per-partition reduction that
+merges exactly (:mod:`synthgen.scale.stats`; the Gram sum in fixed point, rows clipped to ``B`` minus the rounding
+margin), and the noise is added once to the merged statistic: an in-memory fit is the same reduction over one
+partition, a fit on a Dask frame (:mod:`synthgen.scale`) releases the same statistics with the same noise
+distribution, so the guarantee and the budget do not depend on how the rows are partitioned.
+
 With ``condition_on``, the key column's histogram is released once and every class gets its own histograms and
 Gram matrix over its own rows; the classes partition the rows, so this costs no extra budget (parallel
 composition). The split is explicit in :class:`~synthgen.privacy.accountants.ZCDPBudget` and recorded in
