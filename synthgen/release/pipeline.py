@@ -318,7 +318,7 @@ def _kept(cfg: ReleaseConfig, fitted: Fitted, at: _Progress, exc: BaseException)
 
     internal = not isinstance(exc, SynthgenError)
     why = (f"internal error ({type(exc).__name__}): a bug in synthgen or a dependency; rerun with --debug for "
-           "the traceback" if internal else str(exc))
+           "the traceback" if internal else str(exc).rstrip(". "))
     entry = (getattr(fitted.model, "ledger_entry_", None) or {}).get("id")
     paid = f"ledger entry {entry} is committed" if entry else "the fit's privacy spend counts"
     error = {"status": "failed", "step": at.step, "internal": internal,

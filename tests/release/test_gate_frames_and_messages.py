@@ -1,8 +1,9 @@
 """Issue 13: the gate judges a table in memory exactly as it judges the file it was written to, and every failing
 check's message quotes the observed metric and the limit.
 
-Fails before the fix: in memory the gate saw pandas' nullable dtypes (``Int64``, ``boolean``, ``Float64``) where the
-file read back gave ``int64``/``float64``/``bool`` (GX 1.x rejected the in-memory ``Int64``: ``run`` failed type
+Fails before the fix: in memory the gate saw pandas' nullable dtypes (``Int64``, ``boolean``, ``Float64``) and
+object columns of integer codes (the copula's integer-coded categoricals, corpus table STAR) where the file read back
+gave ``int64``/``float64``/``bool`` (GX 1.x rejected the in-memory ``Int64``: ``run`` failed type
 checks that ``validate`` on the same file passed); failing data and threshold checks had no message, so the CLI
 printed ``1 value(s) fail`` without the metric or the limit.
 """
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthgen import BooleanField, NumericField, Schema
+from synthgen import BooleanField, CategoricalField, NumericField, Schema
 from synthgen.io import read_table, write_table
 from synthgen.release import Thresholds
 from synthgen.release.gate import gx_available, run_gate
@@ -25,6 +26,7 @@ def schema():
         NumericField("kids", 0, 20, integer=True, nullable=True, bounds_source="public:cap"),
         NumericField("score", 0, 1, bounds_source="public:unit"),
         BooleanField("smoker"),
+        CategoricalField("grade", (1, 2, 3), nullable=True, categories_source="public:codebook"),
     ), name="frames")
 
 
@@ -37,7 +39,10 @@ def nullable_table():
     kids[::9] = pd.NA
     return pd.DataFrame({"age": pd.array(rng.integers(0, 121, n), dtype="Int64"), "kids": kids,
                          "score": pd.array(rng.random(n), dtype="Float64"),
-                         "smoker": pd.array(rng.random(n) < 0.3, dtype="boolean")})
+                         "smoker": pd.array(rng.random(n) < 0.3, dtype="boolean"),
+                         # an integer-coded category as a sampler returns it: Python ints and None, object dtype
+                         "grade": pd.Series([None if i % 7 == 0 else int(v) for i, v in
+                                             enumerate(rng.integers(1, 4, n))], dtype=object)})
 
 
 def _types(doc):

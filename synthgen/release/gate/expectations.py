@@ -140,4 +140,20 @@ def frame_for_gate(df: Any, schema: Any) -> Any:
             s = out[f.name]
             out[f.name] = pd.Series([None if pd.isna(v) else category_key(v.item() if hasattr(v, "item") else v)
                                      for v in s], index=s.index, dtype=object)
+        elif (f.kind == "numeric" or (f.kind == "categorical" and f.type in ("integer", "number"))) \
+                and out[f.name].dtype == object:
+            out[f.name] = _numbers_as_read(out[f.name])
     return out
+
+
+def _numbers_as_read(s: Any) -> Any:
+    """An object column of numbers (and nulls), as a CSV read gives it: int64 when whole and complete, else
+    float64. A column holding anything that is not a number is left as it is (its type check then fails)."""
+    import pandas as pd
+
+    x = pd.to_numeric(s, errors="coerce")
+    if bool((x.isna() & s.notna()).any()):
+        return s
+    if not x.isna().any() and bool((x == x.round()).all()):
+        return x.astype("int64")
+    return x.astype("float64")
