@@ -140,6 +140,7 @@ class Prepared:
     real: pd.DataFrame        # numeric columns as float64 (NaN = null), categorical as int codes (-1 = null)
     synthetic: pd.DataFrame
     holdout: pd.DataFrame | None
+    skipped: tuple[str, ...] = ()  # declared columns null in every real row: not compared
 
     def has_nulls(self, name: str) -> bool:
         """Whether a numeric column is null anywhere in the prepared tables (every encoding then gets the same
@@ -298,20 +299,33 @@ def prepare(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame |
     columns: list[Column] = []
     enc: dict[str, dict[str, Any]] = {"real": {}, "synthetic": {}, "holdout": {}}
     tables = {"real": real, "synthetic": synthetic, "holdout": holdout}
+    skipped = _all_null_real(real, names, schema)
+    names = [n for n in names if n not in skipped]
     for name in names:
         fld = schema[name] if schema is not None else None
         for what, df in tables.items():
-            if df is not None and df[name].notna().sum() == 0:
+            if schema is None and df is not None and df[name].notna().sum() == 0:
                 raise EvaluationError(
                     f"Column {name!r} is entirely null in the {what} table, so it cannot be compared. "
-                    "Fix: drop the column from every table (and the schema) or fill it before evaluating.")
+                    "Fix: drop the column from every table (and the schema) or fill it before evaluating, or "
+                    "pass the schema (a declared column null in every synthetic row is then compared).")
         if fld is not None:
             numeric = fld.kind in ("numeric", "datetime")
         else:
             numeric = _is_numeric(real[name])
         columns.append((_numeric_column if numeric else _categorical_column)(name, fld, tables, enc))
     frames = {w: (pd.DataFrame(enc[w], columns=names) if tables[w] is not None else None) for w in tables}
-    return Prepared(tuple(columns), frames["real"], frames["synthetic"], frames["holdout"])
+    return Prepared(tuple(columns), frames["real"], frames["synthetic"], frames["holdout"], skipped)
+
+
+def _all_null_real(real: pd.DataFrame, names: list[str], schema: Schema | None) -> tuple[str, ...]:
+    """Declared nullable columns null in every real row (structural nulls: nothing to compare, so left out)."""
+    skipped = () if schema is None else tuple(
+        n for n in names if getattr(schema[n], "nullable", False) and real[n].notna().sum() == 0)
+    if skipped and len(skipped) == len(names):
+        raise EvaluationError(f"Every compared column is null in every real row ({list(skipped)}). Fix: pass the "
+                              "real table the release came from.")
+    return skipped
 
 
 # ------------------------------------------------------------------------------------------- encodings

@@ -166,7 +166,8 @@ def _evaluate(real, synthetic, holdout, schema, target, privacy, quasi_identifie
     clip = fidelity.clipped(prep) if schema is not None else None  # how much of the real data the fit clipped
     results: list[Result] = [clip] if clip is not None else []
     plots: dict[str, Any] = {}
-    not_computed: list[dict] = []
+    not_computed: list[dict] = [{"name": f"column:{c}", "reason": "the column is null in every real row, so there "
+                                 "is nothing to compare it with: left out of every metric."} for c in prep.skipped]
     util_info: dict | None = None
     steps = [g for g in ("fidelity", "utility", "privacy") if g in groups]
     show = not quiet and sys.stderr.isatty()

@@ -2,7 +2,8 @@
 
 Fails before the fix: a numeric column null in only one of the tables gave the real and synthetic encodings
 different widths, so ``fidelity.detection`` (and the DCR/MIA distances, TSTR) crashed with a numpy shape error
-(``synthgen evaluate``/``run`` exit 3); and no report said which share of the real rows lay outside the declared
+(``synthgen evaluate``/``run`` exit 3); a declared column null in every row of one table was refused (corpus NHEFS,
+POLLS: ``run`` failed after its charge); and no report said which share of the real rows lay outside the declared
 bounds (clipped by the fit).
 """
 import numpy as np
@@ -40,7 +41,12 @@ def _with_new_category(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _all_null(df: pd.DataFrame) -> pd.DataFrame:
+    return df.assign(a=np.nan, c=None)
+
+
 CASES = {
+    "columns null in every synthetic row": (lambda r: r, _all_null, lambda h: h),
     "nulls only in the synthetic table": (lambda r: r, _with_nulls, lambda h: h),
     "nulls only in the real table": (_with_nulls, lambda s: s, lambda h: h),
     "nulls only in the holdout": (lambda r: r, lambda s: s, _with_nulls),
@@ -82,3 +88,11 @@ def test_no_clipping_is_reported_as_zero_and_without_a_schema_not_at_all():
     assert rep["fidelity.clipped_share"].value == 0.0 and rep.summary["clipped"] == {}
     bare = evaluators.evaluate(_table(0), _table(1), None, None, metrics=["fidelity"])
     assert bare.summary["clipped"] is None
+
+
+def test_a_declared_column_null_in_every_real_row_is_left_out_and_said_so():
+    """A structural null (no real row has a value: corpus POLLS): nothing to compare, so not compared."""
+    rep = evaluators.evaluate(_all_null(_table(0)), _table(1), None, SCHEMA, target="t", metrics=["fidelity"])
+    assert {x["name"] for x in rep.not_computed} >= {"column:a", "column:c"}
+    assert "a" not in rep.meta["columns"] and rep.summary["fidelity_score"] is not None
+    evaluators.validate_report_dict(rep.to_dict())  # still a valid report
