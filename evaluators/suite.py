@@ -181,9 +181,13 @@ def _evaluate(real, synthetic, holdout, schema, target, privacy, quasi_identifie
             if target is None:
                 not_computed.append({"name": "utility", "reason": "no target column was given (pass target=...)."})
             else:
-                res, util_info = utility.run(prep, target, rng)
-                results += res
-                plots["utility"] = util_info
+                try:
+                    res, util_info = utility.run(prep, target, rng)
+                except EvaluationError as exc:  # e.g. the target is null in every synthetic row: a result, not a crash
+                    not_computed.append({"name": "utility", "reason": str(exc)})
+                else:
+                    results += res
+                    plots["utility"] = util_info
         else:
             keep = list(prep.real.columns)
             res, pl, nc = privacy_eval.run(prep, rng, quasi_identifiers, sensitive, subs,

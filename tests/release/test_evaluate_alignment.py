@@ -96,3 +96,10 @@ def test_a_declared_column_null_in_every_real_row_is_left_out_and_said_so():
     assert {x["name"] for x in rep.not_computed} >= {"column:a", "column:c"}
     assert "a" not in rep.meta["columns"] and rep.summary["fidelity_score"] is not None
     evaluators.validate_report_dict(rep.to_dict())  # still a valid report
+
+
+def test_a_target_null_in_every_synthetic_row_is_a_missing_utility_not_a_crash():
+    rep = evaluators.evaluate(_table(0), _table(1).assign(t=None), _table(2), SCHEMA, target="t",
+                              metrics=["fidelity", "utility"])
+    assert rep.summary["tstr_ratio"] is None and rep.summary["fidelity_score"] is not None
+    assert any(x["name"] == "utility" and "null in every synthetic row" in x["reason"] for x in rep.not_computed)
