@@ -13,6 +13,9 @@ half picks the best of them, the bound half judges only that one):
   is the mechanism's exact Gaussian-DP parameter for this canary (:func:`copula_mechanism_mu`). The release is
   read by recording the object that the generator's measure step hands to its estimate step (no code of the
   generator is re-implemented, so a broken measure step is audited as it is).
+  dp-marginal's white-box score is the same likelihood-ratio statistic over its noisy measurements
+  (``measurements_``: clique, noisy counts, sigma), the canary's cell in each; its mu is that of the measurements
+  (the exponential-mechanism selection also leaks, unscored).
   dp-ctgan's white-box score is its released noisy marginal counts at the canary's slots (``released-count``:
   its stored frequencies times its DP row estimate); its DP-SGD part is left to the one-run audit.
 - ``model-based``: the fitted model's probability of the canary's bin or category (dp-copula's marginals,
@@ -121,6 +124,42 @@ def copula_mechanism_mu(gen: Any, w: WorldPair) -> float:
     return _copula_lr(gen, w)[1]
 
 
+# ------------------------------------------------------------------------------------- dp-marginal white-box
+def _cell(codecs: dict, clique: tuple, rows: pd.DataFrame) -> np.ndarray:
+    """Flat cell index of every row of ``rows`` in ``clique``'s marginal (C order, the generator's codecs)."""
+    if not clique:
+        return np.zeros(len(rows), dtype=np.int64)
+    cols = [codecs[a].encode(rows[a].reset_index(drop=True)) for a in clique]
+    return np.ravel_multi_index(cols, tuple(codecs[a].size for a in clique)) if len(cols) > 1 else cols[0]
+
+
+def _marginal_lr(gen: Any, w: WorldPair) -> tuple[float, float]:
+    """(T, mu) of the likelihood-ratio statistic on dp-marginal's noisy measurements: per measurement, the
+    residual of the canary's cell (noisy count minus D's exact count, which the attacker knows) over the
+    measurement's recorded sigma^2, as for dp-copula (module docstring). The selection step's leak is not scored."""
+    codecs = {c.name: c for c in gen.codecs_}
+    r, num, mu2 = float(w.repeats), 0.0, 0.0
+    for m in gen.measurements_:
+        clique = tuple(m.clique)
+        cell = int(_cell(codecs, clique, w.canary_rows.iloc[:1])[0])
+        exact = float(np.sum(_cell(codecs, clique, w.base) == cell)) if clique else float(len(w.base))
+        num += r * (float(np.ravel(m.values)[cell]) - exact) / m.sigma ** 2
+        mu2 += r * r / m.sigma ** 2
+    if mu2 <= 0:
+        raise ConfigError("the dp-marginal fit released no measurement to score.")
+    mu = math.sqrt(mu2)
+    return num / mu, mu
+
+
+def marginal_release_lr(gen: Any, w: WorldPair) -> float:
+    return _marginal_lr(gen, w)[0]
+
+
+def marginal_mechanism_mu(gen: Any, w: WorldPair) -> float:
+    """The Gaussian-DP mu of dp-marginal's measurements for this canary (the selection's share not included)."""
+    return _marginal_lr(gen, w)[1]
+
+
 # ------------------------------------------------------------------------------------- model-based / generic
 def _bin_probability(model: Any, slot: int) -> float:
     if model.mode == "onehot":
@@ -209,6 +248,8 @@ def statistics(name: str, strength: str) -> list[tuple[str, Statistic]]:
         first = (("release-lr", copula_release_lr) if strength == "white-box"
                  else ("bin-probability", copula_bin_probability))
         return [first, *GENERIC]
+    if name == "dp-marginal" and strength == "white-box":
+        return [("release-lr", marginal_release_lr), *GENERIC]
     if name == "dp-ctgan":
         first = (("released-count", ctgan_released_count) if strength == "white-box"
                  else ("model-frequency", ctgan_frequency))
@@ -221,4 +262,5 @@ def statistics(name: str, strength: str) -> list[tuple[str, Statistic]]:
 
 def mechanism_mu(name: str, strength: str) -> Statistic | None:
     """The function giving the mechanism's exact mu for the canary from a fit, where the score is the optimal one."""
-    return copula_mechanism_mu if (name, strength) == ("dp-copula", "white-box") else None
+    return {("dp-copula", "white-box"): copula_mechanism_mu,
+            ("dp-marginal", "white-box"): marginal_mechanism_mu}.get((name, strength))

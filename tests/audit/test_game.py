@@ -138,3 +138,17 @@ def test_the_pre_registered_test_uses_every_fit_and_the_union_bound():
     assert 0.7 < pre["mu_ref"] < 0.8 and emp["epsilon_lb_attainable"] >= 0.0
     ctgan_free = audit("dp-copula", epsilon=1.0, score="model-based", trials=6, random_state=0).empirical
     assert list(ctgan_free["tests"]) == ["selected"] and ctgan_free["confidence_per_test"] == 0.95
+
+
+def test_dp_marginal_white_box_reads_its_measurements_and_tracks_its_mu():
+    """Issue 12: the white-box game on dp-marginal's noisy measurements is consistent, and its statistic is
+    N(0, 1) vs N(mu, 1) with mu from the measurements' sigmas (60 fits per world: within ~4 standard errors)."""
+    from synthgen.generators import registry
+
+    if not registry.is_available("dp-marginal"):
+        pytest.skip("dp-marginal is not available")
+    assert statistics("dp-marginal", "white-box")[0][0] == "release-lr"
+    res = audit("dp-marginal", epsilon=4.0, trials=60, random_state=0)
+    emp = res.empirical
+    assert 0.3 < emp["mu_mechanism"] < 0.8 and abs(emp["mu_hat"] - emp["mu_mechanism"]) < 0.75
+    assert res.verdict != "violation" and res.epsilon_lb <= 4.0
