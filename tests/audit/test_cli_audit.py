@@ -46,3 +46,23 @@ def test_usage_errors_exit_2():
     assert r.exit_code == 2 and json.loads(r.stdout)["status"] == "error"
     r = invoke("audit", "--generator", "dp-copula", "--trials", 4, "--param", "epsilon=2")
     assert r.exit_code == 2 and "epsilon" in json.loads(r.stdout)["error"]["message"]
+
+
+def test_count_one_run_game_of_dp_ctgan(tmp_path):
+    import pytest
+
+    from synthgen.generators import registry
+
+    if not registry.is_available("dp-ctgan"):
+        pytest.skip("dp-ctgan needs torch")
+    r = invoke("audit", "--generator", "dp-ctgan", "--game", "count-one-run", "--seed", 0)
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["game"]["kind"] == "one-run" and doc["game"]["statistic"] == "released-count"
+    assert doc["verdict"] == "consistent"
+    jsonschema.validate(doc, audit_schema())
+    with planted("dp-ctgan", "small_noise"):
+        r = invoke("audit", "--generator", "dp-ctgan", "--game", "count-one-run", "--quiet")
+    assert r.exit_code == 1 and json.loads(r.stdout)["verdict"] == "violation"
+    r = invoke("audit", "--generator", "dp-copula", "--game", "count-one-run")
+    assert r.exit_code == 2 and json.loads(r.stdout)["status"] == "error"
