@@ -2,7 +2,8 @@
 the noise source wherever a synthgen module imported it, or wrap the registered class's ``fit``).
 
 - ``no_noise``: every noise source returns zeros (epsilon = infinity);
-- ``small_noise``: a fresh-entropy source whose normal/laplace/gumbel draws are ten times too small;
+- ``small_noise``: a fresh-entropy source whose normal/laplace/gumbel draws are ten times too small (for
+  dp-ctgan: its count release and row count; its DP-SGD noise comes from ``privacy_torch_generator``, untouched);
 - ``seeded_noise``: ``privacy_noise()`` returns ``np.random.default_rng(0)`` on every call (and the DP-SGD
   generator is seeded with 0), so the noise repeats and can be subtracted;
 - ``exact_n``: after fit, ``rows_estimate_`` is the exact row count;
