@@ -3,8 +3,8 @@ for dp-copula and dp-ctgan, and the honest generators never are.
 
 Trial counts. A deterministic leak gives a perfect test. dp-copula's game runs two tests (pre-registered and
 selected, each at 97.5 %), so its selected test needs 16 fits per world in the bound half (bound 1.155 > 1): 32
-fits per world; noise ten times too small turns the honest mu ~0.21 of the white-box statistic into ~2.1, which
-240 fits per world certify above 1. dp-ctgan's game runs the selected test only (95 %): 13 fits in the bound half
+fits per world; noise ten times too small turns the honest mu ~0.22 of the white-box statistic into ~2.2, which
+300 fits per world certify above 1 (at least 1.12 in 1,000 simulated games of both tests; 240 fits failed 0.3 %). dp-ctgan's game runs the selected test only (95 %): 13 fits in the bound half
 certify 1.11, so 26 fits per world. dp-ctgan's count noise ten times too small (its DP-SGD noise comes from a
 torch generator the plant does not touch) has mu ~0.68 on its counts, which no affordable game certifies: the
 count one-run audit (10 release-only fits, 100,000 canaries, 500 guesses) gives 1.56-2.1 in simulation.
@@ -26,7 +26,7 @@ COPULA = {
     "exact_n": (32, {"rows-estimate", "metadata:rows_estimate"}),
     "data_bounds": (32, {"declared-support"}),  # the canary's value becomes a bound of the model's schema
     "n_in_spend": (32, {"metadata:privacy.details.sample_rate"}),  # 1/n in the spend: the metadata score
-    "small_noise": (240, {"release-lr"}),
+    "small_noise": (300, {"release-lr"}),
 }
 # dp-ctgan: batch_size 500 keeps the DP-SGD rate at its 0.5 cap for every noisy row count (one accountant solve);
 # one epoch. Its scores are read from the count release and the metadata, which training does not change.
