@@ -2,15 +2,21 @@
 
 A fit is ``plan = _plan(schema)`` (public inputs only: parameters, the declared schema and row bounds decide the
 discrete domain, the candidate cliques and their weights, the shares and round counts), then
-``PrivateMarginals(codes, ..., privacy_noise())`` (:mod:`.private`, the only holder of private rows, noise from OS
-entropy, never ``random_state``), then :func:`~.aim.run_aim` (selection and measurement through that holder only,
-estimation on mbi from the noisy measurements). The privacy argument is in :mod:`.aim` (what is spent) and
-:mod:`.private` (sensitivities); the total never exceeds the target because every spend goes through one
+``PrivateMarginals.from_counts(exact marginals, ..., privacy_noise())`` (:mod:`.private`, the only holder of private
+values, noise from OS entropy, never ``random_state``), then :func:`~.aim.run_aim` (selection and measurement through
+that holder only, estimation on mbi from the noisy measurements). The privacy argument is in :mod:`.aim` (what is spent)
+and :mod:`.private` (sensitivities); the total never exceeds the target because every spend goes through one
 :class:`~synthgen.privacy.accountants.ZCDPBudget`, and the last step spends exactly the remainder.
 
 Released with the model: the noisy measurements (``measurements_``: clique, noisy counts, sigma), the fitted model
 (cliques, log-potentials, clique marginals) and ``rows_estimate_``, the inverse-variance weighted mean of the noisy
 one-way totals (never the exact n). ``random_state`` seeds only sampling (and nothing in the fit draws from it).
+
+The exact marginals are counted in ONE pass before the loop, in memory or over a Dask frame alike
+(:func:`synthgen.scale.marginals.exact_marginals`: per-partition bincounts over the declared domain, merged exactly):
+the total, every one-way and every public candidate clique. AIM's first selection scores every candidate within the
+model-size cap anyway, so one pass reads no more than adaptive per-round passes would, and the noisy releases are those
+of the in-memory fit bit for bit. Memory: the candidates' cell counts (the plan's domain), not the rows.
 """
 from __future__ import annotations
 
@@ -23,10 +29,11 @@ import pandas as pd
 from ...exceptions import ConfigError
 from ...privacy.noise import privacy_noise
 from ...privacy.spend import DPSpend, PrivacySpend
+from ...scale.marginals import exact_marginals
 from ...schema import Schema
 from ..base import BaseGenerator
 from .aim import SELECTION_SHARE, AIMPlan, run_aim
-from .domain import ColumnCodec, decode_table, encode_table, make_domain
+from .domain import ColumnCodec, decode_table, make_domain
 from .model import FittedModel
 from .private import Measurement, PrivateMarginals
 
@@ -79,6 +86,7 @@ class DPMarginal(BaseGenerator):
 
     registry_name: ClassVar[str] = "dp-marginal"
     provides_dp: ClassVar[bool] = True
+    accepts_partitions: ClassVar[bool] = True  # exact marginals merged per partition (synthgen.scale.marginals)
     contract_params: ClassVar[dict[str, Any]] = {"max_rounds": 1, "max_cliques": 2, "round_iters": 50,
                                                   "final_iters": 100, "n_bins": 16}
 
@@ -170,7 +178,9 @@ class DPMarginal(BaseGenerator):
 
     # ----------------------------------------------------------------- fit: measure, then estimate
     def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: AIMPlan) -> PrivacySpend:
-        private = PrivateMarginals(encode_table(data, plan.codecs), plan.names, plan.sizes, privacy_noise())
+        cliques = [()] + [(a,) for a in plan.names] + list(plan.candidates)
+        counts = exact_marginals(data, plan.codecs, cliques)  # one pass, in memory or on Dask (see the docstring)
+        private = PrivateMarginals.from_counts(counts, plan.names, plan.sizes, privacy_noise())
         result = run_aim(private, plan)
         self.codecs_ = plan.codecs
         self.model_ = result.model

@@ -14,15 +14,20 @@ mechanisms, each of which the caller charges (zCDP, add/remove one row):
   quality's sensitivity is ``max_r w_r``; with parameter ``epsilon`` the pick is ``epsilon^2 / 8``-zCDP.
 
 Neither returns anything else: no exact count, no exact marginal, no row.
+
+:meth:`PrivateMarginals.from_counts` builds the same holder from exact marginals already counted (e.g. merged over
+the partitions of a Dask frame by :func:`synthgen.scale.marginals.exact_marginals`): same mechanisms, same noise,
+so the same releases as from codes; a clique it was not given is an internal error, never a silent recount.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
+from ...exceptions import PrivacyError
 from ...privacy.analysis import gaussian_sigma
 from ...privacy.mechanisms import NoiseSource, exponential_mechanism, noisy_histogram
 
@@ -55,9 +60,20 @@ class PrivateMarginals:
         self._noise = noise
         self._cache: dict[Clique, np.ndarray] = {}
 
+    @classmethod
+    def from_counts(cls, counts: Mapping[Clique, np.ndarray], names: Sequence[str], sizes: Sequence[int],
+                    noise: NoiseSource) -> "PrivateMarginals":
+        """A holder of exact marginals ``{clique: counts (C order)}`` instead of codes (``()``: the row count)."""
+        holder = cls(np.zeros((0, len(names)), dtype=np.int64), names, sizes, noise)
+        holder._codes = None
+        holder._cache = {tuple(c): np.asarray(v, dtype=np.float64) for c, v in counts.items()}
+        return holder
+
     def _true(self, clique: Clique) -> np.ndarray:
         """Exact counts of ``clique`` (private; never returned to a caller)."""
         clique = tuple(clique)
+        if clique not in self._cache and self._codes is None:
+            raise PrivacyError(f"internal error: marginal {clique} was not counted before the fit.")
         if clique not in self._cache:
             shape = tuple(self._sizes[a] for a in clique)
             if not clique:
