@@ -136,7 +136,8 @@ class BaseGenerator:
         ``on_violation``: ``"raise"`` (default) reports every schema violation; ``"clip"`` clips numeric values
         into their declared bounds (rounds them for integer fields) and drops rows with undeclared categories (a
         public, row-wise rule). Fields bought with DP (``dp:``) are always clipped and rounded, as DP bounds may
-        cut the tails and a DP integer flag may miss a few non-whole values.
+        cut the tails and a DP integer flag may miss a few non-whole values; rows with nulls in a field a DP draft
+        declared non-nullable are dropped (it cannot see a few nulls).
         ``fit_params``: generator-specific fit-time arguments, passed to ``_fit`` (e.g. DP-CTGAN's ``on_epoch``).
         """
         self._check_schema(schema, allow_inferred)
@@ -320,20 +321,30 @@ def blocking_violations(violations: Any, schema: Schema, on_violation: str) -> l
     an integer field) when clipping is asked for or the field was bought with DP (``dp:``: a noisy draft cannot
     see a few tail values or a few non-whole ones)."""
     fixable = {"below_minimum", "above_maximum", "unknown_category", "not_integer"}
+    drafted = _dp_drafted_columns(schema)
     blocking = []
     for v in violations:
         f = schema[v.column] if (v.column is not None and v.column in schema) else None
         dp_sourced = f is not None and f.source.startswith("dp:")
         if v.code in fixable and (on_violation == "clip" or dp_sourced):
             continue
+        if v.code == "null_not_allowed" and v.column in drafted:  # a DP draft cannot see a few nulls: rows dropped
+            continue
         blocking.append(v)
     return blocking
 
 
+def _dp_drafted_columns(schema: Schema) -> set[str]:
+    """Columns whose kind and nullability a DP draft decided (``Schema.draft(epsilon=...)``'s spend record)."""
+    spend = getattr(schema, "draft_spend", None) or {}
+    details = spend.get("details") or (spend.get("accounted") or {}).get("details") or {}
+    return set(details.get("kinds") or ())
+
+
 def conform_rows(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """Canonical dtypes, values clipped into declared bounds (and rounded for integer fields), rows with undeclared
-    categories dropped (a public, row-wise rule, so it can run on each partition of a table); learnable columns
-    only."""
+    categories or with nulls in a non-nullable field dropped (a public, row-wise rule, so it can run on each
+    partition of a table); learnable columns only."""
     table = schema.coerce(data)
     keep = np.ones(len(table), dtype=bool)
     for f in schema.learnable:
@@ -346,6 +357,8 @@ def conform_rows(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         elif f.kind == "categorical":
             # coerce() mapped undeclared categories to null; drop those rows (nulls that were nulls stay).
             keep &= ~(table[f.name].isna().to_numpy() & data[f.name].notna().to_numpy())
+        if not f.nullable:  # nulls in a non-nullable field pass validation only for DP-drafted nullability
+            keep &= table[f.name].notna().to_numpy()
     return table.loc[keep, [f.name for f in schema.learnable]].reset_index(drop=True)
 
 

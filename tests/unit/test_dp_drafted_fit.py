@@ -41,3 +41,18 @@ def test_a_declared_integer_flag_is_still_enforced():
         registry.get("dp-copula")(epsilon=1.0).fit(df, schema, random_state=0)
     model = registry.get("dp-copula")(epsilon=1.0).fit(df, schema, random_state=0, on_violation="clip")
     assert (model.sample(50, random_state=1)["age"] % 1 == 0).all()
+
+
+def test_a_fit_drops_rows_with_the_few_nulls_a_dp_draft_could_not_see():
+    """H-corpus's find on loanapp: columns with a few nulls were drafted non-nullable and the fit refused."""
+    df = _table()
+    df.loc[:2, "x"] = np.nan  # 3 nulls in 1000 rows: far below the draft's noise
+    with unsafe_seeded_noise(1):
+        drafted = Schema.draft(df, epsilon=2.0, rows=RowBounds(max=10_000))
+    assert not drafted["x"].nullable and "null_not_allowed" in drafted.validate(df).codes()
+    model = registry.get("dp-copula")(epsilon=1.0).fit(df, drafted, random_state=0)
+    assert model.sample(100, random_state=1)["x"].notna().all()
+    declared = Schema((NumericField("age", 0, 100, bounds_source="public:codebook"),
+                       NumericField("x", -10, 10, bounds_source="public:codebook")), rows=RowBounds(max=10_000))
+    with pytest.raises(DataValidationError, match="null"):
+        registry.get("dp-copula")(epsilon=1.0).fit(df, declared, random_state=0)
