@@ -6,6 +6,8 @@ the violations by column and code (their messages hold public schema values only
 returns a :class:`PartitionedTable`. Its :meth:`~PartitionedTable.reduce` maps a statistic over the partitions
 (each conformed first: canonical dtypes, declared bounds) and tree-reduces the results with
 :func:`~synthgen.scale.stats.merge` on the cluster; only the merged statistic comes back to the client, never rows.
+The one exception is :meth:`~PartitionedTable.collect`, which brings rows (DP-CTGAN's Poisson subsample,
+:mod:`.subsample`) to the client process, which is the data owner's: nothing it holds is released without DP.
 
 The scheduler is the active ``distributed.Client`` if there is one (:func:`synthgen.scale.cluster.connect` makes
 one: an embedded ``LocalCluster`` or any scheduler address), else Dask's threaded scheduler in this process. A
@@ -63,9 +65,10 @@ def prepare_partitions(gen: Any, data: Any, schema: Any, on_violation: str, bloc
     as a :class:`PartitionedTable`; every blocking violation of every partition is raised at once."""
     if not getattr(gen, "accepts_partitions", False):
         raise DataValidationError(
-            f"{type(gen).__name__} cannot fit a Dask frame yet. Fix: use 'copula' or 'dp-copula', or pass a pandas "
-            "DataFrame (e.g. a sample of the frame).")
-    table = PartitionedTable(tuple(data.to_delayed()), schema, conform, 0)
+            f"{type(gen).__name__} cannot fit a Dask frame yet. Fix: use 'copula', 'dp-copula', 'dp-marginal' or "
+            "'dp-ctgan', or pass a pandas DataFrame (e.g. a sample of the frame).")
+    hook = getattr(gen, "_plan_partitions", None)  # a generator's extra plan for Dask input (public inputs only)
+    table = PartitionedTable(tuple(data.to_delayed()), schema, conform, 0, fit_plan=hook(schema) if hook else None)
     stats = table.reduce_raw(_check_partition, schema, on_violation, blocking, conform)
     found = stats["found"].items
     if found:
@@ -89,6 +92,7 @@ class PartitionedTable:
     conform: Callable
     n_rows: int
     progress: bool | None = None
+    fit_plan: Any = None  # what the generator's _plan_partitions decided before any budget was reserved
 
     def __len__(self) -> int:
         return self.n_rows
@@ -107,15 +111,32 @@ class PartitionedTable:
         level = leaves
         while len(level) > 1:
             level = [dask.delayed(merge)(*level[i:i + SPLIT_EVERY]) for i in range(0, len(level), SPLIT_EVERY)]
+        return self._run(level[0], leaves, getattr(fn if fn is not _on_conformed else args[2], "__name__", "pass"))
+
+    def collect(self, fn: Callable[..., Any], per_part: list, *args: Any) -> Any:
+        """``fn(conformed partition i, per_part[i], *args)`` (a DataFrame each), concatenated on the client.
+        Unlike :meth:`reduce` this brings ROWS to the client (e.g. a subsample to train on in memory)."""
+        import dask
+
+        leaves = [dask.delayed(_on_conformed)(p, self.schema, self.conform, fn, a, *args)
+                  for p, a in zip(self.parts, per_part)]
+        return self._run(dask.delayed(_concat)(*leaves), leaves, getattr(fn, "__name__", "collect"))
+
+    def _run(self, root: Any, leaves: list, desc: str) -> Any:
         show = sys.stderr.isatty() if self.progress is None else self.progress
-        desc = getattr(fn if fn is not _on_conformed else args[2], "__name__", "pass")
         try:
-            return _compute(level[0], leaves, show, desc)
+            return _compute(root, leaves, show, desc)
         except SynthgenError:
             raise
         except Exception as exc:  # noqa: BLE001 - a worker lost or a task failed: typed, cause chained
             raise ClusterError(f"A Dask pass ({desc}) failed: {type(exc).__name__}. Fix: check the workers' "
                                "logs and memory (see synthgen.scale), then fit again.") from exc
+
+
+def _concat(*frames: Any) -> Any:
+    import pandas as pd
+
+    return pd.concat(frames, ignore_index=True)
 
 
 def active_client() -> Any:

@@ -94,7 +94,7 @@ def make_plan(est: Any, schema: Schema, target: Any) -> CTGANPlan:
     rows = getattr(schema, "rows", None)
     min_rows = getattr(rows, "min", None)
     max_rows = getattr(rows, "max", None)
-    check_memory(est, enc, pairs, max_rows)
+    check_memory(est, enc, pairs, min(max_rows, est.subsample_rows) if max_rows else None)  # Dask: a subsample
     if max_rows and est.batch_size >= max_rows:
         raise ConfigError(
             f"DPCTGAN batch_size={est.batch_size} is not smaller than the declared maximum of {max_rows} rows: "
@@ -124,7 +124,8 @@ def memory_estimate(est: Any, enc: TableEncoder, pairs: list[tuple[int, int]], m
     ``pair_loss``: the pair loss forms every 2-way table in one (slots x slots) matrix, with its gradient;
     ``counts``: the noisy 2-way histograms and their targets; ``networks``: weights, gradients and Adam state of
     the generator and critic (float32); ``activations``: a batch through both networks and back; ``table``: the
-    encoded training table, sized by the declared maximum row count (0 when none is declared)."""
+    encoded training table, sized by the declared maximum row count (0 when none is declared; at most
+    ``subsample_rows``, the most a Dask fit holds in memory)."""
     slots = sum(c.slots for c in enc.columns)
     width, cond = enc.dim, enc.cond_dim
     pair_cells = sum(enc.columns[a].slots * enc.columns[b].slots for a, b in pairs)
@@ -216,7 +217,7 @@ def _number(name: str, v: Any, *, positive: bool) -> None:
 
 def check_params(est: Any) -> None:
     """Every parameter's type and range; errors name the parameter and the fix."""
-    for name in ("batch_size", "embedding_dim", "n_bins"):
+    for name in ("batch_size", "embedding_dim", "n_bins", "subsample_rows"):
         _pos_int(name, getattr(est, name))
     if est.n_threads != "auto":
         _pos_int("n_threads (or 'auto')", est.n_threads)
