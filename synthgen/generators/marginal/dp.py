@@ -63,7 +63,7 @@ class DPMarginal(BaseGenerator):
     target_weight:
         Weight multiplier of workload cliques that contain ``target``.
     max_cliques:
-        Cliques selected and measured in all (default: the number of columns); sigma annealing may use fewer.
+        Cliques selected and measured in all (default: twice the number of columns); annealing may use fewer.
     max_rounds:
         Select-measure-estimate rounds (default ``2 + columns // 8``); each costs one model compilation.
     oneway_share:
@@ -79,7 +79,9 @@ class DPMarginal(BaseGenerator):
     round_iters, final_iters:
         Mirror-descent iterations of the intermediate estimates and of the final full solve.
     time_budget_s:
-        Soft time limit: past half of it, the next round is the last (the budget is still spent in full).
+        Soft time limit: past half of it, the next round is the last (the budget is still spent in full). The
+        round count then depends on wall-clock time, a side channel outside the DP model; ``None`` keeps every
+        decision a function of the noisy releases.
     verbose:
         Progress bar (rounds, rho spent, model size) on a terminal.
     """
@@ -169,7 +171,7 @@ class DPMarginal(BaseGenerator):
             raise ConfigError("dp-marginal needs at least one learnable column. Fix: declare one in the schema.")
         names = tuple(c.name for c in codecs)
         cands, weights = self._candidates(names)
-        picks = len(names) if self.max_cliques is None else int(self.max_cliques)
+        picks = 2 * len(names) if self.max_cliques is None else int(self.max_cliques)
         picks = picks if cands else 0
         rounds = max(1, min(picks, 2 + len(names) // 8) if self.max_rounds is None else int(self.max_rounds))
         return AIMPlan(target, codecs, cands, weights, float(self.oneway_share), picks, rounds,
