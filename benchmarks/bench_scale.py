@@ -165,6 +165,28 @@ def run_dask(files: list[Path], rows: int, out: Path, schema) -> dict:
     return res
 
 
+def run_fit_persist(files: list[Path], schema, repeats: int = 1) -> list[dict]:
+    """The Dask dp-copula fit alone, conformed partitions kept on the workers (synthgen.persist) or re-read per
+    pass, alternating, in one cluster, after an untimed warm-up fit on the first file."""
+    import dask
+
+    from synthgen.generators.copula import DPGaussianCopula
+    from synthgen.scale.cluster import connect
+
+    out = []
+    with connect("local", n_workers=2, threads_per_worker=1, memory_limit="3GB") as client:
+        client.run(lambda: __import__("synthgen.generators.copula") and None)
+        peaks = WorkerPeak(client)
+        DPGaussianCopula(EPS, DELTA).fit(_frame(files[:1]), schema, random_state=0, progress=False)
+        for persist in [False, True] * repeats:
+            with dask.config.set({"synthgen.persist": persist}), peaks, C.timer() as t:
+                DPGaussianCopula(EPS, DELTA).fit(_frame(files), schema, random_state=0, progress=False)
+            out.append({"persist": persist, "fit_s": round(t["s"], 1), "peak_GB": round(peaks.peak / 2**30, 2),
+                        "loadavg": [round(x, 2) for x in os.getloadavg()]})
+            print(out[-1], flush=True)
+    return out
+
+
 def _frame(files: list[Path]):
     import dask.dataframe as dd
 
@@ -208,6 +230,7 @@ def main() -> None:
     ap.add_argument("--rows-per-file", type=int, default=1_000_000)
     ap.add_argument("--data", default="/tmp/synthgen-scale-data", help="where the generated Parquet files go")
     ap.add_argument("--memory-child", nargs="*", help=argparse.SUPPRESS)
+    ap.add_argument("--fit-persist", action="store_true", help="only the Dask fit, persist off/on, at --sizes")
     args = ap.parse_args()
     if args.memory_child is not None:
         *files, rows = args.memory_child
@@ -220,6 +243,11 @@ def main() -> None:
         files = make_files(Path(args.data) / "real", -(-max(sizes) // per), per)
     schema, rows_out = schema20(), []
     print(f"data: {len(files)} files x {per} rows x {len(schema.learnable)} columns in {t['s']:.0f} s", flush=True)
+    if args.fit_persist:
+        for n in sizes:
+            print(f"{n / 1e6:g}M rows, load average start {[round(x, 2) for x in os.getloadavg()]}", flush=True)
+            run_fit_persist(files[: -(-n // per)], schema)
+        return
     for n in sizes:
         use = files[: -(-n // per)]
         r = run_dask(use, n, Path(args.data) / "synthetic", schema)

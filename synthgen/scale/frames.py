@@ -59,6 +59,43 @@ def _check_partition(part: Any, schema: Any, on_violation: str, blocking: Callab
     return {"rows": np.array([n], dtype=np.int64), "found": Found(tuple(stop))}
 
 
+def _check_and_keep(part: Any, schema: Any, on_violation: str, blocking: Callable, conform: Callable
+                    ) -> tuple[Stats, Any]:
+    """:func:`_check_partition` that also returns the conformed partition (kept on its worker for later passes)."""
+    found = [v for v in schema.validate(part).violations if v.code != "empty_table"]
+    stop = blocking(found, schema, on_violation)
+    kept = part.iloc[:0] if stop else conform(part, schema)
+    return {"rows": np.array([len(kept)], dtype=np.int64), "found": Found(tuple(stop))}, kept
+
+
+def _as_is(part: Any, schema: Any) -> Any:
+    return part
+
+
+def persist_wanted() -> bool:
+    """Keep conformed partitions in the workers' memory between passes (Dask config ``synthgen.persist``, default
+    on with a distributed client): later passes then neither re-read nor re-conform; Dask spills to disk under
+    memory pressure."""
+    import dask
+
+    return bool(dask.config.get("synthgen.persist", True)) and active_client() is not None
+
+
+def _validate(table: "PartitionedTable", on_violation: str, blocking: Callable, conform: Callable
+              ) -> tuple[Stats, "PartitionedTable"]:
+    """The validation pass; with :func:`persist_wanted`, the conformed partitions stay on the workers."""
+    import dask
+
+    if not persist_wanted():
+        return table.reduce_raw(_check_partition, table.schema, on_violation, blocking, conform), table
+    pairs = [dask.delayed(_check_and_keep, nout=2)(p, table.schema, on_violation, blocking, conform)
+             for p in table.parts]
+    kept: list = []
+    stats = table._run(_tree([s for s, _ in pairs]), [s for s, _ in pairs], "_check_partition",
+                       keep=[f for _, f in pairs], kept=kept)
+    return stats, replace(table, parts=tuple(kept), conform=_as_is)
+
+
 def prepare_partitions(gen: Any, data: Any, schema: Any, on_violation: str, blocking: Callable,
                        conform: Callable) -> "PartitionedTable":
     """Validate ``data`` partition by partition (``blocking``/``conform``: the in-memory rules) and return it
@@ -69,7 +106,7 @@ def prepare_partitions(gen: Any, data: Any, schema: Any, on_violation: str, bloc
             "'dp-ctgan', or pass a pandas DataFrame (e.g. a sample of the frame).")
     hook = getattr(gen, "_plan_partitions", None)  # a generator's extra plan for Dask input (public inputs only)
     table = PartitionedTable(tuple(data.to_delayed()), schema, conform, 0, fit_plan=hook(schema) if hook else None)
-    stats = table.reduce_raw(_check_partition, schema, on_violation, blocking, conform)
+    stats, table = _validate(table, on_violation, blocking, conform)
     found = stats["found"].items
     if found:
         from ..schema import ValidationReport
@@ -108,10 +145,8 @@ class PartitionedTable:
         import dask
 
         leaves = [dask.delayed(fn)(p, *args) for p in self.parts]
-        level = leaves
-        while len(level) > 1:
-            level = [dask.delayed(merge)(*level[i:i + SPLIT_EVERY]) for i in range(0, len(level), SPLIT_EVERY)]
-        return self._run(level[0], leaves, getattr(fn if fn is not _on_conformed else args[2], "__name__", "pass"))
+        return self._run(_tree(leaves), leaves, getattr(fn if fn is not _on_conformed else args[2], "__name__",
+                                                        "pass"))
 
     def collect(self, fn: Callable[..., Any], per_part: list, *args: Any) -> Any:
         """``fn(conformed partition i, per_part[i], *args)`` (a DataFrame each), concatenated on the client.
@@ -122,15 +157,25 @@ class PartitionedTable:
                   for p, a in zip(self.parts, per_part)]
         return self._run(dask.delayed(_concat)(*leaves), leaves, getattr(fn, "__name__", "collect"))
 
-    def _run(self, root: Any, leaves: list, desc: str) -> Any:
+    def _run(self, root: Any, leaves: list, desc: str, keep: list | None = None, kept: list | None = None) -> Any:
         show = sys.stderr.isatty() if self.progress is None else self.progress
         try:
-            return _compute(root, leaves, show, desc)
+            return _compute(root, leaves, show, desc, keep or [], kept)
         except SynthgenError:
             raise
         except Exception as exc:  # noqa: BLE001 - a worker lost or a task failed: typed, cause chained
             raise ClusterError(f"A Dask pass ({desc}) failed: {type(exc).__name__}. Fix: check the workers' "
                                "logs and memory (see synthgen.scale), then fit again.") from exc
+
+
+def _tree(leaves: list) -> Any:
+    """A tree of :func:`~synthgen.scale.stats.merge` over ``leaves`` (fan-in :data:`SPLIT_EVERY`)."""
+    import dask
+
+    level = leaves
+    while len(level) > 1:
+        level = [dask.delayed(merge)(*level[i:i + SPLIT_EVERY]) for i in range(0, len(level), SPLIT_EVERY)]
+    return level[0]
 
 
 def _concat(*frames: Any) -> Any:
@@ -154,7 +199,9 @@ def active_client() -> Any:
         return None
 
 
-def _compute(root: Any, leaves: list, show: bool, desc: str) -> Stats:
+def _compute(root: Any, leaves: list, show: bool, desc: str, keep: list, kept: list | None) -> Stats:
+    """``root`` computed (a bar over ``leaves``); with a client, ``keep``'s futures (held on the workers) are
+    appended to ``kept``."""
     from tqdm.auto import tqdm
 
     client = active_client()
@@ -168,9 +215,11 @@ def _compute(root: Any, leaves: list, show: bool, desc: str) -> Stats:
                 return root.compute(scheduler="threads")
         from distributed import as_completed
 
-        futures = client.compute([root] + leaves)
-        for _ in as_completed(futures[1:]):
+        futures = client.compute([root] + leaves + list(keep))
+        for _ in as_completed(futures[1:1 + len(leaves)]):
             bar.update(1)
+        if kept is not None:
+            kept.extend(futures[1 + len(leaves):])
         return futures[0].result()
     finally:
         bar.close()
