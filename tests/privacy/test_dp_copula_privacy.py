@@ -9,6 +9,7 @@ import pytest
 from synthgen.exceptions import InferredSchemaError
 from synthgen.generators.copula import DPGaussianCopula
 from synthgen.generators.copula import dp as dp_module
+from synthgen.generators.copula.latent import model_bounds
 from synthgen.privacy import mechanisms
 from synthgen.privacy.analysis import gaussian_sigma, zcdp_rho
 from synthgen.schema import CategoricalField, NumericField, Schema
@@ -60,17 +61,27 @@ def test_marginal_noise_matches_split(monkeypatch):
     for seed in range(25):
         DPGaussianCopula(eps, delta, marginal_share=share, n_bins=32).fit(df, schema, random_state=seed)
     expected_rho = share * zcdp_rho(eps, delta) / 2  # two columns
-    noise = []
+    fine_share = DPGaussianCopula(eps).fine_share
+    noise: dict[float, list] = {expected_rho: [], fine_share * expected_rho: [], (1 - fine_share) * expected_rho: []}
     for table, plan, release in releases:
         assert plan.rules.rho_column == pytest.approx(expected_rho)
-        for b, hist in zip(plan.columns, release.parts[0].histograms):
+        part = release.parts[0]
+        for b, hist, fine in zip(plan.columns, part.histograms, part.fine):
             exact = np.bincount(b.bin_index(table[b.name]), minlength=b.n_value_bins)
-            noise.append(hist - exact)
-    noise = np.concatenate(noise)
-    sigma = gaussian_sigma(expected_rho)
-    assert noise.size >= 25 * 35
-    assert np.std(noise) == pytest.approx(sigma, rel=0.08)
-    assert abs(np.mean(noise)) < 0.1 * sigma
+            if not b.adaptive:
+                noise[expected_rho].append(hist - exact)
+                continue
+            # x (declared 0..1000): a fine histogram over 2048 bins, then one over 32 bins derived from it alone
+            assert fine.shape == (2048,) and hist.shape == (32,)
+            bounds = model_bounds(b, fine, plan.rules)
+            noise[fine_share * expected_rho].append(fine - exact)
+            noise[(1 - fine_share) * expected_rho].append(hist - np.add.reduceat(exact, bounds[:-1]))
+    assert all(noise.values())
+    for rho, parts in noise.items():  # each release's noise at the sigma its share of the column's rho implies
+        values, sigma = np.concatenate(parts), gaussian_sigma(rho)
+        assert values.size >= 25 * 3
+        assert np.std(values) == pytest.approx(sigma, rel=4.0 / math.sqrt(2 * values.size))  # ~4 sd of the sd
+        assert abs(np.mean(values)) < 4.0 * sigma / math.sqrt(values.size)
 
 
 def test_noisy_gram_matrix_noise_and_symmetry():

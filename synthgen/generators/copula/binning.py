@@ -1,11 +1,14 @@
 """Public bins of the DP copula and the clean-up of its noisy histograms.
 
-Both are functions of public inputs only: :func:`make_binning` of a column's DECLARED schema (bounds, categories,
+All are functions of public inputs only: :func:`make_binning` of a column's DECLARED schema (bounds, categories,
 nullability) and the generator's parameters; :func:`suppress` of an already released noisy histogram and public
-thresholds (rho, the number of bins). Neither reads a private row, so neither costs budget.
+thresholds (rho, the number of bins); :func:`coarsen` of an already released noisy FINE histogram (the adaptive
+model bins of a linear/log column: narrow where the noisy mass is, so the model's resolution follows the data
+even when the declared bounds are far wider than it). None reads a private row, so none costs budget.
 """
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +24,24 @@ from .model import category_codes, column_to_float, datetime_bound_days
 @dataclass(frozen=True)
 class Binning:
     """Bins of one column: ``scale`` is ``discrete`` (one bin per integer/date value), ``linear``/``log`` (``grid``
-    holds the edges) or ``categorical`` (one bin per declared category); nullable columns add a null bin."""
+    holds the edges) or ``categorical`` (one bin per declared category); nullable columns add a null bin.
+    ``n_coarse > 0`` (linear/log only): ``grid`` is a fine grid whose noisy histogram is :func:`coarsen`-ed into
+    ``n_coarse`` model bins."""
 
     field: Any
     scale: str
     grid: np.ndarray
+    n_coarse: int = 0
+
+    @property
+    def adaptive(self) -> bool:
+        """Linear/log bins over a fine grid, coarsened after release into ``n_coarse`` data-driven bins."""
+        return self.ordered and 0 < self.n_coarse < self.n_value_bins
+
+    @property
+    def n_model_bins(self) -> int:
+        """Value bins of the model (and of the released coarse histogram)."""
+        return self.n_coarse if self.adaptive else self.n_value_bins
 
     @property
     def name(self) -> str:
@@ -66,8 +82,9 @@ def _uses_log(f: Any, lo: float, hi: float, log_bins: Any) -> bool:
             and ((lo > 0 and hi / lo >= 100) or (lo == 0 and hi >= 1e4)))
 
 
-def make_binning(f: Any, n_bins: int, max_discrete: int, log_bins: Any) -> Binning:
-    """Bins of one column from its declared schema only."""
+def make_binning(f: Any, n_bins: int, max_discrete: int, log_bins: Any, fine_bins: int = 0) -> Binning:
+    """Bins of one column from its declared schema only; ``fine_bins > n_bins``: linear/log columns get a fine
+    grid of ``fine_bins`` bins, coarsened into ``n_bins`` after release (:func:`coarsen`)."""
     if f.kind not in ("numeric", "datetime"):
         return Binning(f, "categorical", np.arange(2 if f.kind == "boolean" else len(f.categories), dtype=np.float64))
     if f.kind == "numeric":
@@ -76,13 +93,49 @@ def make_binning(f: Any, n_bins: int, max_discrete: int, log_bins: Any) -> Binni
         lo, hi, integral = datetime_bound_days(f.lower_ts), datetime_bound_days(f.upper_ts), f.date_only
     if integral and math.floor(hi) - math.ceil(lo) + 1 <= max_discrete:
         return Binning(f, "discrete", np.arange(math.ceil(lo), math.floor(hi) + 1, dtype=np.float64))
+    k = int(fine_bins) if fine_bins > n_bins else n_bins
+    if integral and k > n_bins and math.floor(hi) - math.ceil(lo) + 1 <= k:  # one fine bin per whole value
+        inner = np.arange(math.ceil(lo) + 0.5, math.floor(hi), 1.0)
+        return Binning(f, "linear", np.concatenate([[lo], inner, [hi]]), n_bins)
     if _uses_log(f, lo, hi, log_bins):
         s = 0.0 if lo > 0 else hi / 1e4
-        edges, scale = np.geomspace(lo + s, hi + s, n_bins + 1) - s, "log"
+        edges, scale = np.geomspace(lo + s, hi + s, k + 1) - s, "log"
     else:
-        edges, scale = np.linspace(lo, hi, n_bins + 1), "linear"
+        edges, scale = np.linspace(lo, hi, k + 1), "linear"
     edges[0], edges[-1] = lo, hi
-    return Binning(f, scale, edges)
+    return Binning(f, scale, edges, n_bins if k > n_bins else 0)
+
+
+def coarsen(noisy: np.ndarray, n_leaves: int, sigma: float, z: float = 2.0, min_mass: float = 0.0) -> np.ndarray:
+    """Boundaries (fine-bin indices, ``0 .. k``) of exactly ``min(n_leaves, k)`` contiguous model bins, from a
+    released noisy fine histogram of ``k`` bins with per-bin noise sd ``sigma``.
+
+    A dyadic split, one node at a time: the node whose noisy mass is most clearly above ``min_mass`` (by the lower
+    bound ``c - z * sigma * sqrt(width)``) is halved first, so bins get narrow where the mass is (about equal-mass
+    bins, i.e. noisy quantiles, each worth about ``min_mass / 2`` or more); nodes without such mass are halved
+    widest first (equal-width bins where the fine histogram cannot tell). Pure post-processing of released counts
+    and public thresholds.
+    """
+    k = len(noisy)
+    cum = np.concatenate([[0.0], np.cumsum(np.asarray(noisy, dtype=np.float64))])
+
+    def key(lo: int, hi: int) -> tuple[float, int, int]:
+        lcb = cum[hi] - cum[lo] - z * sigma * math.sqrt(hi - lo) - min_mass
+        return (-max(lcb, 0.0), lo - hi, lo)
+
+    heap, leaves = [key(0, k) + (k,)], 1
+    singles: list[int] = []
+    while heap and leaves < n_leaves:
+        _, _, lo, hi = heapq.heappop(heap)
+        mid = (lo + hi) // 2
+        for a, b in ((lo, mid), (mid, hi)):
+            if b - a > 1:
+                heapq.heappush(heap, key(a, b) + (b,))
+            else:
+                singles.append(a)
+        leaves += 1
+    starts = sorted([item[2] for item in heap] + singles)
+    return np.array(starts + [k], dtype=np.int64)
 
 
 @dataclass(frozen=True)

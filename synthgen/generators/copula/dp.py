@@ -12,7 +12,13 @@ plan only. What is released, and what it costs:
    ``suppress_sigmas`` noise standard deviations are set to zero; in linear/log-binned columns a kept bin must also
    be linked, through kept bins at most ``ceil(0.1 k)`` bins apart, to a bin clearing
    ``Phi^{-1}(1 - suppress_fp / k)`` sigmas (``k`` bins), so isolated noise spikes far out in wide declared bounds
-   are dropped too and empty tails carry ~no mass (post-processing; public thresholds only). The row count
+   are dropped too and empty tails carry ~no mass (post-processing; public thresholds only). Linear/log columns
+   (``fine_bins > n_bins``) are adaptive: ``fine_share`` of their ``rho_column`` releases a noisy histogram over
+   ``fine_bins`` equal-width (or log) bins of the declared bounds; ``n_bins`` model bins are derived from that
+   release alone (dyadic splits where the noisy mass is clearly positive: about noisy quantiles, so bins are
+   narrow where the data is even inside declared bounds far wider than it), and the rest of ``rho_column``
+   releases the noisy counts of those model bins (adaptive composition; the spend does not depend on the bins
+   chosen). The row count
    (``rows_estimate_``, and the Gram normaliser) is the mean of a part's raw noisy histogram totals, summed over
    the parts (no extra cost); the exact n is never used.
 2. One noisy Gram matrix of the rows' conditional normal scores, computed through the already released noisy
@@ -45,7 +51,7 @@ from ...privacy.spend import DPSpend, PrivacySpend
 from ...schema import Schema
 from .base import CopulaBase
 from .binning import SuppressRule, make_binning
-from .latent import LatentRules, class_weights, latent_column
+from .latent import LatentRules, class_weights, latent_column, model_bounds
 from .measure import CopulaPlan, CopulaRelease, PartRelease, measure
 from .model import CopulaPart
 
@@ -67,7 +73,12 @@ class DPGaussianCopula(CopulaBase):
     marginal_share:
         Share of the zCDP budget spent on the marginal histograms (the rest buys the correlation).
     n_bins:
-        Bins per continuous column (over the declared bounds).
+        Model bins per continuous column.
+    fine_bins:
+        Bins of the fine grid over the declared bounds from which a continuous column's ``n_bins`` model bins are
+        derived (see above); ``fine_bins <= n_bins`` gives ``n_bins`` fixed equal-width (or log) bins instead.
+    fine_share:
+        Share of a continuous column's marginal budget spent on its fine histogram (adaptive columns only).
     max_discrete:
         Integer (and date) columns with at most this many values in their declared range get one bin per value.
     log_bins:
@@ -97,7 +108,7 @@ class DPGaussianCopula(CopulaBase):
     def __init__(self, epsilon: float, delta: float | None = None, condition_on: str | None = None,
                  marginal_share: float = 0.5, n_bins: int = 128, max_discrete: int = 128, log_bins: Any = "auto",
                  suppress_sigmas: float = 2.0, suppress_fp: float = 0.01, clip_factor: float = 2.0,
-                 max_onehot: int = 32):
+                 max_onehot: int = 32, fine_bins: int = 2048, fine_share: float = 0.1):
         self.epsilon = epsilon
         self.delta = delta
         self.condition_on = condition_on
@@ -109,13 +120,16 @@ class DPGaussianCopula(CopulaBase):
         self.suppress_fp = suppress_fp
         self.clip_factor = clip_factor
         self.max_onehot = max_onehot
+        self.fine_bins = fine_bins
+        self.fine_share = fine_share
 
     # ----------------------------------------------------------------- plan (public inputs only)
     def _check_params(self) -> None:
-        share = self.marginal_share
-        if not _is_number(share) or not 0 < share < 1:
-            raise ConfigError(f"marginal_share must be a number in (0, 1); got {share!r}.")
-        for name, least in (("n_bins", 2), ("max_discrete", 1), ("max_onehot", 0)):
+        for name in ("marginal_share", "fine_share"):
+            share = getattr(self, name)
+            if not _is_number(share) or not 0 < share < 1:
+                raise ConfigError(f"{name} must be a number in (0, 1); got {share!r}.")
+        for name, least in (("n_bins", 2), ("max_discrete", 1), ("max_onehot", 0), ("fine_bins", 0)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
                 raise ConfigError(f"{name} must be an integer >= {least}; got {v!r}.")
@@ -137,10 +151,11 @@ class DPGaussianCopula(CopulaBase):
         learn = list(schema.learnable)
         shares = ZCDPBudget(target.epsilon, target.delta).split(
             {"marginals": float(self.marginal_share), "correlation": 1.0 - float(self.marginal_share)})
-        bins = tuple(make_binning(f, int(self.n_bins), int(self.max_discrete), self.log_bins) for f in learn)
+        bins = tuple(make_binning(f, int(self.n_bins), int(self.max_discrete), self.log_bins, int(self.fine_bins))
+                     for f in learn)
         rules = LatentRules(shares["marginals"] / len(learn),
                             SuppressRule(float(self.suppress_sigmas), float(self.suppress_fp)),
-                            int(self.max_onehot))
+                            int(self.max_onehot), float(self.fine_share))
         return CopulaPlan(target, bins, None if key is None else key.name, shares["correlation"], rules,
                           float(self.clip_factor), float(self.marginal_share))
 
@@ -176,7 +191,8 @@ class DPGaussianCopula(CopulaBase):
                        ) -> tuple[CopulaPart, float | None]:
         """One part's marginals from its noisy histograms; its correlation from the noisy Gram matrix divided by
         the noisy row count (mean of the raw histogram totals), corrected for shrinkage and repaired."""
-        lats = [latent_column(b, h, plan.rules) for b, h in zip(plan.columns, pr.histograms)]
+        lats = [latent_column(b, h, plan.rules, None if f is None else model_bounds(b, f, plan.rules))
+                for b, h, f in zip(plan.columns, pr.histograms, pr.fine)]
         models = [lat.model for lat in lats]
         if pr.gram is None:
             return CopulaPart(models, np.eye(0)), None
@@ -191,7 +207,8 @@ class DPGaussianCopula(CopulaBase):
     # ----------------------------------------------------------------- the spend (a function of the plan only)
     @staticmethod
     def _bin_summary(plan: CopulaPlan) -> dict:
-        return {b.name: {"scale": b.scale, "bins": b.n_value_bins} for b in plan.bins}
+        return {b.name: {"scale": b.scale, "bins": b.n_model_bins, **({"fine_bins": b.n_value_bins} if b.adaptive
+                                                                         else {})} for b in plan.bins}
 
     def _spend(self, plan: CopulaPlan) -> DPSpend:
         budget = ZCDPBudget(plan.target.epsilon, plan.target.delta)
@@ -202,7 +219,8 @@ class DPGaussianCopula(CopulaBase):
         split = {"marginals": plan.marginal_share, "correlation": 1.0 - plan.marginal_share}
         return budget.to_spend(
             split=split,
-            mechanisms={"marginals": "Gaussian noisy histogram per column over declared bins (L2 sensitivity 1)",
+            mechanisms={"marginals": "Gaussian noisy histogram per column over declared bins (L2 sensitivity 1); "
+                                     "continuous columns: a fine one, then one over bins derived from it",
                         "correlation": "Gaussian noisy Gram matrix of clipped normal scores"},
             parallel_composition=(f"one copula per class of {plan.key_name!r} (disjoint rows)"
                                   if plan.key_name else None),

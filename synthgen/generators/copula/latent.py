@@ -10,19 +10,35 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .binning import Binning, SuppressRule, suppress
+from ...privacy.analysis import gaussian_sigma
+from .binning import Binning, SuppressRule, coarsen, suppress
 from .model import ColumnModel, uses_onehot
 from .normal_scores import score_variance, slice_scores, slices_from_probs
 
 
 @dataclass(frozen=True)
 class LatentRules:
-    """The public parameters the post-processing needs."""
+    """The public parameters the post-processing needs (``fine_share``: the part of an adaptive column's
+    ``rho_column`` spent on its fine histogram; the rest buys its model histogram)."""
 
     rho_column: float
     suppress: SuppressRule
     max_onehot: int
+    fine_share: float = 0.0
 
+    def rho_fine(self, b: Binning) -> float:
+        return self.rho_column * self.fine_share if b.adaptive else 0.0
+
+    def rho_model(self, b: Binning) -> float:
+        return self.rho_column - self.rho_fine(b)
+
+
+def model_bounds(b: Binning, fine: np.ndarray, rules: LatentRules) -> np.ndarray:
+    """An adaptive column's model bins (fine-bin boundaries) from its released noisy fine histogram: a bin is split
+    while its halves can be expected to clear the suppression threshold of the model histogram."""
+    z = rules.suppress.sigmas
+    min_mass = 2.0 * max(z, 1.0) * gaussian_sigma(rules.rho_model(b), 1.0)
+    return coarsen(fine, b.n_coarse, gaussian_sigma(rules.rho_fine(b), 1.0), z, min_mass)
 
 @dataclass(frozen=True)
 class ColumnLatent:
@@ -43,7 +59,9 @@ def bounded_scores(probs: np.ndarray) -> np.ndarray:
     return np.clip(sc, sc[pos].min(), sc[pos].max()) if pos.any() else np.zeros_like(sc)
 
 
-def marginal_model(b: Binning, probs: np.ndarray, null_prob: float | None, max_onehot: int) -> ColumnModel:
+def marginal_model(b: Binning, probs: np.ndarray, null_prob: float | None, max_onehot: int,
+                   edges: np.ndarray | None = None) -> ColumnModel:
+    """``edges``: the model bins' edges of an adaptive column (default: the grid's)."""
     f = b.field
     if b.scale == "discrete":
         cdf = np.cumsum(probs)
@@ -52,7 +70,8 @@ def marginal_model(b: Binning, probs: np.ndarray, null_prob: float | None, max_o
     if b.ordered:
         cdf = np.concatenate([[0.0], np.cumsum(probs)])
         cdf[-1] = 1.0
-        return ColumnModel(f.name, f.kind, "continuous", b.grid.copy(), cdf, null_prob)
+        knots = b.grid.copy() if edges is None else np.asarray(edges, dtype=np.float64).copy()
+        return ColumnModel(f.name, f.kind, "continuous", knots, cdf, null_prob)
     if uses_onehot(f, max_onehot):
         idx = np.flatnonzero(probs > 0)
         return ColumnModel(f.name, f.kind, "onehot", idx.astype(np.int64), probs[idx], null_prob,
@@ -62,11 +81,13 @@ def marginal_model(b: Binning, probs: np.ndarray, null_prob: float | None, max_o
     return ColumnModel(f.name, f.kind, "ordinal", np.arange(len(probs)), cdf, null_prob)
 
 
-def latent_column(b: Binning, hist: np.ndarray, rules: LatentRules) -> ColumnLatent:
-    """Marginal model and score tables of one column from its released noisy histogram (value bins, then the null
-    bin of a nullable column)."""
-    k = b.n_value_bins
-    noisy = suppress(hist, rules.rho_column, rules.suppress, n_ordered=k if b.ordered else 0)
+def latent_column(b: Binning, hist: np.ndarray, rules: LatentRules, bounds: np.ndarray | None = None
+                  ) -> ColumnLatent:
+    """Marginal model and score tables of one column from its released noisy histogram (model value bins, then the
+    null bin of a nullable column); ``bounds``: an adaptive column's model bins (:func:`model_bounds`), whose
+    score tables are expanded to one row per fine bin (the bins rows are mapped by)."""
+    k = b.n_model_bins
+    noisy = suppress(hist, rules.rho_model(b), rules.suppress, n_ordered=k if b.ordered else 0)
     values = noisy[:k] if noisy[:k].sum() > 0 else np.ones(k)
     probs = values / values.sum()
     tables, a, q = [], [], []
@@ -79,7 +100,7 @@ def latent_column(b: Binning, hist: np.ndarray, rules: LatentRules) -> ColumnLat
         tables.append(np.concatenate([np.full(k, sc[1]), [sc[0]]]))
         a.append(score_variance(split))
         q.append(1.0)
-    model = marginal_model(b, probs, null_prob, rules.max_onehot)
+    model = marginal_model(b, probs, null_prob, rules.max_onehot, None if bounds is None else b.grid[bounds])
     if model.mode == "onehot":
         for c in model.values:
             p = probs[c]
@@ -93,7 +114,10 @@ def latent_column(b: Binning, hist: np.ndarray, rules: LatentRules) -> ColumnLat
         tables.append(np.concatenate([bounded_scores(probs), [0.0]]))
         a.append(score_variance(probs))
         q.append(obs_frac)
-    return ColumnLatent(model, np.column_stack(tables), np.asarray(a), np.asarray(q))
+    table = np.column_stack(tables)
+    if bounds is not None:  # fine bin -> its model bin (the null row stays last)
+        table = table[np.concatenate([np.repeat(np.arange(k), np.diff(bounds)), [k]])]
+    return ColumnLatent(model, table, np.asarray(a), np.asarray(q))
 
 
 def class_weights(key_hist: np.ndarray, rules: LatentRules) -> np.ndarray:

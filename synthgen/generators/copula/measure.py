@@ -10,7 +10,11 @@ this same code, and noise is added ONCE, here, to the merged statistic. What is 
 1. with ``condition_on``: the key column's noisy histogram (``rho_column``);
 2. per part (the whole table, or each class whose post-processed noisy key count is positive: a decision on
    released values only): one noisy histogram per column over the plan's public bins (``rho_column`` each; L2
-   sensitivity 1 as each row is in one bin), then one noisy Gram matrix (``rho_correlation``) of the rows' normal
+   sensitivity 1 as each row is in one bin; an adaptive linear/log column splits its ``rho_column`` into a noisy
+   FINE histogram over its public fine grid, ``rho_fine``, and a noisy histogram over model bins derived from
+   that release alone, :func:`~.latent.model_bounds`, ``rho_model``: adaptive composition of two sensitivity-1
+   releases, ``rho_fine + rho_model = rho_column``, whatever bins the first release picks),
+   then one noisy Gram matrix (``rho_correlation``) of the rows' normal
    scores, computed through the marginals just released (a public row-wise map, :func:`~.latent.latent_column`)
    and clipped to the L2 norm ``B`` with ``B^2 = clip_factor * sum_j a_j q_j`` (a function of released values).
    The Gram sum is exact (fixed point, :func:`~synthgen.scale.stats.exact_gram`): rows are clipped to
@@ -36,7 +40,7 @@ from ...privacy.mechanisms import NoiseSource, clip_rows_l2, gaussian_mechanism,
 from ...scale.stats import Stats, exact_gram, grid_margin, gram_value, reduce_rows
 from ..base import Plan
 from .binning import Binning
-from .latent import LatentRules, class_weights, latent_column
+from .latent import LatentRules, class_weights, latent_column, model_bounds
 
 
 def _frozen(a: np.ndarray | None) -> np.ndarray | None:
@@ -71,16 +75,20 @@ class CopulaPlan(Plan):
 
 @dataclass(frozen=True)
 class PartRelease:
-    """Noisy statistics of one part: raw noisy histograms (one per ``plan.columns`` entry) and the noisy Gram
-    matrix (None when the part has no latent dimension, which depends on the schema only)."""
+    """Noisy statistics of one part: raw noisy model histograms (one per ``plan.columns`` entry), the noisy Gram
+    matrix (None when the part has no latent dimension, which depends on the schema only) and, per column, the
+    noisy fine histogram of an adaptive column (None for the others; all None when omitted)."""
 
     label: int | None
     histograms: tuple[np.ndarray, ...]
     gram: np.ndarray | None
+    fine: tuple[np.ndarray | None, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "histograms", tuple(_frozen(h) for h in self.histograms))
         object.__setattr__(self, "gram", _frozen(self.gram))
+        fine = tuple(self.fine) or (None,) * len(self.histograms)
+        object.__setattr__(self, "fine", tuple(_frozen(h) for h in fine))
 
 
 @dataclass(frozen=True)
@@ -152,22 +160,37 @@ def release_gram(exact: np.ndarray, bound: float, rho: float, noise: NoiseSource
     return out + np.triu(out, 1).T
 
 
+def _release_column(c: np.ndarray, b: Binning, rules: LatentRules, noise: NoiseSource
+                    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """One column's exact bin counts (value bins, then the null bin) -> (noisy model histogram, noisy fine
+    histogram or None, model bins or None). An adaptive column's fine value counts are released first
+    (``rho_fine``); its model bins are derived from that release; their exact counts (sums of the exact fine
+    counts, nulls last) are released next (``rho_model``). Both have L2 sensitivity 1."""
+    values, null = c[:b.n_value_bins], c[b.n_value_bins:] if b.nullable else c[:0]
+    fine = bounds = None
+    if b.adaptive:
+        fine = noisy_histogram(values, rules.rho_fine(b), noise)
+        bounds = model_bounds(b, fine, rules)
+        values = np.add.reduceat(values, bounds[:-1])
+    return noisy_histogram(np.concatenate([values, null]), rules.rho_model(b), noise), fine, bounds
+
+
 def _release_part(counts: Stats, plan: CopulaPlan, noise: NoiseSource, label: int | None
-                  ) -> tuple[tuple[np.ndarray, ...], GramSpec]:
+                  ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray | None, ...], GramSpec]:
     """One part's noisy histograms and, from them, its second-pass spec."""
     row = 0 if label is None else label
-    hists, tables, a, q = [], [], [], []
+    hists, fines, tables, a, q = [], [], [], [], []
     for j, b in enumerate(plan.columns):
-        c = counts[f"h{j}"][row].astype(np.float64)
-        hist = noisy_histogram(c if b.nullable else c[:b.n_value_bins], plan.rules.rho_column, noise)
-        lat = latent_column(b, hist, plan.rules)
+        hist, fine, bounds = _release_column(counts[f"h{j}"][row].astype(np.float64), b, plan.rules, noise)
+        lat = latent_column(b, hist, plan.rules, bounds)
         hists.append(hist)
+        fines.append(fine)
         tables.append(lat.tables)
         a.append(lat.a)
         q.append(lat.q)
     bound = math.sqrt(max(plan.clip_factor * float(np.sum(np.concatenate(a) * np.concatenate(q))), 1.0)) \
         if a else 1.0
-    return tuple(hists), GramSpec(label, tuple(tables), bound)
+    return tuple(hists), tuple(fines), GramSpec(label, tuple(tables), bound)
 
 
 def measure(table: pd.DataFrame, plan: CopulaPlan, noise: NoiseSource) -> CopulaRelease:
@@ -181,9 +204,9 @@ def measure(table: pd.DataFrame, plan: CopulaPlan, noise: NoiseSource) -> Copula
     released = [_release_part(counts, plan, noise, label) for label in labels]
     if not plan.columns:
         return CopulaRelease(key_hist, tuple(PartRelease(lb, (), None) for lb in labels))
-    specs = tuple(spec for _, spec in released)
+    specs = tuple(spec for _, _, spec in released)
     grams = reduce_rows(table, gram_partition, plan, specs)
     parts = tuple(PartRelease(spec.label, hists, release_gram(grams[f"g{i}"], spec.bound, plan.rho_correlation,
-                                                                noise))
-                  for i, (hists, spec) in enumerate(released))
+                                                                noise), fines)
+                  for i, (hists, fines, spec) in enumerate(released))
     return CopulaRelease(key_hist, parts)
