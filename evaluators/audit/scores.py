@@ -78,9 +78,39 @@ def _slots(b: Any, s: pd.Series) -> np.ndarray:
     return np.where(idx < 0, b.n_value_bins, idx)
 
 
+def _residual(hist: np.ndarray, slots_d: np.ndarray, slot_c: int, size: int) -> float:
+    """The released noisy count of the canary's cell minus D's exact count there (which the attacker knows)."""
+    return float(hist[slot_c]) - float(np.sum(slots_d == slot_c)) if slot_c < size else 0.0
+
+
+def _column_terms(b: Any, hist: np.ndarray, fine: Any, rules: Any, slot_d: np.ndarray, slot_c: int, r: float
+                  ) -> tuple[float, float, Any]:
+    """(numerator, mu^2, latent column) of one column's histogram release(s). An adaptive column (working
+    copies of dp-copula that release a noisy FINE histogram and a histogram over model bins derived from it)
+    contributes both, each with its own noise; the model bins are recomputed from the released fine histogram
+    by the generator's own rule."""
+    from synthgen.generators.copula import latent as L
+    from synthgen.privacy.analysis import gaussian_sigma
+
+    if fine is None or not getattr(b, "adaptive", False):
+        rho = rules.rho_model(b) if hasattr(rules, "rho_model") else rules.rho_column
+        var = gaussian_sigma(rho) ** 2
+        return r * _residual(hist, slot_d, slot_c, len(hist)) / var, r * r / var, L.latent_column(b, hist, rules)
+    bounds = L.model_bounds(b, fine, rules)
+    var_f, var_m = gaussian_sigma(rules.rho_fine(b)) ** 2, gaussian_sigma(rules.rho_model(b)) ** 2
+    k = b.n_value_bins  # fine value bins; slot k is the null slot
+
+    def model_slot(s: np.ndarray) -> np.ndarray:
+        return np.where(s < k, np.searchsorted(bounds, s, side="right") - 1, len(bounds) - 1)
+
+    num = _residual(fine, slot_d, slot_c, k) / var_f
+    num += _residual(hist, model_slot(slot_d), int(model_slot(np.array([slot_c]))[0]), len(hist)) / var_m
+    mu2 = (1.0 / var_f if slot_c < k else 0.0) + 1.0 / var_m
+    return r * num, r * r * mu2, L.latent_column(b, hist, rules, bounds)
+
+
 def _copula_lr(gen: Any, w: WorldPair) -> tuple[float, float]:
     """(T, mu) of the white-box likelihood-ratio statistic (module docstring)."""
-    from synthgen.generators.copula.latent import latent_column
     from synthgen.privacy.analysis import gaussian_sigma
     from synthgen.privacy.mechanisms import clip_rows_l2
 
@@ -89,15 +119,13 @@ def _copula_lr(gen: Any, w: WorldPair) -> tuple[float, float]:
         raise ConfigError("the white-box score reads dp-copula's release without condition_on. Fix: drop "
                           "condition_on from the audited parameters or use score='model-based'.")
     pr, r, canary = release.parts[0], float(w.repeats), w.canary_rows.iloc[:1]
-    var_c = gaussian_sigma(plan.rules.rho_column) ** 2
+    fines = tuple(getattr(pr, "fine", ())) or (None,) * len(plan.columns)
     num, mu2 = 0.0, 0.0
     d_scores, c_scores, aq = [], [], 0.0
-    for b, hist in zip(plan.columns, pr.histograms):
+    for b, hist, fine in zip(plan.columns, pr.histograms, fines):
         slot_d, slot_c = _slots(b, w.base[b.name]), int(_slots(b, canary[b.name])[0])
-        counts = np.bincount(slot_d, minlength=b.n_value_bins + 1).astype(np.float64)
-        num += r * (float(hist[slot_c]) - counts[slot_c]) / var_c
-        mu2 += r * r / var_c
-        lat = latent_column(b, hist, plan.rules)
+        n, m2, lat = _column_terms(b, hist, fine, plan.rules, slot_d, slot_c, r)
+        num, mu2 = num + n, mu2 + m2
         d_scores.append(lat.tables[slot_d])
         c_scores.append(lat.tables[slot_c])
         aq += float(np.sum(lat.a * lat.q))
