@@ -6,7 +6,8 @@ exact marginals it computes (numpy ``bincount``, once per clique) to itself and 
 mechanisms, each of which the caller charges (zCDP, add/remove one row):
 
 - :meth:`measure`: a noisy marginal, ``counts + N(0, sigma^2)`` per cell with ``sigma = 1 / sqrt(2 rho)``: each row
-  is in exactly one cell of a marginal, so its L2 sensitivity is 1 and the release is ``rho``-zCDP;
+  is in exactly one cell of a marginal, so its L2 sensitivity is 1 and the release is ``rho``-zCDP; the noisy counts
+  are rounded (post-processing) so the floating-point Gaussian's low-order bits never leave (Mironov 2012);
 - :meth:`select`: AIM's exponential-mechanism selection among candidate cliques. Candidate ``r``'s quality is
   ``w_r (||M_r(D) - M_r(model)||_1 - sqrt(2/pi) sigma n_r)``, where ``M_r(model)`` comes from the model estimated
   from earlier noisy releases (public at this point), ``sigma`` is the noise the pick will be measured with and
@@ -87,7 +88,7 @@ class PrivateMarginals:
 
     def measure(self, clique: Clique, rho: float) -> Measurement:
         """A ``rho``-zCDP noisy marginal of ``clique`` (L2 sensitivity 1)."""
-        noisy = noisy_histogram(self._true(clique), rho, self._noise)
+        noisy = np.round(noisy_histogram(self._true(clique), rho, self._noise))  # rounded: no float LSB channel
         return Measurement(tuple(clique), noisy, gaussian_sigma(rho, 1.0))
 
     def select(self, candidates: Sequence[Clique], model_answers: Sequence[np.ndarray], weights: Sequence[float],
