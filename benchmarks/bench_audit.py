@@ -176,12 +176,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{i + 1}] {g} eps={eps:g} {score} ...", file=sys.stderr, flush=True)
         if score == "count-one-run":
             rows.append(run_count_one_run(eps, args.quick, args.seed + i))
-            continue
-        if score == "one-run":
+        elif score == "one-run":
             rows.append(run_one_run(one_run_audit, eps, QUICK_ONE_RUN if args.quick else ONE_RUN, args.seed + i))
-            continue
-        trials = args.trials or (QUICK_TRIALS if args.quick else TRIALS.get((g, score), TRIALS["default"]))
-        rows.append(run_game(audit, g, eps, score, trials, args.seed + i))
+        else:
+            trials = args.trials or (QUICK_TRIALS if args.quick else TRIALS.get((g, score), TRIALS["default"]))
+            rows.append(run_game(audit, g, eps, score, trials, args.seed + i))
+        print(markdown(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)  # partial results survive a kill
     table = markdown(rows)
     print(table)
     out = args.out or C.RESULTS_DIR / f"audit-{time.strftime('%Y%m%d-%H%M%S')}{'-quick' if args.quick else ''}.json"
