@@ -187,6 +187,30 @@ def run_fit_persist(files: list[Path], schema, repeats: int = 1) -> list[dict]:
     return out
 
 
+def run_marginal_pass(files: list[Path], schema) -> dict:
+    """dp-marginal's measurement input on Dask: the validation pass (partitions kept on the workers) and the one
+    pass of exact marginals (total, one-ways, every candidate pair over the default 32-bin domain)."""
+    from synthgen.generators.marginal.dp import DPMarginal
+    from synthgen.scale.cluster import connect
+    from synthgen.scale.marginals import exact_marginals
+
+    gen = DPMarginal(EPS, DELTA)
+    plan = gen._plan(schema)
+    cliques = [()] + [(a,) for a in plan.names] + list(plan.candidates)
+    with connect("local", n_workers=2, threads_per_worker=1, memory_limit="3GB") as client:
+        client.run(lambda: __import__("synthgen.scale.marginals") and None)
+        peaks = WorkerPeak(client)
+        with peaks, C.timer() as t:
+            table = gen._prepare(_frame(files), schema, "raise")
+        with peaks, C.timer() as m:
+            counts = exact_marginals(table, plan.codecs, cliques)
+    cells = sum(v.size for v in counts.values())
+    out = {"validate_s": round(t["s"], 1), "marginals_s": round(m["s"], 1), "cliques": len(cliques), "cells": cells,
+           "peak_GB": round(peaks.peak / 2**30, 2), "loadavg": [round(x, 2) for x in os.getloadavg()]}
+    print(out, flush=True)
+    return out
+
+
 def _frame(files: list[Path]):
     import dask.dataframe as dd
 
@@ -231,6 +255,7 @@ def main() -> None:
     ap.add_argument("--data", default="/tmp/synthgen-scale-data", help="where the generated Parquet files go")
     ap.add_argument("--memory-child", nargs="*", help=argparse.SUPPRESS)
     ap.add_argument("--fit-persist", action="store_true", help="only the Dask fit, persist off/on, at --sizes")
+    ap.add_argument("--marginal-pass", action="store_true", help="only dp-marginal's exact-marginal pass at --sizes")
     args = ap.parse_args()
     if args.memory_child is not None:
         *files, rows = args.memory_child
@@ -243,10 +268,10 @@ def main() -> None:
         files = make_files(Path(args.data) / "real", -(-max(sizes) // per), per)
     schema, rows_out = schema20(), []
     print(f"data: {len(files)} files x {per} rows x {len(schema.learnable)} columns in {t['s']:.0f} s", flush=True)
-    if args.fit_persist:
+    if args.fit_persist or args.marginal_pass:
         for n in sizes:
             print(f"{n / 1e6:g}M rows, load average start {[round(x, 2) for x in os.getloadavg()]}", flush=True)
-            run_fit_persist(files[: -(-n // per)], schema)
+            (run_fit_persist if args.fit_persist else run_marginal_pass)(files[: -(-n // per)], schema)
         return
     for n in sizes:
         use = files[: -(-n // per)]

@@ -2,8 +2,10 @@
 
 Nothing here reads data. :func:`connect` returns a ``distributed.Client``; while it is open (it is the default
 client), fits on Dask frames reduce their partitions on its workers and :func:`~synthgen.scale.sample.sample_to_parquet`
-writes its partitions there. Memory per worker: a fit holds one partition (conformed, plus its normal scores: about
-``rows x (columns + latent dimensions) x 8`` bytes) at a time per thread; size partitions accordingly.
+writes its partitions there. Memory per worker: a fit keeps its share of the conformed table between passes (about
+``rows x columns x 8`` bytes; Dask spills it to disk under memory pressure; ``dask.config.set({"synthgen.persist":
+False})`` re-reads instead) and works on one partition (plus its normal scores: about ``rows x (columns + latent
+dimensions) x 8`` bytes) at a time per thread; size partitions accordingly.
 """
 from __future__ import annotations
 

@@ -6,6 +6,8 @@ the violations by column and code (their messages hold public schema values only
 returns a :class:`PartitionedTable`. Its :meth:`~PartitionedTable.reduce` maps a statistic over the partitions
 (each conformed first: canonical dtypes, declared bounds) and tree-reduces the results with
 :func:`~synthgen.scale.stats.merge` on the cluster; only the merged statistic comes back to the client, never rows.
+With a distributed client the validation pass also keeps each conformed partition in its worker's memory
+(:func:`persist_wanted`), so the fit's later passes neither re-read nor re-conform the input.
 The one exception is :meth:`~PartitionedTable.collect`, which brings rows (DP-CTGAN's Poisson subsample,
 :mod:`.subsample`) to the client process, which is the data owner's: nothing it holds is released without DP.
 
