@@ -251,3 +251,24 @@ def test_coarsen_puts_model_bins_where_the_noisy_mass_is():
     assert set(range(1000, 1007)) <= set(bounds.tolist())  # every populated fine bin is a model bin of its own
     flat = coarsen(rng.normal(0, 60, 2048), 128, 60.0, 2.0, 200.0)  # no mass anywhere: equal-width bins
     assert (np.diff(flat) == 16).all()
+
+
+def test_sparse_structural_null_column_keeps_its_null_rate():
+    """Issue #13 (NHEFS: year of death only for the dead): the observed values of a structural-null column spread
+    over many bins, each below the suppression threshold; the null share must come from the raw noisy mass (here
+    ~0.8), not from the suppressed bins (which made the column null in every synthetic row)."""
+    rng = np.random.default_rng(1)
+    n = 3000
+    dead = rng.random(n) < 0.2
+    df = pd.DataFrame({f"x{i}": rng.integers(0, 5, n) for i in range(20)})
+    df["dead"] = dead
+    df["day"] = np.where(dead, rng.integers(1, 32, n), np.nan)
+    schema = Schema(tuple(NumericField(f"x{i}", 0, 4, integer=True, bounds_source="public:t") for i in range(20))
+                    + (BooleanField("dead"), NumericField("day", 1, 31, integer=True, nullable=True,
+                                                          bounds_source="public:t")))
+    shares = []
+    for seed in range(3):
+        with unsafe_seeded_noise(seed):
+            gen = DPGaussianCopula(1.0).fit(df, schema, random_state=seed)
+        shares.append(gen.sample(4000, random_state=seed)["day"].isna().mean())
+    assert 0.7 < np.median(shares) < 0.88

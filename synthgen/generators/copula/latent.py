@@ -93,7 +93,10 @@ def latent_column(b: Binning, hist: np.ndarray, rules: LatentRules, bounds: np.n
     tables, a, q = [], [], []
     null_prob, obs_frac = None, 1.0
     if b.nullable:
-        null_prob = float(noisy[k] / max(noisy.sum(), 1.0))
+        # The observed mass from the RAW value bins (unbiased; suppression would zero a sparse structural-null
+        # column's spread-out values and make it null everywhere), never below what suppression kept.
+        observed = max(float(np.sum(np.asarray(hist, dtype=np.float64)[:k])), float(noisy[:k].sum()))
+        null_prob = float(noisy[k] / max(noisy[k] + observed, 1.0))
         obs_frac = 1.0 - null_prob
         split = np.array([null_prob, obs_frac])
         sc = bounded_scores(split)
