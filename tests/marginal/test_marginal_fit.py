@@ -102,3 +102,14 @@ def test_bad_parameters_fail_before_any_budget(table):
                 {"oneway_share": 1.0}, {"max_rounds": 0}, {"time_budget_s": -1}):
         with pytest.raises(ConfigError):
             DPMarginal(**{**PARAMS, **bad}).fit(df, schema)
+
+
+def test_a_cap_that_no_pick_fits_still_spends_exactly_the_target(table):
+    """Every pick over the model-size cap is dropped; the rest of the budget re-measures the one-way marginals."""
+    df, schema = table
+    gen = DPMarginal(**{**PARAMS, "max_model_size_mb": 1e-9}).fit(df, schema, random_state=0)
+    spent = gen.privacy_spent_
+    assert spent.epsilon == 3.0
+    assert spent.details["rho_spent"] == pytest.approx(spent.details["rho_total"], rel=1e-9)
+    assert spent.details["rho_split"]["selection"] > 0
+    assert all(len(m.clique) == 1 for m in gen.measurements_) and len(gen.measurements_) == 10
