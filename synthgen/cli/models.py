@@ -112,7 +112,8 @@ def sample_cmd(out: Out, model_dir: str, rows: int, out_path: str, seed: int | N
     entry = registry.entry(read_manifest(pipeline.need_file(model_dir, "Model directory"))["generator"])
     parts = entry.data_kind == "table" and Path(out_path).suffix == ""
     if entry.data_kind == "table" and not parts and Path(out_path).suffix.lower() not in (".csv", ".parquet", ".pq"):
-        raise InputError(f"Unsupported output format for {out_path}; use .csv, .parquet or a folder name.")
+        raise InputError(f"Unsupported output format for {out_path}; use .csv or .parquet (or a folder name for "
+                         "Parquet parts).")
     if scheduler is not None and not parts:
         raise ConfigError("--scheduler samples into a folder of Parquet parts: give --out a folder name.")
     model = load_model(model_dir)
