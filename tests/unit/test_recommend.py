@@ -1,0 +1,97 @@
+"""recommend(): a pure function of the declared schema that names a registered DP generator, its parameters and
+its reasons."""
+import dataclasses
+
+import pytest
+
+from synthgen.exceptions import ConfigError
+from synthgen.generators import registry
+from synthgen.generators.recommend import MARGINAL_MAX_CARDINALITY, Recommendation, profile, recommend
+from synthgen.schema import BooleanField, CategoricalField, DatetimeField, NumericField, Schema
+
+
+def _num(name, lo=0.0, hi=1e5, **kw):
+    return NumericField(name, lo, hi, bounds_source="public:t", **kw)
+
+
+def _cat(name, k, **kw):
+    return CategoricalField(name, tuple(f"c{i}" for i in range(k)), categories_source="public:t", **kw)
+
+
+def _continuous_schema():
+    return Schema(tuple(_num(f"x{i}") for i in range(6)) + (BooleanField("y"), _cat("region", 4)))
+
+
+def _categorical_schema():
+    return Schema((_cat("a", 5), _cat("b", 60), BooleanField("y"), _num("age", 0, 99, integer=True),
+                   _num("income"), _cat("c", 3, nullable=True)))
+
+
+def test_many_continuous_columns_get_the_copula_conditioned_on_a_small_target():
+    rec = recommend(_continuous_schema(), epsilon=1.0, target="y")
+    assert rec.generator == "dp-copula"
+    assert rec.params == {"epsilon": 1.0, "condition_on": "y"}
+    assert any("6 of 8 columns are continuous" in r for r in rec.reasons)
+    assert any("condition_on='y'" in r for r in rec.reasons)
+
+
+def test_mostly_categorical_columns_get_the_marginal_generator_with_the_target():
+    rec = recommend(_categorical_schema(), epsilon=0.5, target="y")
+    assert rec.generator == "dp-marginal"
+    assert rec.params == {"epsilon": 0.5, "target": "y"}
+    text = " ".join(rec.reasons)
+    assert "5 of 6 columns are categorical" in text and "more than 32 categories" in text
+
+
+def test_structural_nulls_tip_a_mixed_table_to_the_marginal_generator():
+    cols = (_num("x", nullable=True), _num("z", nullable=True), _cat("a", 4), _cat("b", 4, nullable=True),
+            _num("w", 0, 10, integer=True))
+    rec = recommend(Schema(cols))
+    assert rec.generator == "dp-marginal" and "epsilon" not in rec.params
+    assert any("3 of 5 columns are nullable" in r for r in rec.reasons)
+    # the same columns without nulls: 2 continuous of 5, 3 discrete -> still marginal by the discrete share
+    assert profile(Schema(cols)).n_nullable == 3
+
+
+def test_what_the_marginal_model_cannot_hold_goes_to_the_copula():
+    big = Schema((_cat("code", MARGINAL_MAX_CARDINALITY + 1), _cat("a", 3), BooleanField("y")))
+    rec = recommend(big, target="y")
+    assert rec.generator == "dp-copula" and rec.params == {"condition_on": "y"}
+    assert "outgrow" in rec.reasons[0]
+    wide = Schema(tuple(_cat(f"a{i}", 3) for i in range(120)))
+    assert recommend(wide).generator == "dp-copula"
+
+
+def test_target_not_conditioned_on_when_nullable_or_many_classes_or_numeric():
+    base = tuple(_num(f"x{i}") for i in range(6))
+    for tgt in (_cat("t", 3, nullable=True), _cat("t", 40), _num("t")):
+        rec = recommend(Schema(base + (tgt,)), target="t")
+        assert rec.generator == "dp-copula" and "condition_on" not in rec.params
+
+
+def test_datetime_and_integer_ranges_count_by_their_declared_width():
+    s = Schema((DatetimeField("d", "2020-01-01", "2020-02-01", date_only=True, bounds_source="public:t"),
+                DatetimeField("t", "2000-01-01", "2020-01-01", bounds_source="public:t"),
+                _num("year", 1000, 3000, integer=True), _num("kids", 0, 20, integer=True)))
+    p = profile(s)
+    assert (p.n_discrete, p.n_continuous) == (2, 2)  # 32 days and 21 values are codes; 20 years and 2001 values not
+
+
+def test_pure_frozen_and_registered():
+    s = _categorical_schema()
+    a, b = recommend(s, epsilon=1, target="y"), recommend(s, epsilon=1, target="y")
+    assert a == b and isinstance(a, Recommendation)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.generator = "x"
+    assert a.to_json() == {"generator": a.generator, "params": dict(a.params), "reasons": list(a.reasons)}
+    for schema in (_categorical_schema(), _continuous_schema()):
+        assert recommend(schema).generator in registry.names()
+
+
+@pytest.mark.parametrize("kwargs, word", [({"epsilon": 0}, "epsilon"), ({"epsilon": float("inf")}, "epsilon"),
+                                          ({"epsilon": True}, "epsilon"), ({"target": "nope"}, "nope")])
+def test_bad_input(kwargs, word):
+    with pytest.raises(ConfigError, match=word):
+        recommend(_continuous_schema(), **kwargs)
+    with pytest.raises(ConfigError, match="Schema"):
+        recommend({"fields": []})
