@@ -16,7 +16,7 @@ from ..exceptions import ConfigError
 scheduler_option = click.option(
     "--scheduler", default=None, metavar="ADDR",
     help="Run on Dask: 'local' starts an embedded cluster, tcp://host:8786 uses a running scheduler. fit then reads "
-         "DATA lazily (a Parquet file, directory or glob: one partition per file; copula generators only).")
+         "DATA lazily (a Parquet file, directory or glob: one partition per file; generators that fit partitions).")
 
 
 @contextlib.contextmanager
@@ -38,7 +38,8 @@ def partitioned_inputs(prep: Any, data: str, schema_path: str | None) -> Any:
 
     if not getattr(prep.model, "accepts_partitions", False):
         raise ConfigError(f"Generator {prep.entry.name!r} cannot fit on a partitioned table (--scheduler). Fix: "
-                          "drop --scheduler (the table is then read into memory) or use copula / dp-copula.")
+                          "drop --scheduler (the table is then read into memory) or use a generator that fits "
+                          "partitions (e.g. copula, dp-copula).")
     if schema_path is None:
         raise ConfigError("Table generators need a declared schema: pass --schema schema.json.")
     return pipeline.Inputs(read_partitioned(data), pipeline.load_schema(schema_path))

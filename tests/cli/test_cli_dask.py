@@ -38,6 +38,6 @@ def test_fit_on_parquet_parts_with_a_local_scheduler_and_sample_to_a_folder(smal
 
 
 def test_scheduler_is_refused_for_a_generator_that_cannot_fit_partitions(small_cps, tmp_path):
-    r = invoke("fit", small_cps / "train.csv", "--schema", small_cps / "schema.json", "--generator", "dp-ctgan",
+    r = invoke("fit", small_cps / "train.csv", "--schema", small_cps / "schema.json", "--generator", "cli-test-dp",
                "--epsilon", 1, "--out", tmp_path / "m", "--scheduler", "local")
     assert r.exit_code == 2 and "cannot fit on a partitioned table" in r.stderr
