@@ -34,10 +34,13 @@ def schema_grp() -> None:
                    "of buying it with the draft's budget (repeatable).")
 @click.option("--rows-max", type=int, default=None,
               help="Public upper bound on the table's row count (sets the default delta; never read off the data).")
+@click.option("--partial", "partial_path", type=click.Path(dir_okay=False), default=None,
+              help="Schema JSON of columns declared from public sources: kept as declared (they cost nothing); "
+                   "only the other columns are drafted.")
 @common
 def schema_draft_cmd(out: Out, data: str, out_path: str, epsilon: float | None, delta: float | None,
                      ledger: str | None, seed: int | None, identifiers: tuple[str, ...], kinds: tuple[str, ...],
-                     rows_max: int | None) -> None:
+                     rows_max: int | None, partial_path: str | None) -> None:
     """Propose a schema from DATA (DP with --epsilon; otherwise marked 'inferred' for review)."""
     from ..schema import RowBounds, Schema
 
@@ -48,9 +51,10 @@ def schema_draft_cmd(out: Out, data: str, out_path: str, epsilon: float | None, 
     if epsilon is not None or delta is not None:
         check_privacy_request(out, dp=epsilon is not None, epsilon=epsilon, delta=delta, ledger=ledger, what="draft")
     led = pipeline.open_ledger(ledger, epsilon, delta)
+    partial = pipeline.load_schema(partial_path) if partial_path else None
+    rows = RowBounds(max=rows_max, source="public:--rows-max") if rows_max else (partial.rows if partial else None)
     draft_kwargs = {"epsilon": epsilon, "delta": delta, "ledger": led, "identifiers": identifiers,
-                    "kinds": _parse_kinds(kinds) or None,
-                    "rows": RowBounds(max=rows_max, source="public:--rows-max") if rows_max else None}
+                    "kinds": _parse_kinds(kinds) or None, "partial": partial, "rows": rows}
     schema = Schema.draft(pipeline.read_table(data), **draft_kwargs)
     schema.save(out_path)
     if epsilon is None:
@@ -60,7 +64,8 @@ def schema_draft_cmd(out: Out, data: str, out_path: str, epsilon: float | None, 
     out.say(f"wrote {out_path} ({len(schema.fields)} fields)")
     out.emit({"status": "ok", "schema": out_path, "fields": len(schema.fields),
               "inferred_fields": list(schema.inferred_fields),
-              "draft_spend": dict(schema.draft_spend) if schema.draft_spend else None})
+              "draft_spend": dict(schema.draft_spend) if schema.draft_spend else None,
+              "dropped": list((schema.draft_spend or {}).get("details", {}).get("dropped", []))})
 
 
 def _parse_kinds(items: tuple[str, ...]) -> dict[str, str]:

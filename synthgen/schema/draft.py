@@ -42,10 +42,10 @@ from ..exceptions import DataValidationError, SchemaError
 from ..privacy.accountants import ZCDPBudget
 from ..privacy.analysis import gaussian_sigma
 from ..privacy.ledger import charge
-from ..privacy.mechanisms import dp_category_set, noisy_histogram
+from ..privacy.mechanisms import noisy_histogram
 from ..privacy.noise import SEEDED_NOISE_REASON, noise_is_seeded, privacy_noise
 from ..privacy.spend import NoGuarantee, resolve_delta
-from .bounds import dp_bounds
+from .draft_values import DROPPED, release_values, warn_dropped
 from .fields import (BooleanField, CategoricalField, DatetimeField, Field, IdentifierField, NumericField,
                      RowBounds)
 
@@ -292,14 +292,17 @@ def _draft_dp(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str], epsil
         noise = privacy_noise()
         handle.data_read()  # from here a failure (e.g. which column has too few values) is charged
         decided, noisy = _release_kinds(df, todo, kinds, budget, noise)
-        fields = _release_values(df, decided, budget, noise, epsilon, delta)
+        fields = release_values(df, decided, budget, noise, epsilon, delta)
+        dropped = sorted(c for c in todo if fields[c].kind == "identifier")
         spend = budget.to_spend(purpose="schema draft", classes_share=CLASSES_SHARE, kind_rule={
             "kind_share": KIND_SHARE, "threshold_sigmas": THRESHOLD_SIGMAS}, noisy_classes=noisy,
-            kinds={c: ("caller" if c in kinds else "dp") for c in todo})
+            kinds={c: ("caller" if c in kinds else "dp") for c in todo}, dropped=dropped)
         handle.record_spent(spend.epsilon, spend.delta)
     out = spend.to_dict() if not seeded else NoGuarantee(SEEDED_NOISE_REASON, accounted=spend).to_dict()
     if handle.entry is not None:
         out["ledger_entry"] = dict(handle.entry)
+    if dropped:
+        warn_dropped(dropped, epsilon)
     return fields, out
 
 
@@ -318,54 +321,11 @@ def _release_kinds(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str], 
             nullable = bool(counts[0] >= THRESHOLD_SIGMAS * sigma)
             decided[c] = (kinds[c], nullable)
         else:
-            decided[c] = decide_kind(counts, sigma, c)
+            try:
+                decided[c] = decide_kind(counts, sigma, c)
+            except DataValidationError:  # too few non-null values to tell its kind at this epsilon
+                decided[c] = (DROPPED, True)
     return decided, noisy
-
-
-def _release_values(df: pd.DataFrame, decided: Mapping[str, tuple[str, bool]], budget: ZCDPBudget, noise: Any,
-                    epsilon: float, delta: float) -> dict[str, Field]:
-    """Bounds and category sets of the columns whose kind needs them, from the rest of the budget."""
-    need = [c for c, (k, _) in decided.items() if k != "boolean"]
-    n_cat = sum(1 for c in need if decided[c][0] == "categorical")
-    rho_each = (budget.rho - budget.spent_rho) / len(need) if need else 0.0
-    src = f"dp:{epsilon:g}"
-    out: dict[str, Field] = {}
-    for c, (kind, nullable) in decided.items():
-        s = df[c]
-        if kind == "boolean":
-            out[c] = BooleanField(c, nullable=nullable)
-        elif kind in ("numeric", "integer"):
-            x = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
-            lo, hi = _dp_bounds(x, budget.spend(c, rho_each), noise, c)
-            if kind == "integer":
-                lo, hi = math.floor(lo), math.ceil(hi)  # lo == hi (only the zero bucket kept): a constant column
-            out[c] = NumericField(c, lo, hi, integer=kind == "integer", nullable=nullable, bounds_source=src)
-        elif kind == "datetime":
-            t = pd.to_datetime(s, errors="coerce")
-            days = (t.dropna().astype("int64") / 86_400e9).to_numpy()
-            lo, hi = _dp_bounds(days, budget.spend(c, rho_each), noise, c, dates=True)
-            out[c] = DatetimeField(c, pd.Timestamp(math.floor(lo), unit="D").isoformat(),
-                                   pd.Timestamp(math.ceil(hi) + 1, unit="D").isoformat(), nullable=nullable,
-                                   bounds_source=src)
-        else:
-            d_each = (delta / 2) / n_cat
-            cats, _ = dp_category_set(list(s.dropna()), budget.spend(c, rho_each, delta=d_each), d_each, noise)
-            if not cats:
-                raise DataValidationError(
-                    f"Column {c!r}: no category is frequent enough to be released at epsilon={epsilon:g}. "
-                    "Fix: declare its categories from a public source, or spend more epsilon.")
-            cats = [v.item() if isinstance(v, np.generic) else v for v in cats]
-            out[c] = CategoricalField(c, tuple(cats), nullable=nullable, categories_source=src)
-    return out
-
-
-def _dp_bounds(x: np.ndarray, rho: float, rng: Any, column: str, dates: bool = False) -> tuple[float, float]:
-    """DP lower/upper bounds that keep almost all the mass (see :mod:`synthgen.schema.bounds`)."""
-    r = dp_bounds(x, rho, rng, dates=dates)
-    if r is None:
-        raise DataValidationError(f"Column {column!r}: too few values to release DP bounds at this epsilon. "
-                                  "Fix: declare public bounds for it, or spend more epsilon.")
-    return r
 
 
 __all__ = ["CLASSES", "KINDS", "classify_value", "decide_kind", "draft_fields", "parse_class_counts",

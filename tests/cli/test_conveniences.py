@@ -65,7 +65,8 @@ def test_generators_params_lists_keys_types_defaults_and_docs():
     assert r.exit_code == 0, r.stderr
     rows = {p["name"]: p for p in json.loads(r.stdout)["params"]}
     assert rows["epsilon"]["required"] is True and rows["epsilon"]["type"] == "float"
-    assert rows["n_bins"]["default"] == 128 and rows["n_bins"]["type"] == "int" and "Bins" in rows["n_bins"]["doc"]
+    assert rows["n_bins"]["default"] == 128 and rows["n_bins"]["type"] == "int"
+    assert "bins" in rows["n_bins"]["doc"].lower()
     assert "marginal_share" in r.stderr and "default 0.5" in r.stderr
     ctgan = {p["name"]: p for p in json.loads(invoke("generators", "--params", "dp-ctgan").stdout)["params"]}
     assert ctgan["generator_dim"]["default"] == [256, 256] and "clipping" in ctgan["max_grad_norm"]["doc"]
@@ -89,3 +90,30 @@ def test_status_lines_do_not_break_a_progress_bar(monkeypatch):
     bar.close()
     segments = [s.strip() for s in term.getvalue().replace("\r", "\n").split("\n")]
     assert "fitting 'dp-copula' ..." in segments and "warning: careful" in segments
+
+
+def test_schema_draft_keeps_partial_fields_and_drops_what_releases_nothing(tmp_path):
+    """H-corpus's find: one column releasing nothing failed the whole draft after its charge, and the Fix
+    ("declare public bounds for it") could not be followed from the CLI (no --partial)."""
+    import numpy as np
+
+    from synthgen.schema import NumericField, RowBounds, Schema
+
+    rng = np.random.default_rng(0)
+    n = 1500
+    df = pd.DataFrame({"a": rng.normal(50, 10, n).round(1), "b": np.where(np.arange(n) < 4, 2.5, np.nan),
+                       "c": [f"u{i}" for i in range(n)]})
+    df.to_csv(tmp_path / "t.csv", index=False)
+    led = tmp_path / "l.json"
+    invoke("ledger", "init", led, "--epsilon", 5, "--delta", 1e-5)
+    args = ["schema", "draft", tmp_path / "t.csv", "--epsilon", 1, "--ledger", led, "--rows-max", 10_000]
+    r = invoke(*args, "--out", tmp_path / "s.json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["dropped"] == ["b", "c"] and "drafted as dropped columns" in r.stderr
+    Schema((NumericField("b", 0, 10, nullable=True, bounds_source="public:codebook"),),
+           rows=RowBounds(max=10_000)).save(tmp_path / "partial.json")
+    r = invoke(*args, "--partial", tmp_path / "partial.json", "--out", tmp_path / "s2.json")
+    assert r.exit_code == 0, r.stderr
+    s2 = Schema.load(tmp_path / "s2.json")
+    assert (s2["b"].lower, s2["b"].upper, s2["b"].source) == (0.0, 10.0, "public:codebook")
+    assert s2["a"].source.startswith("dp:") and s2["c"].kind == "identifier"

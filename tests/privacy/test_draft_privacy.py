@@ -67,14 +67,34 @@ def test_column_with_many_nulls_is_drafted_nullable():
     assert s["score"].nullable and not s["age"].nullable
 
 
-def test_failure_after_the_data_was_read_commits_the_reservation(tmp_path):
+def test_failure_after_the_data_was_read_commits_the_reservation(tmp_path, monkeypatch):
+    from synthgen.schema import draft
+
+    def fail(*a, **k):  # a data-dependent failure after the noisy release
+        raise DataValidationError("Column 'group': failed on a private value")
+
     ledger = PrivacyLedger.create(tmp_path / "l.json", epsilon=3.0, delta=1e-5)
-    df = _table()
-    df["group"] = [f"u{i}" for i in range(len(df))]  # no category frequent enough: fails after the noisy release
+    monkeypatch.setattr(draft, "release_values", fail)
     with pytest.raises(DataValidationError, match="group"):
-        Schema.draft(df, epsilon=EPS, delta=DELTA, ledger=ledger, **_seed_kw())
+        Schema.draft(_table(), epsilon=EPS, delta=DELTA, ledger=ledger, **_seed_kw())
     assert ledger.spent() == pytest.approx((EPS, DELTA))
     assert [c.status for c in ledger.charges()] == ["committed"]
+
+
+def test_a_column_that_releases_nothing_is_drafted_dropped_not_a_failed_draft(tmp_path):
+    """H-corpus's find (star 'birth', caravan, nhefs 'yrdth', planes/polls 99% null): one such column failed the
+    whole draft after its budget was charged; now it is drafted as a dropped column with a warning."""
+    ledger = PrivacyLedger.create(tmp_path / "l.json", epsilon=3.0, delta=1e-5)
+    df = _table()
+    df["group"] = [f"u{i}" for i in range(len(df))]  # no category frequent enough
+    df["rare"] = np.where(np.arange(len(df)) < 3, 1.5, np.nan)  # 3 non-null values: no kind, no bounds
+    with pytest.warns(UserWarning, match=r"\['group', 'rare'\].*dropped"):
+        s = Schema.draft(df, epsilon=EPS, delta=DELTA, ledger=ledger)
+    assert s["group"].kind == s["rare"].kind == "identifier" and s["group"].synthesize == "drop"
+    assert s["age"].kind == "numeric" and s["score"].kind == "numeric"
+    assert s.draft_spend["details"]["dropped"] == ["group", "rare"]
+    assert [c.status for c in ledger.charges()] == ["committed"]
+    assert s.validate(df).codes() <= {"below_minimum", "above_maximum"}  # dropped columns are not checked
 
 
 def test_failure_before_any_read_costs_nothing(tmp_path):

@@ -1,0 +1,85 @@
+"""The values step of a DP schema draft (:mod:`synthgen.schema.draft`, privacy argument item 2): bounds of numeric
+and datetime columns (:func:`synthgen.schema.bounds.dp_bounds`) and category sets of categorical ones
+(:func:`~synthgen.privacy.mechanisms.dp_category_set`), from the budget left after the kinds, split equally.
+
+A column whose noisy statistics release nothing at this epsilon (no bucket clears the threshold: too few values;
+no category frequent enough; too few non-null values to tell its kind) does not fail the whole draft after its
+budget was charged: it is drafted as a dropped column (an identifier that is neither learned nor released), and a
+warning names it and the fix. The choice follows only from noisy outputs (post-processing).
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..privacy.mechanisms import dp_category_set
+from .bounds import dp_bounds
+from .fields import BooleanField, CategoricalField, DatetimeField, Field, IdentifierField, NumericField
+
+#: The decided "kind" of a column whose kind could not be drafted (drafted as a dropped identifier).
+DROPPED = "dropped"
+
+
+def release_values(df: pd.DataFrame, decided: Mapping[str, tuple[str, bool]], budget: Any, noise: Any,
+                   epsilon: float, delta: float) -> dict[str, Field]:
+    """One field per decided column: bounds and category sets bought from the rest of the budget."""
+    need = [c for c, (k, _) in decided.items() if k not in ("boolean", DROPPED)]
+    n_cat = sum(1 for c in need if decided[c][0] == "categorical")
+    rho_each = (budget.rho - budget.spent_rho) / len(need) if need else 0.0
+    src = f"dp:{epsilon:g}"
+    out: dict[str, Field] = {}
+    for c, (kind, nullable) in decided.items():
+        if kind == "boolean":
+            out[c] = BooleanField(c, nullable=nullable)
+            continue
+        field = None
+        if kind in ("numeric", "integer"):
+            field = _numeric(df[c], c, kind, nullable, budget.spend(c, rho_each), noise, src)
+        elif kind == "datetime":
+            field = _datetime(df[c], c, nullable, budget.spend(c, rho_each), noise, src)
+        elif kind == "categorical":
+            d_each = (delta / 2) / n_cat
+            field = _categorical(df[c], c, nullable, budget.spend(c, rho_each, delta=d_each), d_each, noise, src)
+        out[c] = field if field is not None else IdentifierField(c, synthesize="drop")
+    return out
+
+
+def _numeric(s: pd.Series, c: str, kind: str, nullable: bool, rho: float, noise: Any, src: str) -> Field | None:
+    r = dp_bounds(pd.to_numeric(s, errors="coerce").astype("float64").to_numpy(), rho, noise)
+    if r is None:
+        return None
+    lo, hi = r
+    if kind == "integer":
+        lo, hi = math.floor(lo), math.ceil(hi)  # lo == hi (only the zero bucket kept): a constant column
+    return NumericField(c, lo, hi, integer=kind == "integer", nullable=nullable, bounds_source=src)
+
+
+def _datetime(s: pd.Series, c: str, nullable: bool, rho: float, noise: Any, src: str) -> Field | None:
+    t = pd.to_datetime(s, errors="coerce")
+    r = dp_bounds((t.dropna().astype("int64") / 86_400e9).to_numpy(), rho, noise, dates=True)
+    if r is None:
+        return None
+    return DatetimeField(c, pd.Timestamp(math.floor(r[0]), unit="D").isoformat(),
+                         pd.Timestamp(math.ceil(r[1]) + 1, unit="D").isoformat(), nullable=nullable,
+                         bounds_source=src)
+
+
+def _categorical(s: pd.Series, c: str, nullable: bool, rho: float, delta: float, noise: Any,
+                 src: str) -> Field | None:
+    cats, _ = dp_category_set(list(s.dropna()), rho, delta, noise)
+    if not cats:
+        return None
+    cats = [v.item() if isinstance(v, np.generic) else v for v in cats]
+    return CategoricalField(c, tuple(cats), nullable=nullable, categories_source=src)
+
+
+def warn_dropped(names: Sequence[str], epsilon: float) -> None:
+    warnings.warn(
+        f"Schema draft: columns {list(names)} released nothing at epsilon={epsilon:g} (too few values, or no "
+        "category frequent enough); they are drafted as dropped columns (not learned, not released). Fix: declare "
+        "them from a public source (`synthgen schema draft --partial declared.json`, or --kind), or spend more "
+        "epsilon.", UserWarning, stacklevel=4)
