@@ -71,8 +71,9 @@ def test_marginal_noise_matches_split(monkeypatch):
             if not b.adaptive:
                 noise[expected_rho].append(hist - exact)
                 continue
-            # x (declared 0..1000): a fine histogram over 2048 bins, then one over 32 bins derived from it alone
-            assert fine.shape == (2048,) and hist.shape == (32,)
+            # x (declared 0..1000): a fine histogram over 2001 bins (centred on multiples of 0.5), then one over 32
+            # bins derived from it alone
+            assert fine.shape == (2001,) and b.n_value_bins == 2001 and hist.shape == (32,)
             bounds = model_bounds(b, fine, plan.rules)
             noise[fine_share * expected_rho].append(fine - exact)
             noise[(1 - fine_share) * expected_rho].append(hist - np.add.reduceat(exact, bounds[:-1]))

@@ -32,6 +32,7 @@ class Binning:
     scale: str
     grid: np.ndarray
     n_coarse: int = 0
+    points: np.ndarray | None = None  # adaptive grids: the value each fine bin stands for when alone (NaN: none)
 
     @property
     def adaptive(self) -> bool:
@@ -95,15 +96,38 @@ def make_binning(f: Any, n_bins: int, max_discrete: int, log_bins: Any, fine_bin
         return Binning(f, "discrete", np.arange(math.ceil(lo), math.floor(hi) + 1, dtype=np.float64))
     k = int(fine_bins) if fine_bins > n_bins else n_bins
     if integral and k > n_bins and math.floor(hi) - math.ceil(lo) + 1 <= k:  # one fine bin per whole value
-        inner = np.arange(math.ceil(lo) + 0.5, math.floor(hi), 1.0)
-        return Binning(f, "linear", np.concatenate([[lo], inner, [hi]]), n_bins)
-    if _uses_log(f, lo, hi, log_bins):
+        return _point_grid(f, lo, hi, 1.0, n_bins)
+    log = _uses_log(f, lo, hi, log_bins)
+    if k > n_bins and not log and f.kind == "numeric":
+        return _point_grid(f, lo, hi, _round_step((hi - lo) / k), n_bins)
+    if log:
         s = 0.0 if lo > 0 else hi / 1e4
         edges, scale = np.geomspace(lo + s, hi + s, k + 1) - s, "log"
     else:
         edges, scale = np.linspace(lo, hi, k + 1), "linear"
     edges[0], edges[-1] = lo, hi
-    return Binning(f, scale, edges, n_bins if k > n_bins else 0)
+    if k <= n_bins:
+        return Binning(f, scale, edges)
+    points = np.full(k, np.nan)
+    points[0], points[-1] = lo, hi  # only the declared bounds are values known to be meaningful
+    return Binning(f, scale, edges, n_bins, points)
+
+
+def _round_step(raw: float) -> float:
+    """The smallest of 1, 2, 5 x 10^m at least ``raw``."""
+    m = 10.0 ** math.floor(math.log10(raw))
+    return next(c * m for c in (1.0, 2.0, 5.0, 10.0) if c * m >= raw * (1 - 1e-9))
+
+
+def _point_grid(f: Any, lo: float, hi: float, step: float, n_bins: int) -> Binning:
+    """Fine bins centred on the multiples of a round ``step`` inside the declared bounds (edges halfway between,
+    the outer ones at the bounds): heaped values (whole numbers, 2 decimals) stay exact when a bin is alone."""
+    first = math.ceil(lo / step - 1e-9) * step
+    count = int(math.floor((hi - first) / step + 1e-9)) + 1
+    digits = max(0, -math.floor(math.log10(step))) + 1
+    points = np.round(first + step * np.arange(count), digits)
+    edges = np.concatenate([[lo], 0.5 * (points[:-1] + points[1:]), [hi]])
+    return Binning(f, "linear", edges, n_bins, points)
 
 
 def coarsen(noisy: np.ndarray, n_leaves: int, sigma: float, z: float = 2.0, min_mass: float = 0.0) -> np.ndarray:

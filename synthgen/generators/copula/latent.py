@@ -81,17 +81,19 @@ def marginal_model(b: Binning, probs: np.ndarray, null_prob: float | None, max_o
     return ColumnModel(f.name, f.kind, "ordinal", np.arange(len(probs)), cdf, null_prob)
 
 
-def _knots(b: Binning, bounds: np.ndarray) -> np.ndarray:
-    """Knots of an adaptive column's quantile function: its model bins' edges, where a model bin that is the first
-    (last) fine bin alone puts its mass on the declared lower (upper) bound. Mass piles up exactly on a bound
-    (zeros of zero-inflated money columns, caps, clipped values), and a KS score counts a point mass spread over
-    even a 1/2048-wide bin as missing."""
-    knots = b.grid[bounds].astype(np.float64)
-    if len(knots) > 3 and bounds[1] - bounds[0] == 1:
-        knots[1] = knots[0]
-    if len(knots) > 3 and bounds[-1] - bounds[-2] == 1:
-        knots[-2] = knots[-1]
-    return knots
+def _with_atoms(model: ColumnModel, b: Binning, bounds: np.ndarray) -> ColumnModel:
+    """An adaptive column's model bin that is one fine bin alone puts its mass on that bin's point (a whole value,
+    a multiple of the grid's round step, or the declared bound of an outer bin): mass piles up on such values
+    (zeros of zero-inflated columns, heaped values, caps, clipped values), and a KS score counts a point mass
+    spread over even a 1/2048-wide bin as missing. Post-processing of released bins and the public grid."""
+    e, c = model.values, model.cdf
+    starts, ends = e[:-1].copy(), e[1:].copy()
+    p = b.points[bounds[:-1]] if b.points is not None else np.full(len(starts), np.nan)
+    atom = (np.diff(bounds) == 1) & np.isfinite(p)
+    starts[atom] = ends[atom] = p[atom]
+    model.values = np.column_stack([starts, ends]).ravel()
+    model.cdf = np.column_stack([c[:-1], c[1:]]).ravel()
+    return model
 
 
 def latent_column(b: Binning, hist: np.ndarray, rules: LatentRules, bounds: np.ndarray | None = None
@@ -116,7 +118,8 @@ def latent_column(b: Binning, hist: np.ndarray, rules: LatentRules, bounds: np.n
         tables.append(np.concatenate([np.full(k, sc[1]), [sc[0]]]))
         a.append(score_variance(split))
         q.append(1.0)
-    model = marginal_model(b, probs, null_prob, rules.max_onehot, None if bounds is None else _knots(b, bounds))
+    model = marginal_model(b, probs, null_prob, rules.max_onehot, None if bounds is None else b.grid[bounds])
+    model = model if bounds is None else _with_atoms(model, b, bounds)
     if model.mode == "onehot":
         for c in model.values:
             p = probs[c]
