@@ -69,6 +69,21 @@ def _selected(metrics: Sequence[str] | None) -> tuple[set[str], set[str] | None]
     return groups, subs
 
 
+def summary_metrics(metrics: Sequence[str] | None, target: str | None, holdout: bool) -> set[str]:
+    """The headline metrics (report summary keys) an evaluation with these arguments computes, known before any
+    data is read: a release gate threshold on any other one can never pass."""
+    groups, subs = _selected(metrics)
+    out = set()
+    if "fidelity" in groups:
+        out |= {"fidelity_score"} | ({"detection_auc"} if subs is None or "detection" in subs else set())
+    if "utility" in groups and target is not None:
+        out.add("tstr_ratio")
+    if "privacy" in groups:
+        out |= {"exact_match_rate"} | ({"dcr_share"} if holdout else set())
+        out |= {"mia_auc"} if holdout and (subs is None or "mia" in subs) else set()
+    return out
+
+
 def _audit_reasons(audit: Mapping[str, Any] | None, spend: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """(fail, warn) reasons from the report's audit section: a violation fails the report."""
     if not audit:

@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping
 from ..exceptions import ConfigError, InputError, ReleaseStepError, SynthgenError
 from . import bundle
 from .config import ReleaseConfig
-from .preflight import check_epsilon, preflight, refusal
+from .preflight import check_epsilon, check_holdout, preflight, refusal
 from .inputs import Inputs, check_columns, load_schema, need_file, read_inputs, read_manifest, read_table
 
 __all__ = ["Inputs", "Prepared", "Fitted", "ReleaseResult", "check_columns", "evaluate", "evaluators_module", "fit",
@@ -353,6 +353,8 @@ def run_release(cfg: ReleaseConfig, *, engine: str = "auto", inputs: Inputs | No
         evaluators_module()
     if inputs is None:
         inputs = read_inputs(cfg.train, cfg.schema, cfg.holdout, data_kind=prep.entry.data_kind)
+    if cfg.evaluate:
+        check_holdout(inputs.holdout)  # before the fit reserves the budget
     fitted = fit(prep, inputs, seed=cfg.seed, allow_inferred=cfg.allow_inferred, on_violation=cfg.on_violation,
                  say=say)
     step()

@@ -74,6 +74,44 @@ def check_evaluation(cfg: ReleaseConfig, schema: Any) -> None:
                               f"{_NOTHING_DONE}")
 
 
+def check_thresholds(cfg: ReleaseConfig) -> None:
+    """Every report threshold names a metric the configured evaluation computes (else the gate cannot pass)."""
+    from .config import THRESHOLD_METRICS
+
+    wanted = {k: m for k, (m, _) in THRESHOLD_METRICS.items() if getattr(cfg.thresholds, k) is not None}
+    if not wanted:
+        return
+    if not cfg.evaluate:
+        raise ConfigError(f"thresholds {sorted(wanted)} need the evaluation report, but evaluation.enabled is "
+                          f"false. Fix: enable the evaluation or remove those thresholds. {_NOTHING_DONE}")
+    try:
+        from evaluators.suite import summary_metrics
+    except ImportError:
+        return  # no evaluators: the run says so before any work (pipeline.evaluators_module)
+    computed = summary_metrics(cfg.metrics, cfg.target, cfg.holdout is not None)
+    missing = {k: m for k, m in wanted.items() if m not in computed}
+    if missing:
+        shown = ", ".join(f"thresholds.{k} needs {m!r}" for k, m in sorted(missing.items()))
+        raise ConfigError(f"{shown}, which the evaluation does not compute (evaluation.metrics "
+                          f"{list(cfg.metrics) if cfg.metrics else 'all'}, target {cfg.target!r}, holdout "
+                          f"{'given' if cfg.holdout else 'none'}). Fix: add the metric's group to evaluation.metrics "
+                          f"(mia_auc and dcr_share also need a holdout, tstr_ratio a target) or remove the threshold. "
+                          f"{_NOTHING_DONE}")
+
+
+def check_holdout(holdout: Any) -> None:
+    """The evaluators' minimum holdout size, checked after the tables are read and before the budget is reserved
+    (the message does not say how many rows the holdout has)."""
+    try:
+        from evaluators import MIN_HOLDOUT_ROWS
+    except ImportError:
+        return
+    if holdout is not None and len(holdout) < MIN_HOLDOUT_ROWS:
+        raise InputError(f"The holdout has fewer than {MIN_HOLDOUT_ROWS} rows, the evaluators' minimum (the privacy "
+                         f"attacks split it). Fix: hold out at least {MIN_HOLDOUT_ROWS} real rows the generator never "
+                         f"sees, or drop data.holdout. {_NOTHING_DONE}")
+
+
 def check_outputs(path: str | Path) -> None:
     """``outputs.dir`` can be created and replaced: no file in the way, the nearest existing folder writable."""
     p = Path(path)
@@ -116,6 +154,7 @@ def before_charge(cfg: ReleaseConfig, engine: str = "auto", schema: Any = None) 
     if schema is None and cfg.schema is not None:
         schema = load_schema(cfg.schema)
     check_evaluation(cfg, schema)
+    check_thresholds(cfg)
     return Checked(build_suite(cfg, schema, engine))
 
 

@@ -166,3 +166,28 @@ def test_the_run_says_how_much_it_clipped_in_the_owner_evaluation_only(files, tm
     assert report["contains_private_statistics"] is True and report["summary"]["clipped"]["age"] == pytest.approx(0.05)
     release = "".join(p.read_text() for p in (tmp_path / "out" / "release").iterdir())
     assert '"clipped"' not in release and 'clipped_share' not in release  # private: never in the bundle
+
+
+@pytest.mark.parametrize("over", [
+    {"thresholds": {"max_exact_match_rate": 0.5}},                           # privacy not in evaluation.metrics
+    {"thresholds": {"max_mia_auc": 0.6}, "evaluation": {"metrics": ["privacy"]}},  # mia needs a holdout
+    {"thresholds": {"min_fidelity": 0.5}, "evaluation": {"enabled": False}},
+])
+def test_a_threshold_the_evaluation_cannot_compute_is_refused_before_the_charge(files, tmp_path, over):
+    """Found by H-corpus (wages): such a threshold failed the gate only after the fit, the budget committed."""
+    cfg = _config(files, tmp_path, **over)
+    before = (tmp_path / "ledger.json").read_bytes()
+    with pytest.raises(ConfigError, match="thresholds.*no budget was charged"):
+        pipeline.run_release(cfg, engine="native")
+    assert (tmp_path / "ledger.json").read_bytes() == before and not (tmp_path / "out").exists()
+
+
+def test_a_too_small_holdout_is_refused_before_the_charge(files, tmp_path):
+    """Found by H-corpus (wages): a 60-row holdout was refused by the evaluators only after the fit."""
+    pd.read_csv(files / "train.csv").head(60).to_csv(tmp_path / "holdout.csv", index=False)
+    cfg = _config(files, tmp_path, data={"train": str(files / "train.csv"), "holdout": str(tmp_path / "holdout.csv")})
+    before = (tmp_path / "ledger.json").read_bytes()
+    with pytest.raises(InputError, match="fewer than 100 rows") as info:
+        pipeline.run_release(cfg, engine="native")
+    assert "60" not in str(info.value)  # the holdout's size is not printed
+    assert (tmp_path / "ledger.json").read_bytes() == before and not (tmp_path / "out").exists()
