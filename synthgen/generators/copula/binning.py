@@ -4,7 +4,8 @@ All are functions of public inputs only: :func:`make_binning` of a column's DECL
 nullability) and the generator's parameters; :func:`suppress` of an already released noisy histogram and public
 thresholds (rho, the number of bins); :func:`coarsen` of an already released noisy FINE histogram (the adaptive
 model bins of a linear/log column: narrow where the noisy mass is, so the model's resolution follows the data
-even when the declared bounds are far wider than it). None reads a private row, so none costs budget.
+even when the declared bounds are far wider than it; the fine grids themselves come from the declared bounds
+alone). None reads a private row, so none costs budget.
 """
 from __future__ import annotations
 

@@ -18,7 +18,9 @@ plan only. What is released, and what it costs:
    release alone (dyadic splits where the noisy mass is clearly positive: about noisy quantiles, so bins are
    narrow where the data is even inside declared bounds far wider than it), and the rest of ``rho_column``
    releases the noisy counts of those model bins (adaptive composition; the spend does not depend on the bins
-   chosen). The row count
+   chosen). Fine grids are public: one bin per whole value (integer columns), bins centred on a round step
+   (real-valued linear columns), or equal log steps; a model bin that is one fine bin alone puts its mass on that
+   bin's public point (its value, or the declared bound of an outer bin). The row count
    (``rows_estimate_``, and the Gram normaliser) is the mean of a part's raw noisy histogram totals, summed over
    the parts (no extra cost); the exact n is never used.
 2. One noisy Gram matrix of the rows' conditional normal scores, computed through the already released noisy
