@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import audit, evaluation, ledger, models, releases, schema, split
+from . import audit, evaluation, ledger, models, recommend, releases, schema, split
 from .output import EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ChecksFailed, Out
 from .params import parse_params
 
@@ -33,5 +33,5 @@ def main(quiet: bool, debug: bool) -> None:
 
 for _cmd in (models.generators_cmd, models.fit_cmd, models.sample_cmd, schema.schema_grp, evaluation.evaluate_cmd,
              evaluation.validate_cmd, releases.run_cmd, releases.demo_cmd, ledger.ledger_grp, audit.audit_cmd,
-             split.split_cmd):
+             split.split_cmd, recommend.recommend_cmd):
     main.add_command(_cmd)

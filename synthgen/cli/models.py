@@ -14,6 +14,7 @@ from ..exceptions import ConfigError, InputError
 from ..release import pipeline
 from .output import Out, common
 from .params import check_privacy_request, parse_params
+from .recommend import resolve_auto
 from .scale import cluster, partitioned_inputs, sample_parts, scheduler_option
 
 SEED_HELP = "Seed for initialisation and sampling only, never for privacy noise (default: fresh entropy)."
@@ -55,7 +56,8 @@ def _show_params(out: Out, name: str) -> None:
 @click.command("fit")
 @click.argument("data", type=click.Path())
 @click.option("--schema", "schema_path", type=click.Path(), default=None, help="Declared schema JSON.")
-@click.option("--generator", required=True, help="Registry name, e.g. dp-copula (see `synthgen generators`).")
+@click.option("--generator", required=True,
+              help="Registry name, e.g. dp-copula (see `synthgen generators`), or 'auto' (`synthgen recommend`).")
 @click.option("--epsilon", type=float, default=None, help="DP epsilon for the fit.")
 @click.option("--delta", type=float, default=None,
               help="DP delta (default: from the schema's declared maximum row count, else a fixed 1e-9).")
@@ -74,7 +76,7 @@ def fit_cmd(out: Out, data: str, schema_path: str | None, generator: str, epsilo
     """Fit a generator on DATA and save the model directory (written atomically)."""
     from ..generators import registry
 
-    given = parse_params(params)
+    generator, given = resolve_auto(out, generator, schema_path, epsilon, parse_params(params))
     check_privacy_request(out, dp=registry.entry(generator).guarantee == "dp", ledger=ledger,
                           epsilon=epsilon if epsilon is not None else given.get("epsilon"),
                           delta=delta if delta is not None else given.get("delta"))

@@ -117,3 +117,18 @@ def test_schema_draft_keeps_partial_fields_and_drops_what_releases_nothing(tmp_p
     s2 = Schema.load(tmp_path / "s2.json")
     assert (s2["b"].lower, s2["b"].upper, s2["b"].source) == (0.0, 10.0, "public:codebook")
     assert s2["a"].source.startswith("dp:") and s2["c"].kind == "identifier"
+
+
+def test_recommend_and_generator_auto_read_the_declared_schema_only(small_cps, tmp_path):
+    r = invoke("recommend", "--schema", small_cps / "schema.json", "--epsilon", 1)
+    assert r.exit_code == 0, r.stderr
+    rec = json.loads(r.stdout)
+    assert rec["generator"] and rec["reasons"] and f"generator: {rec['generator']}" in r.stderr
+    from synthgen.cli.output import Out
+    from synthgen.cli.recommend import resolve_auto
+
+    name, params = resolve_auto(Out(None, True, False), "auto", str(small_cps / "schema.json"), 1.0, {"x": 1})
+    assert name == rec["generator"] and params["x"] == 1 and "epsilon" not in params
+    assert resolve_auto(Out(None, True, False), "dp-copula", None, 1.0, {}) == ("dp-copula", {})
+    r = invoke("fit", small_cps / "train.csv", "--generator", "auto", "--out", tmp_path / "m")
+    assert r.exit_code == 2 and "needs --schema" in r.stderr
