@@ -165,7 +165,7 @@ def run_dask(files: list[Path], rows: int, out: Path, schema) -> dict:
     return res
 
 
-def run_fit_persist(files: list[Path], schema, repeats: int = 1) -> list[dict]:
+def run_fit_persist(files: list[Path], schema, repeats: int = 1, workers: int = 2) -> list[dict]:
     """The Dask dp-copula fit alone, conformed partitions kept on the workers (synthgen.persist) or re-read per
     pass, alternating, in one cluster, after an untimed warm-up fit on the first file."""
     import dask
@@ -174,7 +174,7 @@ def run_fit_persist(files: list[Path], schema, repeats: int = 1) -> list[dict]:
     from synthgen.scale.cluster import connect
 
     out = []
-    with connect("local", n_workers=2, threads_per_worker=1, memory_limit="3GB") as client:
+    with connect("local", n_workers=workers, threads_per_worker=1, memory_limit="3GB") as client:
         client.run(lambda: __import__("synthgen.generators.copula") and None)
         peaks = WorkerPeak(client)
         DPGaussianCopula(EPS, DELTA).fit(_frame(files[:1]), schema, random_state=0, progress=False)
@@ -256,6 +256,7 @@ def main() -> None:
     ap.add_argument("--memory-child", nargs="*", help=argparse.SUPPRESS)
     ap.add_argument("--fit-persist", action="store_true", help="only the Dask fit, persist off/on, at --sizes")
     ap.add_argument("--marginal-pass", action="store_true", help="only dp-marginal's exact-marginal pass at --sizes")
+    ap.add_argument("--workers", type=int, default=2, help="LocalCluster workers of --fit-persist")
     args = ap.parse_args()
     if args.memory_child is not None:
         *files, rows = args.memory_child
@@ -271,7 +272,10 @@ def main() -> None:
     if args.fit_persist or args.marginal_pass:
         for n in sizes:
             print(f"{n / 1e6:g}M rows, load average start {[round(x, 2) for x in os.getloadavg()]}", flush=True)
-            (run_fit_persist if args.fit_persist else run_marginal_pass)(files[: -(-n // per)], schema)
+            if args.fit_persist:
+                run_fit_persist(files[: -(-n // per)], schema, workers=args.workers)
+            else:
+                run_marginal_pass(files[: -(-n // per)], schema)
         return
     for n in sizes:
         use = files[: -(-n // per)]
