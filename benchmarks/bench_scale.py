@@ -187,7 +187,7 @@ def run_fit_persist(files: list[Path], schema, repeats: int = 1, workers: int = 
     return out
 
 
-def run_marginal_pass(files: list[Path], schema) -> dict:
+def run_marginal_pass(files: list[Path], schema, workers: int = 2) -> dict:
     """dp-marginal's measurement input on Dask: the validation pass (partitions kept on the workers) and the one
     pass of exact marginals (total, one-ways, every candidate pair over the default 32-bin domain)."""
     from synthgen.generators.marginal.dp import DPMarginal
@@ -197,7 +197,7 @@ def run_marginal_pass(files: list[Path], schema) -> dict:
     gen = DPMarginal(EPS, DELTA)
     plan = gen._plan(schema)
     cliques = [()] + [(a,) for a in plan.names] + list(plan.candidates)
-    with connect("local", n_workers=2, threads_per_worker=1, memory_limit="3GB") as client:
+    with connect("local", n_workers=workers, threads_per_worker=1, memory_limit="3GB") as client:
         client.run(lambda: __import__("synthgen.scale.marginals") and None)
         peaks = WorkerPeak(client)
         with peaks, C.timer() as t:
@@ -256,7 +256,7 @@ def main() -> None:
     ap.add_argument("--memory-child", nargs="*", help=argparse.SUPPRESS)
     ap.add_argument("--fit-persist", action="store_true", help="only the Dask fit, persist off/on, at --sizes")
     ap.add_argument("--marginal-pass", action="store_true", help="only dp-marginal's exact-marginal pass at --sizes")
-    ap.add_argument("--workers", type=int, default=2, help="LocalCluster workers of --fit-persist")
+    ap.add_argument("--workers", type=int, default=2, help="LocalCluster workers of --fit-persist/--marginal-pass")
     args = ap.parse_args()
     if args.memory_child is not None:
         *files, rows = args.memory_child
@@ -275,7 +275,7 @@ def main() -> None:
             if args.fit_persist:
                 run_fit_persist(files[: -(-n // per)], schema, workers=args.workers)
             else:
-                run_marginal_pass(files[: -(-n // per)], schema)
+                run_marginal_pass(files[: -(-n // per)], schema, workers=args.workers)
         return
     for n in sizes:
         use = files[: -(-n // per)]
