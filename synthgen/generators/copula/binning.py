@@ -93,6 +93,8 @@ def make_binning(f: Any, n_bins: int, max_discrete: int, log_bins: Any, fine_bin
         lo, hi, integral = float(f.lower), float(f.upper), f.integer
     else:
         lo, hi, integral = datetime_bound_days(f.lower_ts), datetime_bound_days(f.upper_ts), f.date_only
+    if hi <= lo:  # a declared constant column (minimum == maximum): one value, one bin
+        return Binning(f, "discrete", np.array([lo], dtype=np.float64))
     if integral and math.floor(hi) - math.ceil(lo) + 1 <= max_discrete:
         return Binning(f, "discrete", np.arange(math.ceil(lo), math.floor(hi) + 1, dtype=np.float64))
     k = int(fine_bins) if fine_bins > n_bins else n_bins
