@@ -1,7 +1,7 @@
 """Declared schemas of the corpus's event and registry tables (breaches, planes, polls, storms), from their docs."""
 from __future__ import annotations
 
-from ._build import US_STATE_NAMES, US_STATES, cat, date, doc, ident, num
+from ._fields import US_STATE_NAMES, US_STATES, cat, date, doc, ident, num
 
 
 def breaches() -> dict:

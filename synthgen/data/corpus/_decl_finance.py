@@ -1,7 +1,7 @@
 """Declared schemas of the corpus's finance tables (loanapp, default, creditcard, hmda), from their documentation."""
 from __future__ import annotations
 
-from ._build import YES_NO, cat, doc, ident, num
+from ._fields import YES_NO, cat, doc, ident, num
 
 WB = "wooldridge::loanapp help (Boston Fed mortgage study, Munnell et al. 1996; HMDA codes)"
 MISSING = "the source file codes not-recorded as 999999.375 / 999 / 666"

@@ -1,7 +1,7 @@
 """Declared schemas of the corpus's survey and study tables (star, caravan, nhefs, wages), from their documentation."""
 from __future__ import annotations
 
-from ._build import YES_NO, cat, doc, ident, num
+from ._fields import YES_NO, cat, doc, ident, num
 
 GRADES = ("k", "1", "2", "3")
 
