@@ -134,6 +134,7 @@ class ReleaseConfig:
     html: bool = True
     export_suite: bool = True
     name: str | None = None
+    recommended: Mapping[str, Any] | None = None  # `generator: {name: auto}`: what was picked and why
 
     @property
     def synthetic_filename(self) -> str:
@@ -214,9 +215,10 @@ def release_config_from_dict(doc: Mapping[str, Any], base_dir: str | os.PathLike
         q = Path(os.path.expanduser(value))
         return q if q.is_absolute() else Path(os.path.normpath(base / q))
 
-    gen = doc["generator"]
     priv = doc.get("privacy") or {}
-    _check_privacy_request(priv, dict(gen.get("params") or {}))
+    _check_privacy_request(priv, dict(doc["generator"].get("params") or {}))
+    doc = _resolve_auto(doc, p(doc["schema"]))
+    gen = doc["generator"]
     ev = doc.get("evaluation") or {}
     out = doc["outputs"]
     thresholds = _with_expected_audit(Thresholds(**(doc.get("thresholds") or {})), doc, p)
@@ -230,7 +232,30 @@ def release_config_from_dict(doc: Mapping[str, Any], base_dir: str | os.PathLike
         sensitive=ev.get("sensitive"), metrics=tuple(ev["metrics"]) if ev.get("metrics") else None,
         thresholds=thresholds, outputs_dir=p(out["dir"]), output_format=out.get("format", "csv"),
         html=bool(out.get("html", True)), export_suite=bool(out.get("export_suite", True)), name=doc.get("name"),
+        recommended=doc.get("recommended"),
     )
+
+
+def _resolve_auto(doc: Mapping[str, Any], schema_path: Path | None) -> Mapping[str, Any]:
+    """``generator: {name: auto}``: the registered generator :func:`~synthgen.generators.recommend.recommend` picks
+    from the DECLARED schema (no data read, nothing spent), its parameters under the config's own ``params``. The
+    resolved name is what the run, the model card and the audit requirement see; the reasons are kept."""
+    gen = dict(doc["generator"])
+    if gen["name"] != "auto":
+        return doc
+    from ..generators.recommend import recommend
+    from .inputs import load_schema
+
+    ev = doc.get("evaluation") or {}
+    eps = (doc.get("privacy") or {}).get("epsilon", (gen.get("params") or {}).get("epsilon"))
+    rec = recommend(load_schema(schema_path), epsilon=eps, target=ev.get("target"))
+    user = dict(gen.get("params") or {})
+    gen["params"] = {**{k: v for k, v in rec.params.items() if k not in ("epsilon", "delta")}, **user}
+    gen["name"] = rec.generator
+    out = dict(doc)
+    out["generator"] = gen
+    out["recommended"] = {"from": "auto", "generator": rec.generator, "reasons": list(rec.reasons)}
+    return out
 
 
 def _check_privacy_request(priv: Mapping[str, Any], params: Mapping[str, Any]) -> None:
