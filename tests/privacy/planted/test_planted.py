@@ -27,7 +27,9 @@ EXPECTED = {
     ("dp-copula", "exact_n"): (EXACT_N, DISTINGUISH),
     ("dp-copula", "data_bounds"): (ARTIFACT,),
     ("dp-copula", "n_in_spend"): (EXACT_N, MANIFEST),
-    ("dp-copula", "sigma_too_small"): (LEVEL, CANARY),
+    # With adaptive model bins (issue 13) a lone extreme value shares a wide model bin, so the near-value share
+    # moves by ~0.1 row and the canary check no longer sees sigma/1000 in 5 fits; the D vs D+1 game does.
+    ("dp-copula", "sigma_too_small"): (LEVEL, DISTINGUISH),
     ("dp-image", "no_noise"): (FRESH, EXACT_N),
     ("dp-image", "small_noise"): (LEVEL,),
     ("dp-image", "seeded_noise"): (FRESH,),
