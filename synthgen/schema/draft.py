@@ -59,6 +59,7 @@ CLASSES_SHARE = 0.2
 KIND_SHARE = 0.95
 #: Noisy null / non-integer counts must clear this many noise standard deviations.
 THRESHOLD_SIGMAS = 4.0
+NULL_SHARE_VISIBLE = 0.05  # a null share the draft must be able to see before it drafts a column non-nullable
 #: A column's kind is decided only when its largest noisy class group clears this many sigmas.
 MIN_MASS_SIGMAS = 4.0
 
@@ -160,7 +161,7 @@ def decide_kind(counts: np.ndarray, sigma: float, column: str) -> tuple[str, boo
     if sigma == 0 and mass == 0:
         raise DataValidationError(f"Column {column!r} is entirely null; declare it by hand or drop it.")
     thr = THRESHOLD_SIGMAS * sigma if sigma > 0 else 0.5
-    nullable = bool(c[0] >= thr)
+    nullable = drafted_nullable(float(c[0]), sigma, mass)
     if kind == "categorical":
         return kind, nullable
     other = [j for j in range(1, len(CLASSES)) if j not in own]
@@ -170,6 +171,17 @@ def decide_kind(counts: np.ndarray, sigma: float, column: str) -> tuple[str, boo
     if kind == "numeric":
         kind = "integer" if c[3] < thr else "numeric"
     return kind, nullable
+
+
+def drafted_nullable(null_count: float, sigma: float, mass: float) -> bool:
+    """Nullable when the noisy null count clears ``THRESHOLD_SIGMAS`` sigma, OR when the noise is too large to
+    rule out a null share of ``NULL_SHARE_VISIBLE`` of the noisy non-null mass (the draft cannot tell: a column
+    drafted non-nullable would make fits drop every row with a null in it, which on a table with structural nulls
+    is most rows). Post-processing of the noisy counts; exact counts (``sigma == 0``): nullable iff a null."""
+    if sigma <= 0:
+        return null_count >= 0.5
+    thr = THRESHOLD_SIGMAS * sigma
+    return bool(null_count >= thr or thr > NULL_SHARE_VISIBLE * mass)
 
 
 # -------------------------------------------------------------------------------------------- entry point
@@ -318,8 +330,7 @@ def _release_kinds(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str], 
         counts = noisy_histogram(parse_class_counts(df[c]), rho, noise)
         noisy[c] = {k: int(round(v)) for k, v in zip(CLASSES, counts)}
         if c in kinds:
-            nullable = bool(counts[0] >= THRESHOLD_SIGMAS * sigma)
-            decided[c] = (kinds[c], nullable)
+            decided[c] = (kinds[c], drafted_nullable(float(counts[0]), sigma, max(float(counts[1:].sum()), 0.0)))
         else:
             try:
                 decided[c] = decide_kind(counts, sigma, c)
