@@ -25,6 +25,7 @@ _LAZY = {
     "GaussianCopula": "copula",
     "DPGaussianCopula": "dp-copula",
     "DPCTGAN": "dp-ctgan",
+    "DPMarginal": "dp-marginal",
     "CTGAN": "ctgan",
     "ImageAugmenter": "image-augment",
     "DPImageGenerator": "dp-image",
