@@ -193,16 +193,7 @@ def _evaluate(real, synthetic, holdout, schema, target, privacy, quasi_identifie
             results += res
             plots.update(pl)
         elif step == "utility":
-            if target is None:
-                not_computed.append({"name": "utility", "reason": "no target column was given (pass target=...)."})
-            else:
-                try:
-                    res, util_info = utility.run(prep, target, rng)
-                except EvaluationError as exc:  # e.g. the target is null in every synthetic row: a result, not a crash
-                    not_computed.append({"name": "utility", "reason": str(exc)})
-                else:
-                    results += res
-                    plots["utility"] = util_info
+            util_info = _utility_step(prep, target, rng, results, plots, not_computed)
         else:
             keep = list(prep.real.columns)
             res, pl, nc = privacy_eval.run(prep, rng, quasi_identifiers, sensitive, subs,
@@ -212,20 +203,7 @@ def _evaluate(real, synthetic, holdout, schema, target, privacy, quasi_identifie
             plots.update(pl)
             not_computed += nc
         seconds[step] = time.perf_counter() - t
-    by = {r.name: r for r in results}
-    summary: dict[str, Any] = {
-        "fidelity_score": by["fidelity.score"].value if "fidelity.score" in by else None,
-        "detection_auc": by["fidelity.detection_auc"].value if "fidelity.detection_auc" in by else None,
-        "tstr_ratio": util_info["tstr_ratio"] if util_info else None,
-        "mia_auc": by["privacy.mia_auc"].value if "privacy.mia_auc" in by else None,
-        "dcr_share": by["privacy.dcr_share"].value if "privacy.dcr_share" in by else None,
-        "exact_match_rate": by["privacy.exact_match_rate"].value if "privacy.exact_match_rate" in by else None,
-        "privacy": spend,
-        # Per column, the share of real training rows outside the declared bounds/categories (owner's evaluation)
-        "clipped": {k: v["share"] for k, v in clip.details["columns"].items() if v["share"] > 0} if clip else None,
-        # What the report describes: the gate refuses the report for any other table (see table_sha256).
-        "synthetic_table": {"sha256": table_sha256(synthetic, schema), "basis": "schema" if schema else "as given"},
-    }
+    summary = _summary(results, util_info, spend, clip, synthetic, schema)
     summary = {"verdict": verdict(summary, results, audit), **summary}
     meta = {"synthgen_version": synthgen_version(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "rows": {"real": len(real), "synthetic": len(synthetic),
@@ -233,3 +211,40 @@ def _evaluate(real, synthetic, holdout, schema, target, privacy, quasi_identifie
             "columns": list(prep.real.columns), "target": target,
             "random_state": int(random_state) if isinstance(random_state, int) else 0, "seconds": seconds}
     return Report(tuple(results), summary, meta, plots, tuple(not_computed), audit)
+
+
+def _utility_step(prep, target, rng, results: list, plots: dict, not_computed: list) -> dict | None:
+    """TSTR/TRTR into ``results``/``plots``; without a target, or when it cannot run on this release (e.g. the
+    target is null in every synthetic row), a ``not_computed`` entry instead of a crash. Returns its info."""
+    if target is None:
+        not_computed.append({"name": "utility", "reason": "no target column was given (pass target=...)."})
+        return None
+    try:
+        res, info = utility.run(prep, target, rng)
+    except EvaluationError as exc:
+        not_computed.append({"name": "utility", "reason": str(exc)})
+        return None
+    results += res
+    plots["utility"] = info
+    return info
+
+
+def _summary(results, util_info, spend, clip, synthetic, schema) -> dict[str, Any]:
+    by = {r.name: r for r in results}
+
+    def value(name: str) -> Any:
+        return by[name].value if name in by else None
+
+    return {
+        "fidelity_score": value("fidelity.score"),
+        "detection_auc": value("fidelity.detection_auc"),
+        "tstr_ratio": util_info["tstr_ratio"] if util_info else None,
+        "mia_auc": value("privacy.mia_auc"),
+        "dcr_share": value("privacy.dcr_share"),
+        "exact_match_rate": value("privacy.exact_match_rate"),
+        "privacy": spend,
+        # Per column, the share of real training rows outside the declared bounds/categories (owner's evaluation)
+        "clipped": {k: v["share"] for k, v in clip.details["columns"].items() if v["share"] > 0} if clip else None,
+        # What the report describes: the gate refuses the report for any other table (see table_sha256).
+        "synthetic_table": {"sha256": table_sha256(synthetic, schema), "basis": "schema" if schema else "as given"},
+    }
