@@ -113,17 +113,20 @@ def _fit_predict(kind: str, task: str, xtr: np.ndarray, ytr: np.ndarray, xte: np
     return proba
 
 
+def _real_split(prep: Prepared, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(real training rows, test rows, where the test rows come from): the holdout when there is one."""
+    if prep.holdout is not None:
+        return prep.real, prep.holdout, "holdout (rows the generator never saw)"
+    perm = rng.permutation(len(prep.real))
+    cut = int(len(perm) * 0.7)
+    return (prep.real.iloc[perm[:cut]], prep.real.iloc[perm[cut:]],
+            "30% of the real table (the generator saw these rows: TSTR is optimistic)")
+
+
 def run(prep: Prepared, target: str, rng: np.random.Generator) -> tuple[list[Result], dict[str, Any]]:
     task = check_target(prep, target)
     scale = numeric_scale(prep)
-    if prep.holdout is not None:
-        train_real, test = prep.real, prep.holdout
-        test_source = "holdout (rows the generator never saw)"
-    else:
-        perm = rng.permutation(len(prep.real))
-        cut = int(len(perm) * 0.7)
-        train_real, test = prep.real.iloc[perm[:cut]], prep.real.iloc[perm[cut:]]
-        test_source = "30% of the real table (the generator saw these rows: TSTR is optimistic)"
+    train_real, test, test_source = _real_split(prep, rng)
     test = test.iloc[np.sort(subsample(len(test), MAX_TEST_ROWS, rng))]
     train_real = train_real.iloc[subsample(len(train_real), MAX_TRAIN_ROWS, rng)]
     syn = prep.synthetic.iloc[subsample(len(prep.synthetic), MAX_TRAIN_ROWS, rng)]
