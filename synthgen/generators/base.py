@@ -134,10 +134,12 @@ class BaseGenerator:
         ``allow_inferred``: let a DP generator use a schema read off the data without noise; such a fit carries
         NO DP guarantee (recorded in its spend, summary and manifest).
         ``on_violation``: ``"raise"`` (default) reports every schema violation; ``"clip"`` clips numeric values
-        into their declared bounds (rounds them for integer fields) and drops rows with undeclared categories (a
-        public, row-wise rule). Fields bought with DP (``dp:``) are always clipped and rounded, as DP bounds may
-        cut the tails and a DP integer flag may miss a few non-whole values; rows with nulls in a field a DP draft
-        declared non-nullable are dropped (it cannot see a few nulls).
+        into their declared bounds (rounds them for integer fields) and puts an undeclared category in the
+        column's null cell (a public, row-wise rule; a row is dropped only where the column is not nullable).
+        Fields bought with DP (``dp:``) are always treated so, as DP bounds may cut the tails, a DP integer flag
+        may miss a few non-whole values and a DP category set leaves out rare categories (DP drafts make
+        categorical columns nullable for them); rows with nulls in a field a DP draft declared non-nullable are
+        dropped (it cannot see a few nulls).
         ``fit_params``: generator-specific fit-time arguments, passed to ``_fit`` (e.g. DP-CTGAN's ``on_epoch``).
         """
         self._check_schema(schema, allow_inferred)
@@ -319,7 +321,8 @@ def _check_extra_params(method: Any, params: Mapping[str, Any], what: str, fixed
 def blocking_violations(violations: Any, schema: Schema, on_violation: str) -> list:
     """The violations a fit refuses: all but the fixable ones (out of bounds, undeclared category, not whole for
     an integer field) when clipping is asked for or the field was bought with DP (``dp:``: a noisy draft cannot
-    see a few tail values or a few non-whole ones)."""
+    see a few tail values, a few non-whole ones or rare categories); :func:`conform_rows` says what is done with
+    them. A hand-declared (``public:``) field's violations block unless ``on_violation="clip"``."""
     fixable = {"below_minimum", "above_maximum", "unknown_category", "not_integer"}
     drafted = _dp_drafted_columns(schema)
     blocking = []
@@ -342,9 +345,16 @@ def _dp_drafted_columns(schema: Schema) -> set[str]:
 
 
 def conform_rows(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """Canonical dtypes, values clipped into declared bounds (and rounded for integer fields), rows with undeclared
-    categories or with nulls in a non-nullable field dropped (a public, row-wise rule, so it can run on each
-    partition of a table); learnable columns only."""
+    """Canonical dtypes, values clipped into declared bounds (and rounded for integer fields), an undeclared
+    category put in the column's null cell, rows with a null in a non-nullable field dropped; learnable columns
+    only.
+
+    Privacy: each output row is a function of one input row and the public schema only (no statistic of the
+    table), so the map is stable under add/remove-one-row (a neighbouring table gives at most one row more or
+    less) and runs the same on each partition of a Dask table. An undeclared category costs no row where the
+    column is nullable (every DP-drafted categorical column is: :mod:`synthgen.schema.draft_values`); the
+    generator then learns "missing or not listed" as the null cell's share, under its own noise. The number of
+    rows kept is never reported (only :func:`check_enough_rows`'s fixed message)."""
     table = schema.coerce(data)
     keep = np.ones(len(table), dtype=bool)
     for f in schema.learnable:
@@ -354,10 +364,8 @@ def conform_rows(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:
                 table[f.name] = table[f.name].round().clip(np.ceil(f.lower), np.floor(f.upper))
         elif f.kind == "datetime":
             table[f.name] = table[f.name].clip(f.lower_ts, f.upper_ts)
-        elif f.kind == "categorical":
-            # coerce() mapped undeclared categories to null; drop those rows (nulls that were nulls stay).
-            keep &= ~(table[f.name].isna().to_numpy() & data[f.name].notna().to_numpy())
-        if not f.nullable:  # nulls in a non-nullable field pass validation only for DP-drafted nullability
+        # categorical: coerce() put undeclared categories in the null cell, where they stay.
+        if not f.nullable:  # nulls (or undeclared categories) here pass validation only under clip or a DP draft
             keep &= table[f.name].notna().to_numpy()
     return table.loc[keep, [f.name for f in schema.learnable]].reset_index(drop=True)
 
@@ -365,8 +373,9 @@ def conform_rows(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:
 def check_enough_rows(gen: Any, n: int) -> None:
     if n < 2:
         raise DataValidationError(
-            f"{type(gen).__name__} needs at least 2 rows to learn from (after rows with undeclared "
-            "categories were dropped). Fix: pass a larger table.")  # no count: n is private
+            f"{type(gen).__name__} needs at least 2 rows to learn from (after rows with nulls or undeclared "
+            "categories in non-nullable columns were dropped). Fix: pass a larger table, or declare those "
+            "columns nullable.")  # no count: n is private
 
 
 def _draft_not_dp(schema: Schema | None) -> bool:

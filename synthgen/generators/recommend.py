@@ -1,10 +1,10 @@
 """Which DP table generator suits a table: a pure function of its DECLARED schema.
 
 :func:`recommend` reads only what a schema declares (column kinds, declared categories and their number, declared
-bounds and their width, nullability, the number of columns, the declared row bounds) plus the caller's epsilon and
-target column: all public, so a recommendation costs no budget and says nothing about the private rows. It never
-sees the data, so it cannot know whether a wide declared range is filled; it judges what each generator's model can
-represent at the declared resolution.
+bounds and their width, nullability (not counting a DP draft's ``nullable_for_unseen`` columns), the number of
+columns, the declared row bounds) plus the caller's epsilon and target column: all public, so a recommendation
+costs no budget and says nothing about the private rows. It never sees the data, so it cannot know whether a wide
+declared range is filled; it judges what each generator's model can represent at the declared resolution.
 
 The rules come from side-by-side fits at epsilon = 1 on real tables (quality = the evaluator's fidelity score,
 TSTR/TRTR; ``tests/unit/test_recommend.py`` pins the tables and their measured winners):
@@ -103,7 +103,17 @@ def profile(schema: Schema) -> SchemaProfile:
             cont += 1
     rows = getattr(schema, "rows", None)
     max_rows = int(rows.max) if rows is not None and rows.max else None
-    return SchemaProfile(len(cols), cont, disc, sum(bool(f.nullable) for f in cols), high, max_card, max_rows)
+    unseen = _nullable_for_unseen(schema)
+    nullable = sum(bool(f.nullable) and f.name not in unseen for f in cols)
+    return SchemaProfile(len(cols), cont, disc, nullable, high, max_card, max_rows)
+
+
+def _nullable_for_unseen(schema: Schema) -> set[str]:
+    """Categorical columns a DP draft made nullable only to hold the categories it could not release (its spend's
+    ``nullable_for_unseen``, a DP output): not evidence of structural nulls, so not counted as nullable here."""
+    spend = getattr(schema, "draft_spend", None) or {}
+    details = spend.get("details") or (spend.get("accounted") or {}).get("details") or {}
+    return set(details.get("nullable_for_unseen") or ())
 
 
 def _check(schema: Any, epsilon: float | None, target: str | None) -> None:

@@ -10,8 +10,11 @@ Privacy argument of a DP draft (``epsilon`` given), under add/remove-one-row:
    rule on the noisy counts (:func:`decide_kind`): the group with the largest noisy count (numeric / boolean /
    date / text), kept when the other non-null classes hold at most ``1 - KIND_SHARE`` of the noisy non-null
    mass (plus a noise allowance), otherwise categorical; a numeric column is integer unless its noisy count of
-   non-integer numbers clears ``THRESHOLD_SIGMAS`` sigma; a column is nullable only when its noisy null count
-   clears ``THRESHOLD_SIGMAS`` sigma (a column without nulls is drafted nullable with probability about 3e-5).
+   non-integer numbers clears ``THRESHOLD_SIGMAS`` sigma; a column is nullable when its noisy null count
+   clears ``THRESHOLD_SIGMAS`` sigma or when that threshold could hide a ``NULL_SHARE_VISIBLE`` null share
+   (:func:`drafted_nullable`; at large n a column without nulls is drafted nullable with probability about 3e-5);
+   a categorical column is always drafted nullable, its null cell also holding the categories too rare to release
+   (:mod:`synthgen.schema.draft_values`: a fixed rule, no extra read).
    A caller who knows a column's kind passes ``kinds={col: kind}`` (the histogram then only decides
    nullability) or the whole field in ``partial`` (kept as given; it costs nothing and reads nothing).
 2. **Values**: numeric and datetime bounds from :func:`~synthgen.schema.bounds.dp_bounds` (one noisy histogram
@@ -306,9 +309,11 @@ def _draft_dp(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str], epsil
         decided, noisy = _release_kinds(df, todo, kinds, budget, noise)
         fields = release_values(df, decided, budget, noise, epsilon, delta)
         dropped = sorted(c for c in todo if fields[c].kind == "identifier")
+        unseen = sorted(c for c in todo if fields[c].kind == "categorical" and not decided[c][1])
         spend = budget.to_spend(purpose="schema draft", classes_share=CLASSES_SHARE, kind_rule={
             "kind_share": KIND_SHARE, "threshold_sigmas": THRESHOLD_SIGMAS}, noisy_classes=noisy,
-            kinds={c: ("caller" if c in kinds else "dp") for c in todo}, dropped=dropped)
+            kinds={c: ("caller" if c in kinds else "dp") for c in todo}, dropped=dropped,
+            nullable_for_unseen=unseen)
         handle.record_spent(spend.epsilon, spend.delta)
     out = spend.to_dict() if not seeded else NoGuarantee(SEEDED_NOISE_REASON, accounted=spend).to_dict()
     if handle.entry is not None:

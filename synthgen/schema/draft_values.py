@@ -2,6 +2,16 @@
 and datetime columns (:func:`synthgen.schema.bounds.dp_bounds`) and category sets of categorical ones
 (:func:`~synthgen.privacy.mechanisms.dp_category_set`), from the budget left after the kinds, split equally.
 
+A drafted categorical column is always nullable. The threshold of :func:`dp_category_set` keeps a category held
+by few rows out of the draft (one held by one row with probability at most delta), so any table may hold rows
+whose category the draft does not list; a fit puts such a value in the column's null cell (a public row-wise rule
+of :func:`synthgen.generators.base.conform_rows`) instead of dropping the row, and the null cell must therefore
+be in the column's domain: the synthetic data's null share in that column is the generator's DP estimate of
+"missing or too rare to list". This reads nothing more (the nullability is a fixed rule, not a statistic), so the
+draft's cost is unchanged. The field's description says so, and the draft's spend lists the columns that are
+nullable only for this reason (``nullable_for_unseen``: their noisy null count alone would have drafted them
+non-nullable), so that :func:`synthgen.generators.recommend.recommend` does not read them as structural nulls.
+
 A column whose noisy statistics release nothing at this epsilon (no bucket clears the threshold: too few values;
 no category frequent enough; too few non-null values to tell its kind) does not fail the whole draft after its
 budget was charged: it is drafted as a dropped column (an identifier that is neither learned nor released), and a
@@ -22,6 +32,11 @@ from .fields import BooleanField, CategoricalField, DatetimeField, Field, Identi
 
 #: The decided "kind" of a column whose kind could not be drafted (drafted as a dropped identifier).
 DROPPED = "dropped"
+#: Descriptions of a drafted categorical field (nullable for the categories the draft could not see).
+UNSEEN_IN_NULL = ("DP draft: nullable only to hold categories too rare for the draft to release; the null cell "
+                  "stands for 'a category not listed' (the draft saw no nulls).")
+UNSEEN_IN_NULL_TOO = ("DP draft: the null cell holds nulls and the categories too rare for the draft to release "
+                      "('missing or not listed').")
 
 
 def release_values(df: pd.DataFrame, decided: Mapping[str, tuple[str, bool]], budget: Any, noise: Any,
@@ -70,11 +85,14 @@ def _datetime(s: pd.Series, c: str, nullable: bool, rho: float, noise: Any, src:
 
 def _categorical(s: pd.Series, c: str, nullable: bool, rho: float, delta: float, noise: Any,
                  src: str) -> Field | None:
+    """Categories from thresholded noisy counts; always nullable (see the module docstring: the null cell holds
+    the rows whose category the threshold could not release). ``nullable``: what the null count alone said."""
     cats, _ = dp_category_set(list(s.dropna()), rho, delta, noise)
     if not cats:
         return None
     cats = [v.item() if isinstance(v, np.generic) else v for v in cats]
-    return CategoricalField(c, tuple(cats), nullable=nullable, categories_source=src)
+    return CategoricalField(c, tuple(cats), nullable=True, categories_source=src,
+                            description=UNSEEN_IN_NULL if not nullable else UNSEEN_IN_NULL_TOO)
 
 
 def warn_dropped(names: Sequence[str], epsilon: float) -> None:

@@ -173,11 +173,18 @@ def _check_categorical(f: Field, col: pd.Series, out: list[Violation]) -> None:
     codes, uniq = pd.factorize(col[col.notna()])  # check each distinct value once, not each row
     bad = np.array([k not in known for k in category_keys(uniq)], dtype=bool)
     unknown = int(np.bincount(codes, minlength=len(uniq))[bad].sum()) if len(uniq) else 0
-    dp = (" These categories were bought with DP (a noisy draft leaves out rare ones); fits drop such rows."
-          if f.source.startswith("dp:") else "")
     _problem(out, f, "unknown_category", unknown, f"are not among the {len(f.categories)} declared categories",
              "add the missing categories to constraints.enum (from a public source or `synthgen schema draft "
-             "--epsilon`), or map them to a declared one." + dp)
+             "--epsilon`), or map them to a declared one." + _unknown_category_fate(f))
+
+
+def _unknown_category_fate(f: Field) -> str:
+    """What a fit does with an undeclared category (:func:`synthgen.generators.base.conform_rows`)."""
+    fate = ("fits put such values in the column's null cell (the row is kept)" if f.nullable else
+            "fits drop such rows (the column is not nullable; declare it nullable to keep them as nulls)")
+    if f.source.startswith("dp:"):
+        return f" These categories were bought with DP (a noisy draft leaves out rare ones); {fate}."
+    return f" With --on-violation clip (on_violation='clip'), {fate}."
 
 
 _CHECKS: dict[str, Callable[[Field, pd.Series, list[Violation]], None]] = {

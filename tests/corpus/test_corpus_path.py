@@ -40,12 +40,10 @@ FAST = [g for g in available_table_generators() if g not in SLOW_TABLES]  # deal
 
 # Known failures (each has an entry under "Found" in /tmp/coord/plan.md).
 XFAIL_RUN: dict[tuple[str, str], str] = {}
-XFAIL_PATH: dict[str, str] = {
-    # NOT strict (fresh noise each run: it fails in about one clean-clone CI run of three): a 300-row DP draft of
-    # 47 columns leaves out rare categories, and fits drop every row holding one, so almost no row is left. Open:
-    # map an undrafted category to null instead of dropping the row.
-    "star": "flaky: DP draft leaves out rare categories of many columns; the fit drops nearly every row",
-}
+# star (a 300-row DP draft of 47 columns left out rare categories and the fit dropped nearly every row holding
+# one; flaky) is fixed: an undrafted category goes to the column's null cell, and DP-drafted categorical columns are
+# nullable (tests/unit/test_undrafted_categories.py).
+XFAIL_PATH: dict[str, str] = {}
 XFAIL_DRAFT: dict[str, str] = {}  # star, caravan, nhefs, planes, polls: fixed on main by 14:43 (Found)
 
 
