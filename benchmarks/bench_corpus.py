@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_corpus.py                      # all tables x all available generators
     .venv/bin/python benchmarks/bench_corpus.py --tables wages,hmda --generators dp-copula --cap 120
+    .venv/bin/python benchmarks/bench_corpus.py --generators dp-copula,dp-marginal,recommended --cap 90
     .venv/bin/python benchmarks/bench_corpus.py --diagnose          # part 3: why the DP copula loses utility
 
 Per (table, generator): the seeded 80/20 split of the whole table (holdout kept whole), the declared schema
@@ -11,6 +12,11 @@ score (``fidelity_score``) and TSTR/TRTR (``tstr_ratio``: train on synthetic, te
 train on real). sdmetrics' QualityReport is added when sdmetrics is importable. Each job runs in its own process
 with a wall-time cap (``--cap`` seconds, fit + sample + evaluate); a job over the cap is reported as ``timeout``.
 Privacy noise is real (OS entropy), so numbers move between runs; one run per cell.
+
+The generator ``recommended`` is what a user following our advice gets: :func:`synthgen.generators.recommend.
+recommend` on the declared schema, at eps=1, with the table's target (:data:`synthgen.data.corpus.TABLES`), picks the
+generator and its parameters (e.g. dp-copula with ``condition_on``, dp-marginal with ``target``); the ``pick``
+column says what it picked. A recommendation reads the schema only, so it costs nothing.
 
 ``--diagnose`` fits dp-copula variants on the tables where it loses most (declared vs data-tight bounds, bins,
 one-hot limit, clipping) and prints the quality and TSTR/TRTR of each, plus the per-column shape scores that fall.
@@ -35,6 +41,7 @@ EPSILON = 1.0
 # Bench settings per generator (everything else at its defaults). DP-CTGAN's epochs are capped so that a fit
 # ends inside the cap on the 2-core machine; the cell says so.
 PARAMS = {"dp-ctgan": {"epochs": 5, "verbose": False}}
+RECOMMENDED = "recommended"  # a pseudo-generator: recommend()'s pick for the table (see the module docstring)
 
 
 def _split(name: str):
@@ -65,6 +72,13 @@ def one(name: str, generator: str, params: dict, inferred: bool = False) -> dict
     from synthgen.schema import Schema
 
     train, holdout, schema = _split(name)
+    pick = None
+    if generator == RECOMMENDED:  # what recommend() advises for this declared schema and target (reads no data)
+        from synthgen.generators.recommend import recommend
+
+        rec = recommend(schema, epsilon=EPSILON, target=corpus.table(name).target)
+        generator, params = rec.generator, {**rec.params, **params}
+        pick = f"{generator} {json.dumps({k: v for k, v in rec.params.items() if k != 'epsilon'})}"
     cls = registry.get(generator)
     kw = dict(PARAMS.get(generator, {}), **params)
     dp = registry.entry(generator).guarantee == "dp"
@@ -87,7 +101,8 @@ def one(name: str, generator: str, params: dict, inferred: bool = False) -> dict
                               metrics=["fidelity", "utility"], random_state=0)
     s = dict(rep.summary)
     shapes = {r.name[len("fidelity.shape."):]: r.value for r in rep.results if r.name.startswith("fidelity.shape.")}
-    return {"table": name, "generator": generator, "params": kw, "inferred": inferred, "fit_s": round(fit_s, 1),
+    return {"table": name, "generator": RECOMMENDED if pick else generator, "pick": pick, "params": kw,
+            "inferred": inferred, "fit_s": round(fit_s, 1),
             "rows_train": len(train), "quality": s.get("fidelity_score"), "tstr_ratio": s.get("tstr_ratio"),
             "sdmetrics_quality": _sdmetrics(train, syn, schema), "status": "ok", "shapes": shapes}
 
@@ -119,6 +134,8 @@ def _fmt(v) -> str:
 
 def table_md(cells: list[dict], key_cols=("table", "generator")) -> str:
     head = list(key_cols) + ["quality", "tstr_ratio", "sdmetrics_quality", "fit_s", "wall_s", "status"]
+    if any(c.get("pick") for c in cells):
+        head.insert(len(key_cols), "pick")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for c in cells:
         lines.append("| " + " | ".join(_fmt(c.get(k)) for k in head) + " |")
@@ -160,7 +177,8 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tables", default=",".join(corpus.names()))
-    ap.add_argument("--generators", default=None, help="default: every available table generator")
+    ap.add_argument("--generators", default=None, help=f"default: every available table generator and "
+                    f"{RECOMMENDED!r} (recommend()'s pick)")
     ap.add_argument("--cap", type=float, default=240.0, help="wall-time cap per cell, seconds")
     ap.add_argument("--diagnose", action="store_true")
     ap.add_argument("--one", nargs=2, metavar=("TABLE", "GENERATOR"), help=argparse.SUPPRESS)
@@ -180,7 +198,8 @@ def main(argv=None) -> int:
         name = f"bench_corpus-diagnose-{stamp}"
     else:
         gens = a.generators.split(",") if a.generators else [
-            e.name for e in registry.entries() if e.data_kind == "table" and registry.is_available(e.name)]
+            e.name for e in registry.entries() if e.data_kind == "table" and registry.is_available(e.name)] + [
+            RECOMMENDED]
         cells = []
         for t in tables:
             for g in gens:

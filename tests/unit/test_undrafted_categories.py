@@ -145,3 +145,47 @@ def test_recommend_does_not_read_nullable_for_unseen_as_structural_nulls(drafted
     assert profile(schema).n_nullable == COLS - unseen  # columns nullable only to hold undrafted categories
     bare = Schema(schema.fields, rows=schema.rows)  # the same fields without the draft's record
     assert profile(bare).n_nullable == COLS
+
+
+# --------------------------------------------------------------------- condition_on a nullable key (a drafted target)
+def _structural(n=3000, seed=2) -> tuple[pd.DataFrame, Schema]:
+    """``grade`` is null for a third of the rows (not enrolled); ``score`` is present exactly when it is not."""
+    rng = np.random.default_rng(seed)
+    grade = rng.choice(["low", "high"], n).astype(object)
+    out = rng.random(n) < 1 / 3
+    grade[out] = None
+    score = np.where(grade == "high", rng.normal(70, 5, n), rng.normal(40, 5, n))
+    score[out] = np.nan
+    df = pd.DataFrame({"grade": grade, "score": score, "x": rng.normal(0, 1, n)})
+    schema = Schema((CategoricalField("grade", ("low", "high"), nullable=True, categories_source="public:codebook"),
+                     NumericField("score", 0, 100, nullable=True, bounds_source="public:codebook"),
+                     NumericField("x", -10, 10, bounds_source="public:codebook")), rows=RowBounds(max=100_000))
+    return df, schema
+
+
+@pytest.mark.parametrize("name, params", [("dp-copula", {"epsilon": 1.0}), ("copula", {})])
+def test_condition_on_a_nullable_key_makes_its_null_cell_one_more_class(name, params, tmp_path):
+    """A DP draft makes a categorical target nullable; condition_on must still take it (it refused a nullable key).
+    The null cell is one more class of the partition (disjoint rows: no extra budget for the DP copula)."""
+    df, schema = _structural()
+    model = registry.get(name)(condition_on="grade", **params).fit(df, schema, random_state=0)
+    assert sorted(p.label for p in model.parts_) == [0, 1, 2]  # low, high, null
+    model.save(tmp_path / "m")
+    out = type(model).load(tmp_path / "m").sample(3000, random_state=1)
+    null_key = out["grade"].isna()
+    assert 0.2 < null_key.mean() < 0.45  # the real share is 1/3
+    # the structural null follows its class (the DP copula's noisy histograms give a null class some values)
+    assert out.loc[null_key, "score"].isna().mean() > 0.7
+    assert out.loc[~null_key, "score"].isna().mean() < 0.2
+    assert out.loc[out["grade"] == "high", "score"].mean() > out.loc[out["grade"] == "low", "score"].mean() + 15
+    assert schema.validate(out).ok
+
+
+def test_recommend_conditions_on_a_nullable_target_when_nulls_are_structural():
+    from synthgen.generators.recommend import recommend
+
+    _, schema = _structural()
+    more = tuple(NumericField(f"x{i}", -10, 10, bounds_source="public:codebook") for i in range(3))
+    rec = recommend(schema.with_fields(schema.fields + more), epsilon=1.0, target="grade")
+    assert rec.generator == "dp-copula" and rec.params.get("condition_on") == "grade"
+    assert any("3 classes (its null cell one of them)" in r for r in rec.reasons)

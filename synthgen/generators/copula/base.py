@@ -37,10 +37,7 @@ class CopulaBase(BaseGenerator):
         if f.kind not in ("categorical", "boolean"):
             raise ConfigError(f"Column {key!r} is {f.kind}; condition_on needs a categorical or boolean column. "
                               "Fix: pick a categorical/boolean key column or pass condition_on=None.")
-        if f.nullable:
-            raise ConfigError(f"Column {key!r} is nullable; condition_on needs a non-nullable key column. "
-                              "Fix: declare it non-nullable (impute first) or pass condition_on=None.")
-        return f
+        return f  # a nullable key's null cell is one more class (model.key_classes): the classes still partition
 
     @staticmethod
     def _finish_correlation(cov: np.ndarray, a: np.ndarray | None, models: Sequence[ColumnModel],

@@ -35,9 +35,10 @@ partition, a fit on a Dask frame (:mod:`synthgen.scale`) releases the same stati
 distribution, so the guarantee and the budget do not depend on how the rows are partitioned.
 
 With ``condition_on``, the key column's histogram is released once and every class gets its own histograms and
-Gram matrix over its own rows; the classes partition the rows, so this costs no extra budget (parallel
-composition). The split is explicit in :class:`~synthgen.privacy.accountants.ZCDPBudget` and recorded in
-``privacy_spent_.details`` (hence in the saved manifest).
+Gram matrix over its own rows; the classes (a nullable key's null cell is one more class) partition the rows, so
+this costs no extra budget (parallel composition). The split is explicit in
+:class:`~synthgen.privacy.accountants.ZCDPBudget` and recorded in ``privacy_spent_.details`` (hence in the saved
+manifest).
 """
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ class DPGaussianCopula(CopulaBase):
         The privacy target; ``delta=None`` picks a default from the schema's DECLARED maximum row count
         (:func:`~synthgen.privacy.spend.default_delta`), never from the private row count.
     condition_on:
-        Optional declared, non-nullable categorical/boolean key column: one copula per class at no extra budget.
+        Optional declared categorical/boolean key column: one copula per class at no extra budget (a nullable
+        key's null cell is one more class).
     marginal_share:
         Share of the zCDP budget spent on the marginal histograms (the rest buys the correlation).
     n_bins:

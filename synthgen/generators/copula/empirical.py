@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ...scale.stats import Stats, ValueCounts, exact_gram, gram_value
-from .model import ColumnModel, category_codes, column_to_float, uses_onehot
+from .model import ColumnModel, category_codes, column_to_float, key_classes, n_key_classes, uses_onehot
 from .normal_scores import slice_scores, slices_from_probs
 
 _EMPTY = ValueCounts(np.zeros(0), np.zeros(0, dtype=np.int64))
@@ -46,7 +46,7 @@ class ColumnScores:
 def _classes(df: pd.DataFrame, key: Any) -> tuple[np.ndarray, int]:
     if key is None:
         return np.zeros(len(df), dtype=np.int64), 1
-    return category_codes(df[key.name], key), 2 if key.kind == "boolean" else len(key.categories)
+    return key_classes(df[key.name], key), n_key_classes(key)
 
 
 def value_partition(df: pd.DataFrame, cols: Sequence[Any], key: Any) -> Stats:

@@ -41,6 +41,7 @@ from ...scale.stats import Stats, exact_gram, grid_margin, gram_value, reduce_ro
 from ..base import Plan
 from .binning import Binning
 from .latent import LatentRules, class_weights, latent_column, model_bounds
+from .model import key_classes, n_key_classes
 
 
 def _frozen(a: np.ndarray | None) -> np.ndarray | None:
@@ -117,7 +118,8 @@ def _slots(df: pd.DataFrame, plan: CopulaPlan) -> tuple[np.ndarray | None, list[
     """Row-wise maps: the key class of every row and, per column, its bin (the null bin is ``k``)."""
     n = len(df)
     key = plan.key
-    codes = key.bin_index(df[key.name]) if key is not None and n else (np.zeros(0, np.int64) if key else None)
+    codes = key_classes(df[key.name], key.field) if key is not None and n else \
+        (np.zeros(0, np.int64) if key else None)
     slots = []
     for b in plan.columns:
         idx = b.bin_index(df[b.name]) if n else np.zeros(0, dtype=np.int64)
@@ -129,7 +131,7 @@ def count_partition(df: pd.DataFrame, plan: CopulaPlan) -> Stats:
     """Pass 1 over one partition: exact key counts and, per class (or for all rows), every column's bin counts
     (value bins, then the null bin). Merged by summation."""
     codes, slots = _slots(df, plan)
-    n_cls = 1 if plan.key is None else plan.key.n_value_bins
+    n_cls = 1 if plan.key is None else n_key_classes(plan.key.field)
     cls = np.zeros(len(df), dtype=np.int64) if codes is None else codes
     out: Stats = {} if codes is None else {"key": np.bincount(codes, minlength=n_cls).astype(np.int64)}
     for j, (b, slot) in enumerate(zip(plan.columns, slots)):

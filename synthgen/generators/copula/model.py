@@ -48,6 +48,18 @@ def category_codes(s: pd.Series, f: Any) -> np.ndarray:
     return pd.Categorical(s, categories=list(f.categories)).codes.astype(np.int64)
 
 
+def key_classes(s: pd.Series, f: Any) -> np.ndarray:
+    """The ``condition_on`` class of every row: its category code; a nullable key's null cell is one more class,
+    the last (a row-wise map of public codes)."""
+    codes = category_codes(s, f)
+    return np.where(codes < 0, n_key_classes(f) - 1, codes) if f.nullable else codes
+
+
+def n_key_classes(f: Any) -> int:
+    """Classes of a ``condition_on`` key: its declared values, plus the null cell when it is nullable."""
+    return (2 if f.kind == "boolean" else len(f.categories)) + bool(f.nullable)
+
+
 def uses_onehot(f: Any, max_onehot: int) -> bool:
     """Nominal categoricals with 3..``max_onehot`` declared categories get one latent dimension per category."""
     return f.kind == "categorical" and not f.ordered and 2 < len(f.categories) <= max_onehot
@@ -217,9 +229,9 @@ def sample_parts(parts: list[CopulaPart], n: int, rng: np.random.Generator, fiel
         if key is not None:
             fk = fields[key]
             cats = category_values(fk)
-            val = cats[part.label]
-            cols[key] = pd.array(np.full(int(m), bool(val)), dtype="boolean") if fk.kind == "boolean" else \
-                np.full(int(m), val, dtype=object)
+            val = cats[part.label] if part.label < len(cats) else None  # past the values: a nullable key's null cell
+            cols[key] = pd.array([None if val is None else bool(val)] * int(m), dtype="boolean") \
+                if fk.kind == "boolean" else np.full(int(m), val, dtype=object)
         frames.append(pd.DataFrame(cols))
     df = pd.concat(frames, ignore_index=True)
     return df.iloc[rng.permutation(len(df))].reset_index(drop=True)

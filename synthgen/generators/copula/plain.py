@@ -37,8 +37,8 @@ class GaussianCopula(CopulaBase):
     Parameters
     ----------
     condition_on:
-        Optional name of a declared, non-nullable categorical/boolean column: one copula per class (classes with
-        fewer than ``min_class_rows`` rows share a copula fitted on all rows).
+        Optional name of a declared categorical/boolean column: one copula per class (a nullable key's null cell
+        is one more class; classes with fewer than ``min_class_rows`` rows share a copula fitted on all rows).
     protect_values:
         Value protection, **on by default**. A plain copula re-emits training values verbatim, so rare extremes
         and rare categories would reappear. With protection, values beyond the ``protect_k``-th smallest/largest
