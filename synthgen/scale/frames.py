@@ -15,6 +15,16 @@ The scheduler is the active ``distributed.Client`` if there is one (:func:`synth
 one: an embedded ``LocalCluster`` or any scheduler address), else Dask's threaded scheduler in this process. A
 failed or lost worker fails the pass with :class:`ClusterError`; the fit then fails as any fit that read rows does
 (its budget stays committed; nothing is released).
+
+A lost worker. Dask retries a task whose worker died on another worker (up to its
+``distributed.scheduler.allowed-failures``, default 3), and synthgen allows that: every per-partition statistic
+is an exact, deterministic function of its partition (integer counts, exact Gram sums; a subsample's partition
+draws from its own fixed child seed), so a retried partition is the same data read again and gives the same
+statistic bit for bit; the noise is drawn once, on the client, after the merged statistic has come back, and the
+ledger is written only by the client (reserve before the fit, commit once after it), so a retry neither adds a
+measurement nor a charge. When the retries run out (or the scheduler is gone) :func:`cluster_error` turns
+Dask's exception into one :class:`ClusterError` saying what happened and the fix (never its task keys, which hash
+the input); the fit fails after reading rows, so its ledger entry is committed exactly once, and no model is saved.
 """
 from __future__ import annotations
 
@@ -32,6 +42,27 @@ SPLIT_EVERY = 8  # fan-in of the tree reduction
 
 class ClusterError(SynthgenError, RuntimeError):
     """A Dask pass failed (a worker lost, a task error that is not synthgen's own)."""
+
+
+def cluster_error(exc: BaseException, what: str, outcome: str) -> ClusterError:
+    """Dask's exception ``exc`` from ``what`` (e.g. "The Dask pass 'count_partition'") as a :class:`ClusterError`
+    naming what happened and the fix; ``outcome`` says what became of the budget and the outputs. Only the
+    exception's type is quoted (a task key hashes its input; a task's own message may quote a value)."""
+    import concurrent.futures
+
+    kind = type(exc).__name__
+    if kind == "KilledWorker":
+        said = ("lost its worker: every worker that ran one of its tasks died (retried up to Dask's "
+                "distributed.scheduler.allowed-failures). The usual cause is memory: a nanny kills a worker above "
+                "its memory_limit. Fix: give each worker more memory (memory_limit), fewer threads per worker or "
+                "smaller partitions (more, smaller Parquet files), then run again")
+    elif isinstance(exc, (concurrent.futures.CancelledError, OSError, TimeoutError)):
+        said = (f"lost the cluster ({kind}: the scheduler or the client closed, or the connection dropped). "
+                "Fix: check that the scheduler is running and reachable, then run again")
+    else:
+        said = (f"failed: a task raised {kind} on a worker. Fix: check the workers' logs (the input readable, "
+                "every Parquet file of the same columns and types), then run again")
+    return ClusterError(f"{what} {said}. {outcome}")
 
 
 def is_dask_frame(obj: Any) -> bool:
@@ -166,8 +197,9 @@ class PartitionedTable:
         except SynthgenError:
             raise
         except Exception as exc:  # noqa: BLE001 - a worker lost or a task failed: typed, cause chained
-            raise ClusterError(f"A Dask pass ({desc}) failed: {type(exc).__name__}. Fix: check the workers' "
-                               "logs and memory (see synthgen.scale), then fit again.") from exc
+            raise cluster_error(exc, f"The Dask pass {desc!r}",
+                                "Nothing was released; a ledger reservation made before this pass stays "
+                                "committed, once (rows were read).") from exc
 
 
 def _tree(leaves: list) -> Any:
@@ -215,13 +247,26 @@ def _compute(root: Any, leaves: list, show: bool, desc: str, keep: list, kept: l
             keys = {leaf.key for leaf in leaves}
             with Callback(posttask=lambda key, *a: bar.update(1) if key in keys else None):
                 return root.compute(scheduler="threads")
-        from distributed import as_completed
-
         futures = client.compute([root] + leaves + list(keep))
-        for _ in as_completed(futures[1:1 + len(leaves)]):
-            bar.update(1)
+        try:
+            follow(futures[1:1 + len(leaves)], bar)
+            out = futures[0].result()
+        except BaseException:
+            client.cancel(futures)  # a failed pass stops at once: no worker keeps reading for it
+            raise
         if kept is not None:
             kept.extend(futures[1 + len(leaves):])
-        return futures[0].result()
+        return out
     finally:
         bar.close()
+
+
+def follow(futures: list, bar: Any) -> None:
+    """Tick ``bar`` as ``futures`` finish; raise the first failure at once (a partition whose retries ran out)
+    instead of waiting for the others."""
+    from distributed import as_completed
+
+    for f in as_completed(futures):
+        if f.status == "error":
+            f.result()
+        bar.update(1)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ConfigError, InputError
-from .frames import ClusterError, active_client
+from .frames import active_client, cluster_error, follow
 
 BLOCK_ROWS = 1 << 18
 
@@ -86,7 +86,8 @@ def sample_to_parquet(gen: Any, n: int, path: str | Path, *, random_state: Any =
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, Exception) and not isinstance(exc, (ConfigError, InputError)):
-            raise ClusterError(f"Sampling to {out} failed: {type(exc).__name__}; nothing was written there.") from exc
+            raise cluster_error(exc, f"Sampling to {out}", "Nothing was written there (a retried partition "
+                                "rewrites the same rows: its seed is fixed).") from exc
         raise
     return [out / name for name in names]
 
@@ -102,7 +103,9 @@ def _run(tasks: list, bar: Any) -> None:
 
             dask.compute(*tasks, scheduler="threads")
         return
-    from distributed import as_completed
-
-    for _ in as_completed(client.compute(tasks)):
-        bar.update(1)
+    futures = client.compute(tasks)
+    try:
+        follow(futures, bar)
+    except BaseException:
+        client.cancel(futures)
+        raise

@@ -59,12 +59,12 @@ def client():
     c.close()
 
 
-def captured_fit(monkeypatch, gen, data, schema, seed):
+def captured_fit(monkeypatch, gen, data, schema, seed, ledger=None):
     seen = []
     real = dp_module.measure
     monkeypatch.setattr(dp_module, "measure", lambda t, p, nz: seen.append(real(t, p, nz)) or seen[-1])
     with unsafe_seeded_noise(seed):
-        gen.fit(data, schema, random_state=0, progress=False)
+        gen.fit(data, schema, random_state=0, progress=False, ledger=ledger)
     monkeypatch.setattr(dp_module, "measure", real)
     return seen[0]
 
