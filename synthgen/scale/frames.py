@@ -18,13 +18,15 @@ failed or lost worker fails the pass with :class:`ClusterError`; the fit then fa
 
 A lost worker. Dask retries a task whose worker died on another worker (up to its
 ``distributed.scheduler.allowed-failures``, default 3), and synthgen allows that: every per-partition statistic
-is an exact, deterministic function of its partition (integer counts, exact Gram sums; a subsample's partition
-draws from its own fixed child seed), so a retried partition is the same data read again and gives the same
-statistic bit for bit; the noise is drawn once, on the client, after the merged statistic has come back, and the
-ledger is written only by the client (reserve before the fit, commit once after it), so a retry neither adds a
-measurement nor a charge. When the retries run out (or the scheduler is gone) :func:`cluster_error` turns
-Dask's exception into one :class:`ClusterError` saying what happened and the fix (never its task keys, which hash
-the input); the fit fails after reading rows, so its ledger entry is committed exactly once, and no model is saved.
+is an exact, deterministic function of its partition (integer counts, exact Gram sums), so a retried partition is
+the same data read again and gives the same statistic bit for bit; the noise is drawn once, on the client, after
+the merged statistic has come back, and the ledger is written only by the client (reserve before the fit, commit
+once after it), so a retry neither adds a measurement nor a charge. (A retried partition of DP-CTGAN's Poisson
+subsample, :meth:`PartitionedTable.collect`, draws its rows afresh from OS entropy; only the attempt that comes back
+is used, so the fit still trains on one Poisson subsample, drawn once per row.) When the retries run out (or the
+scheduler is gone) :func:`cluster_error` turns Dask's exception into one :class:`ClusterError` saying what happened
+and the fix (never its task keys, which hash the input); the fit fails after reading rows, so its ledger entry is
+committed exactly once, and no model is saved.
 """
 from __future__ import annotations
 
