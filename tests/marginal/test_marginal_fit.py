@@ -65,7 +65,9 @@ def test_spend_is_the_target_with_the_golden_split(table):
     rho = ZCDPBudget(3.0, spent.delta).rho
     assert spent.epsilon == 3.0 and spent.details["rho_total"] == pytest.approx(rho, rel=1e-12)
     split = spent.details["rho_split"]
-    assert split["one-way"] == pytest.approx(0.25 * rho, rel=1e-9)
+    # one-way share 0.25: 3 of the 5 columns (x, count, day) spend half of their part on a fine histogram
+    assert split["one-way"] + split["fine"] == pytest.approx(0.25 * rho, rel=1e-9)
+    assert split["fine"] == pytest.approx(0.25 * rho * 0.5 * 3 / 5, rel=1e-9)
     assert split["selection"] == pytest.approx(0.1 * 0.75 * rho, rel=1e-9)
     assert split["measurement"] == pytest.approx(0.9 * 0.75 * rho, rel=1e-9)
     assert sum(split.values()) <= rho * (1 + 1e-9)
@@ -74,16 +76,17 @@ def test_spend_is_the_target_with_the_golden_split(table):
 
 
 def test_one_way_measurements_carry_the_stated_noise(table):
-    """Refits on the same data (same random_state): the one-way marginal of x is noisy with the stated sigma, and
-    never seeded by random_state."""
+    """Refits on the same data (same random_state): the one-way marginal of x (over each fit's own DP bins, half
+    of x's one-way part: the other half bought its fine histogram) is noisy with the stated sigma, and never
+    seeded by random_state."""
     df, schema = table
     gens = [DPMarginal(**PARAMS).fit(df, schema, random_state=0) for _ in range(5)]
-    true = np.bincount(gens[0].codecs_[0].encode(df["x"]), minlength=16)
     ms = [next(m for m in g.measurements_ if m.clique == ("x",)) for g in gens]
     rho = ZCDPBudget(3.0, gens[0].privacy_spent_.delta).rho
-    sigma = gaussian_sigma(0.25 * rho / 5, 1.0)
+    sigma = gaussian_sigma(0.5 * 0.25 * rho / 5, 1.0)
     assert all(m.sigma == pytest.approx(sigma) for m in ms)
-    errs = np.concatenate([m.values - true for m in ms])  # 80 draws
+    errs = np.concatenate([m.values - np.bincount(g.codecs_[0].encode(df["x"]), minlength=16)
+                           for m, g in zip(ms, gens)])  # 80 draws
     assert 0.7 * sigma < errs.std() < 1.3 * sigma
     assert abs(errs.mean()) < 4 * sigma / math.sqrt(errs.size)
     assert len({g.rows_estimate_ for g in gens}) == 5 and all(g.rows_estimate_ != len(df) for g in gens)

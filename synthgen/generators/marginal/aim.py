@@ -5,7 +5,9 @@ Given the public :class:`AIMPlan` (columns, candidate cliques and their weights,
 (from the (epsilon, delta) target) as follows, and never more (every spend goes through a
 :class:`~synthgen.privacy.accountants.ZCDPBudget`, which refuses to exceed ``rho``):
 
-1. ``oneway_share * rho`` on one noisy one-way marginal per column (equal parts).
+1. ``oneway_share * rho`` on the columns, equal parts ``rho_column``: one noisy one-way marginal per column; a
+   column with DP bin edges (:mod:`.edges`, released before this loop and charged to the same budget) spent
+   ``fine_share * rho_column`` of its part on its noisy fine histogram, and its one-way marginal gets the rest.
 2. Rounds of selection and measurement. A round with ``k`` picks gives each pick ``rho_pick = remaining / picks
    left`` (the last round: exactly the remainder): a tenth to the exponential-mechanism selection (AIM's quality
    score against the current model, :meth:`~.private.PrivateMarginals.select`), nine tenths to the Gaussian
@@ -57,6 +59,12 @@ class AIMPlan(Plan):
     final_iters: int
     time_budget_s: float | None
     verbose: bool
+    grids: tuple = ()  # per column: its public fine grid (:class:`~.edges.FineGrid`) or None (no DP edges)
+    fine_share: float = 0.0
+
+    def oneway_part(self, i: int) -> float:
+        """Share of column ``i``'s one-way part left for its one-way marginal (the rest bought its fine histogram)."""
+        return 1.0 - self.fine_share if self.grids and self.grids[i] is not None else 1.0
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -88,9 +96,9 @@ def noisy_total(oneways: list[Measurement]) -> float:
 class _Loop:
     """State of one run (see :func:`run_aim`)."""
 
-    def __init__(self, private: PrivateMarginals, plan: AIMPlan):
+    def __init__(self, private: PrivateMarginals, plan: AIMPlan, budget: ZCDPBudget | None = None):
         self.private, self.plan = private, plan
-        self.budget = ZCDPBudget(plan.target.epsilon, plan.target.delta)
+        self.budget = ZCDPBudget(plan.target.epsilon, plan.target.delta) if budget is None else budget
         self.sizes = dict(zip(plan.names, plan.sizes))
         self.weight = dict(zip(plan.candidates, plan.weights))
         self.measurements: list[Measurement] = []
@@ -154,13 +162,13 @@ def _progress(plan: AIMPlan) -> Any:
     return tqdm(total=plan.rounds, desc="dp-marginal", unit="round", disable=not show, leave=False, file=sys.stderr)
 
 
-def run_aim(private: PrivateMarginals, plan: AIMPlan) -> AIMResult:
-    """Run the loop described in the module docstring."""
-    loop = _Loop(private, plan)
+def run_aim(private: PrivateMarginals, plan: AIMPlan, budget: ZCDPBudget | None = None) -> AIMResult:
+    """Run the loop described in the module docstring (``budget``: the fit's, if something was spent before)."""
+    loop = _Loop(private, plan, budget)
     rho = loop.budget.rho
     d = len(plan.names)
-    for a in plan.names:
-        loop.measure((a,), plan.oneway_share * rho / d, "one-way")
+    for i, a in enumerate(plan.names):
+        loop.measure((a,), plan.oneway_share * rho / d * plan.oneway_part(i), "one-way")
     total = noisy_total(loop.measurements)
     picks_left, rounds_left = plan.picks, plan.rounds
     with _progress(plan) as bar:

@@ -7,8 +7,15 @@ bounds, as dp-copula decides: ``lower > 0`` and ``upper / lower >= 100``, or ``l
 a nullable column adds a last null cell. The domain is a function of the schema and the parameters, so it is the
 same for any data set (a value never seen in the data but inside the declared bounds is representable).
 
+With ``bins="dp-quantile"`` the linear/log bins of a column are replaced after a noisy fine histogram is released
+(:mod:`.edges`, which holds that privacy argument): the codec then also keeps the public fine grid (``fine``,
+``points``), the model bins as fine-cell boundaries (``cuts``, so ``grid`` is ``fine[cuts]``) and the noisy fine
+value counts clipped at 0 (``shape``); their count, hence the domain's sizes, is unchanged.
+
 Encoding rows to cell codes is a row-wise map (who reads rows is :mod:`.private`'s business); decoding turns cell
-codes of synthetic rows back into values, uniformly within a bin (post-processing, seeded by ``random_state``).
+codes of synthetic rows back into values (post-processing, seeded by ``random_state``): uniformly within a bin, or,
+with a fine shape, a fine cell drawn in proportion to the shape and a value uniform within it (a bin that is one
+fine cell with a public point decodes to the point); integers rounded into the bin or cell.
 """
 from __future__ import annotations
 
@@ -49,6 +56,10 @@ class ColumnCodec:
     grid: tuple
     nullable: bool
     integral: bool = False
+    fine: tuple = ()  # DP bins only: public fine-grid edges,
+    cuts: tuple = ()  # the model bins' boundaries as fine-cell indices,
+    shape: tuple = ()  # the noisy fine value counts clipped at 0,
+    points: tuple = ()  # and each fine cell's public point (NaN: none)
 
     @property
     def n_values(self) -> int:
@@ -92,28 +103,61 @@ class ColumnCodec:
         grid = np.asarray(self.grid, dtype=np.float64)
         if self.scale == "discrete":
             x = grid[c]
+        elif self.fine:
+            x = self._decode_fine(c, rng)
         else:
-            lo, hi = grid[c], grid[c + 1]
-            x = lo + rng.random(len(c)) * (hi - lo)
-            if self.integral:
-                x = np.clip(np.floor(x), np.ceil(lo), np.maximum(np.ceil(lo), np.ceil(hi) - 1))
+            x = _within(grid[c], grid[c + 1], rng, self.integral)
         x[null] = np.nan
         if self.kind == "datetime":
             ns = np.where(null, 0, np.round(x * NS_PER_DAY)).astype(np.int64)
             return pd.Series(pd.to_datetime(ns).where(~null), name=self.name)
         return pd.Series(x, name=self.name)
 
+    def _decode_fine(self, c: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Fine cell by the noisy shape within each model bin, then a value within the cell (see the docstring)."""
+        fine, cuts = np.asarray(self.fine, dtype=np.float64), np.asarray(self.cuts, dtype=np.int64)
+        shape, points = np.asarray(self.shape, dtype=np.float64), np.asarray(self.points, dtype=np.float64)
+        cell = np.empty(len(c), dtype=np.int64)
+        u = rng.random(len(c))
+        for b in np.unique(c):
+            rows = c == b
+            lo, hi = cuts[b], cuts[b + 1]
+            w = shape[lo:hi] if shape[lo:hi].sum() > 0 else np.diff(fine[lo:hi + 1])
+            cdf = np.cumsum(w) / w.sum()
+            cell[rows] = lo + np.minimum(np.searchsorted(cdf, u[rows], side="right"), hi - lo - 1)
+        x = _within(fine[cell], fine[cell + 1], rng, self.integral)
+        alone = (cuts[c + 1] - cuts[c] == 1) & np.isfinite(points[cell])
+        return np.where(alone, points[np.minimum(cell, len(points) - 1)], x)
+
     def to_json(self) -> dict:
         grid = [str(g) for g in self.grid] if self.scale == "categorical" else [float(g) for g in self.grid]
-        return {"name": self.name, "kind": self.kind, "scale": self.scale, "grid": grid,
-                "nullable": self.nullable, "integral": self.integral}
+        out = {"name": self.name, "kind": self.kind, "scale": self.scale, "grid": grid,
+               "nullable": self.nullable, "integral": self.integral}
+        if self.fine:
+            out.update(fine=list(self.fine), cuts=list(self.cuts), shape=list(self.shape),
+                       points=[p if math.isfinite(p) else None for p in self.points])
+        return out
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any], field: Any = None) -> "ColumnCodec":
         grid = tuple(d["grid"])
         if d["scale"] == "categorical" and field is not None and field.kind == "categorical":
             grid = tuple(field.categories)  # the declared labels, with their declared types
-        return cls(d["name"], d["kind"], d["scale"], grid, bool(d["nullable"]), bool(d.get("integral", False)))
+        fine = {}
+        if d.get("fine"):
+            fine = {"fine": tuple(float(e) for e in d["fine"]), "cuts": tuple(int(i) for i in d["cuts"]),
+                    "shape": tuple(float(v) for v in d["shape"]),
+                    "points": tuple(float("nan") if p is None else float(p) for p in d["points"])}
+        return cls(d["name"], d["kind"], d["scale"], grid, bool(d["nullable"]), bool(d.get("integral", False)),
+                   **fine)
+
+
+def _within(lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator, integral: bool) -> np.ndarray:
+    """A value uniform in ``[lo, hi)`` per row; integers: the floor, kept among the whole values of the range."""
+    x = lo + rng.random(len(lo)) * (hi - lo)
+    if integral:
+        x = np.clip(np.floor(x), np.ceil(lo), np.maximum(np.ceil(lo), np.ceil(hi) - 1))
+    return x
 
 
 def _uses_log(lo: float, hi: float, kind: str, log_bins: Any, name: str) -> bool:

@@ -1,7 +1,9 @@
 """dp-marginal: an AIM-style marginal-based DP generator on mbi (zCDP, add/remove one row).
 
 A fit is ``plan = _plan(schema)`` (public inputs only: parameters, the declared schema and row bounds decide the
-discrete domain, the candidate cliques and their weights, the shares and round counts), then
+discrete domain's sizes and fine grids, the candidate cliques and their weights, the shares and round counts), then,
+with ``bins="dp-quantile"``, :func:`~.edges.release_edges` (one noisy fine histogram per continuous column, charged
+to the fit's budget; the model bins and the decoding shape are read off it: :mod:`.edges` holds that argument), then
 ``PrivateMarginals.from_counts(exact marginals, ..., privacy_noise())`` (:mod:`.private`, the only holder of private
 values, noise from OS entropy, never ``random_state``), then :func:`~.aim.run_aim` (selection and measurement through
 that holder only, estimation on mbi from the noisy measurements). The privacy argument is in :mod:`.aim` (what is spent)
@@ -12,7 +14,8 @@ Released with the model: the noisy measurements (``measurements_``: clique, nois
 (cliques, log-potentials, clique marginals) and ``rows_estimate_``, the inverse-variance weighted mean of the noisy
 one-way totals (never the exact n). ``random_state`` seeds only sampling (and nothing in the fit draws from it).
 
-The exact marginals are counted in ONE pass before the loop, in memory or over a Dask frame alike
+The exact marginals are counted in ONE pass before the loop (after the fine histograms' own pass with DP edges,
+since the model bins depend on that release), in memory or over a Dask frame alike
 (:func:`synthgen.scale.marginals.exact_marginals`: per-partition bincounts over the declared domain, merged exactly):
 the total, every one-way and every public candidate clique. AIM's first selection scores every candidate within the
 model-size cap anyway, so one pass reads no more than adaptive per-round passes would, and the noisy releases are those
@@ -20,6 +23,7 @@ of the in-memory fit bit for bit. Memory: the candidates' cell counts (the plan'
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from typing import Any, ClassVar, Mapping, Sequence
 
@@ -27,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ...exceptions import ConfigError
+from ...privacy.accountants import ZCDPBudget
 from ...privacy.noise import privacy_noise
 from ...privacy.spend import DPSpend, PrivacySpend
 from ...scale.marginals import exact_marginals
@@ -34,6 +39,7 @@ from ...schema import Schema
 from ..base import BaseGenerator
 from .aim import SELECTION_SHARE, AIMPlan, run_aim
 from .domain import ColumnCodec, decode_table, make_domain
+from .edges import fine_grid, release_edges
 from .model import FittedModel
 from .private import Measurement, PrivateMarginals
 
@@ -69,7 +75,15 @@ class DPMarginal(BaseGenerator):
     oneway_share:
         Share of the zCDP budget for the one-way marginals of every column.
     n_bins:
-        Equal-width (or log-spaced, see ``log_bins``) bins per continuous column over its declared bounds.
+        Model bins per continuous column (linear or log, see ``log_bins``).
+    bins:
+        ``"dp-quantile"``: a continuous column's model bins are read off a noisy fine histogram over its declared
+        bounds (about noisy quantiles) and values decode by its shape; ``"uniform"``: equal-width (or log) bins
+        over the declared bounds, values uniform within a bin.
+    fine_bins:
+        Cells of the fine grid of ``bins="dp-quantile"`` (one per whole value for narrower integer ranges).
+    fine_share:
+        Part of a continuous column's one-way share spent on its fine histogram (``bins="dp-quantile"``).
     max_discrete:
         Integer and date columns with at most this many values in their declared range get one cell per value.
     log_bins:
@@ -95,7 +109,8 @@ class DPMarginal(BaseGenerator):
     def __init__(self, epsilon: float, delta: float | None = None, workload: Sequence[Sequence[str]] | None = None,
                  target: str | None = None, target_weight: float = 3.0, max_cliques: int | None = None,
                  max_rounds: int | None = None, oneway_share: float = 0.25, n_bins: int = 32,
-                 max_discrete: int = 64, log_bins: Any = "auto", max_model_size_mb: float = 16.0,
+                 bins: str = "dp-quantile", fine_bins: int = 1024, fine_share: float = 0.5, max_discrete: int = 64,
+                 log_bins: Any = "auto", max_model_size_mb: float = 16.0,
                  round_iters: int = 100, final_iters: int = 1000, time_budget_s: float | None = None,
                  verbose: bool = False):
         self.epsilon = epsilon
@@ -107,6 +122,9 @@ class DPMarginal(BaseGenerator):
         self.max_rounds = max_rounds
         self.oneway_share = oneway_share
         self.n_bins = n_bins
+        self.bins = bins
+        self.fine_bins = fine_bins
+        self.fine_share = fine_share
         self.max_discrete = max_discrete
         self.log_bins = log_bins
         self.max_model_size_mb = max_model_size_mb
@@ -117,15 +135,20 @@ class DPMarginal(BaseGenerator):
 
     # ----------------------------------------------------------------- plan (public inputs only)
     def _check_params(self) -> None:
-        for name, least in (("n_bins", 2), ("max_discrete", 1), ("round_iters", 1), ("final_iters", 1)):
+        for name, least in (("n_bins", 2), ("fine_bins", 2), ("max_discrete", 1), ("round_iters", 1),
+                            ("final_iters", 1)):
             if not _is_int(getattr(self, name), least):
                 raise ConfigError(f"{name} must be an integer >= {least}; got {getattr(self, name)!r}.")
         for name, least in (("max_cliques", 0), ("max_rounds", 1)):
             v = getattr(self, name)
             if v is not None and not _is_int(v, least):
                 raise ConfigError(f"{name} must be None or an integer >= {least}; got {v!r}.")
-        if not _is_number(self.oneway_share) or not 0 < self.oneway_share < 1:
-            raise ConfigError(f"oneway_share must be a number in (0, 1); got {self.oneway_share!r}.")
+        for name in ("oneway_share", "fine_share"):
+            if not _is_number(getattr(self, name)) or not 0 < getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be a number in (0, 1); got {getattr(self, name)!r}.")
+        if self.bins not in ("dp-quantile", "uniform"):
+            raise ConfigError(f"bins must be 'dp-quantile' (edges from a noisy fine histogram) or 'uniform' "
+                              f"(equal-width over the declared bounds); got {self.bins!r}.")
         for name in ("target_weight", "max_model_size_mb"):
             if not _is_number(getattr(self, name)) or not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be a positive number; got {getattr(self, name)!r}.")
@@ -174,16 +197,26 @@ class DPMarginal(BaseGenerator):
         picks = 2 * len(names) if self.max_cliques is None else int(self.max_cliques)
         picks = picks if cands else 0
         rounds = max(1, min(picks, 2 + len(names) // 8) if self.max_rounds is None else int(self.max_rounds))
+        grids: tuple = ()
+        if self.bins == "dp-quantile":
+            fields = {f.name: f for f in schema.learnable}
+            grids = tuple(fine_grid(fields[c.name], c, int(self.fine_bins), int(self.max_discrete), self.log_bins)
+                          for c in codecs)
         return AIMPlan(target, codecs, cands, weights, float(self.oneway_share), picks, rounds,
                        float(self.max_model_size_mb), int(self.round_iters), int(self.final_iters),
-                       None if self.time_budget_s is None else float(self.time_budget_s), bool(self.verbose))
+                       None if self.time_budget_s is None else float(self.time_budget_s), bool(self.verbose),
+                       grids, float(self.fine_share))
 
     # ----------------------------------------------------------------- fit: measure, then estimate
     def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: AIMPlan) -> PrivacySpend:
+        budget, noise = ZCDPBudget(plan.target.epsilon, plan.target.delta), privacy_noise()
+        if any(g is not None for g in plan.grids):  # DP edges: the fine histograms' pass, then the model bins
+            plan = dataclasses.replace(plan, codecs=release_edges(data, plan.codecs, plan.grids, plan.fine_share,
+                                                                  plan.oneway_share, budget, noise))
         cliques = [()] + [(a,) for a in plan.names] + list(plan.candidates)
         counts = exact_marginals(data, plan.codecs, cliques)  # one pass, in memory or on Dask (see the docstring)
-        private = PrivateMarginals.from_counts(counts, plan.names, plan.sizes, privacy_noise())
-        result = run_aim(private, plan)
+        private = PrivateMarginals.from_counts(counts, plan.names, plan.sizes, noise)
+        result = run_aim(private, plan, budget)
         self.codecs_ = plan.codecs
         self.model_ = result.model
         self.measurements_ = result.measurements
@@ -193,13 +226,20 @@ class DPMarginal(BaseGenerator):
 
     @staticmethod
     def _spend(budget: Any, plan: AIMPlan) -> DPSpend:
+        fine = sum(g is not None for g in plan.grids) / len(plan.names)  # share of columns with DP edges
+        mechanisms = {"one-way": "Gaussian noisy one-way marginal per column (L2 sensitivity 1)",
+                      "selection": "exponential mechanism over candidate cliques, AIM quality score "
+                                   "(sensitivity max weight), epsilon^2/8-zCDP",
+                      "measurement": "Gaussian noisy marginal of each selected clique (L2 sensitivity 1)"}
+        split = {"one-way": plan.oneway_share * (1 - plan.fine_share * fine),
+                 "selection": SELECTION_SHARE * (1 - plan.oneway_share),
+                 "measurement": (1 - SELECTION_SHARE) * (1 - plan.oneway_share)}
+        if fine:
+            mechanisms["fine"] = ("Gaussian noisy fine histogram per continuous column (L2 sensitivity 1); DP bin "
+                                  "edges and the decoding shape are read off it")
+            split["fine"] = plan.oneway_share * plan.fine_share * fine
         spent = budget.to_spend(
-            mechanisms={"one-way": "Gaussian noisy one-way marginal per column (L2 sensitivity 1)",
-                        "selection": "exponential mechanism over candidate cliques, AIM quality score "
-                                     "(sensitivity max weight), epsilon^2/8-zCDP",
-                        "measurement": "Gaussian noisy marginal of each selected clique (L2 sensitivity 1)"},
-            split={"one-way": plan.oneway_share, "selection": SELECTION_SHARE * (1 - plan.oneway_share),
-                   "measurement": (1 - SELECTION_SHARE) * (1 - plan.oneway_share)},
+            mechanisms=mechanisms, split=split,
             domain={c.name: c.size for c in plan.codecs})
         details = dict(spent.details)
         details["rho_split"] = {k: float(f"{v:.12g}") for k, v in details["rho_split"].items()}

@@ -1,0 +1,114 @@
+"""dp-marginal's DP bin edges (bins="dp-quantile"): the data enter the model bins and the decoding shape only
+through the noisy fine histogram, the spend is still the target, the state round-trips, and on a skewed column
+declared far wider than its data the DP bins fit its shape where equal-width bins cannot."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthgen.generators.marginal.private as private_mod
+from evaluators.fidelity import ks_statistic
+from synthgen.generators.marginal.dp import DPMarginal
+from synthgen.generators.marginal.edges import shrunk_shape
+from synthgen.persistence import load_model
+from synthgen.privacy.accountants import ZCDPBudget
+from synthgen.privacy.analysis import gaussian_sigma
+from synthgen.privacy.noise import unsafe_seeded_noise
+from synthgen.schema import CategoricalField, NumericField, Schema
+from synthgen.testing.contract import contract_table
+
+FAST = dict(epsilon=3.0, workload=[["x", "group"]], max_cliques=1, max_rounds=1, round_iters=50, final_iters=100,
+            n_bins=16)
+ADAPTIVE = ("x", "count", "day")  # the contract table's columns with a fine grid (x: real, count: 101 integers, day)
+
+
+def _dp_state(gen):
+    return {c.name: (c.grid, c.cuts, c.shape) for c in gen.codecs_ if c.fine}
+
+
+def test_edges_and_shape_read_the_data_only_through_the_noisy_fine_histogram(monkeypatch):
+    df, schema = contract_table()
+    other = df.assign(x=np.clip(df["x"] * 3 + 200, 0, 1000), count=df["count"].fillna(0) // 2)
+    with unsafe_seeded_noise(1):  # same noise for both tables: their releases differ, so do the edges
+        a, b = (DPMarginal(**FAST).fit(t, schema, random_state=0) for t in (df, other))
+    assert set(_dp_state(a)) == set(ADAPTIVE)
+    assert _dp_state(a)["x"][0] != _dp_state(b)["x"][0]
+
+    real = private_mod.noisy_histogram
+
+    def fixed_release(counts, rho, noise):  # a release that does not depend on the counts at all
+        if len(counts) > 100:  # the fine histograms (the model's marginals have at most 16 x 4 cells + null)
+            return np.abs(np.sin(np.arange(len(counts)))) * 50.0
+        return real(counts, rho, noise)
+
+    monkeypatch.setattr(private_mod, "noisy_histogram", fixed_release)
+    a, b = (DPMarginal(**FAST).fit(t, schema, random_state=0) for t in (df, other))
+    assert _dp_state(a) == _dp_state(b)
+
+
+def test_fine_histograms_are_charged_and_the_spend_is_the_target():
+    df, schema = contract_table()
+    gen = DPMarginal(**FAST).fit(df, schema, random_state=0)
+    spent = gen.privacy_spent_
+    rho = ZCDPBudget(3.0, spent.delta).rho
+    split = spent.details["rho_split"]
+    rho_column = 0.25 * rho / 5
+    assert split["fine"] == pytest.approx(len(ADAPTIVE) * 0.5 * rho_column, rel=1e-9)
+    assert split["one-way"] == pytest.approx((5 - len(ADAPTIVE) * 0.5) * rho_column, rel=1e-9)
+    assert sum(split.values()) == pytest.approx(rho, rel=1e-9) and spent.epsilon == 3.0
+    ones = {m.clique[0]: m.sigma for m in gen.measurements_ if len(m.clique) == 1}
+    assert ones["x"] == pytest.approx(gaussian_sigma(0.5 * rho_column, 1.0))
+    assert ones["group"] == pytest.approx(gaussian_sigma(rho_column, 1.0))
+    uniform = DPMarginal(**FAST, bins="uniform").fit(df, schema, random_state=0)
+    assert "fine" not in uniform.privacy_spent_.details["rho_split"] and not _dp_state(uniform)
+
+
+def test_fresh_noise_moves_the_edges():
+    df, schema = contract_table()
+    grids = {_dp_state(DPMarginal(**FAST).fit(df, schema, random_state=0))["x"][0] for _ in range(3)}
+    assert len(grids) > 1  # same data, same random_state: only the privacy noise differs
+
+
+def test_dp_bins_save_load_round_trip(tmp_path):
+    df, schema = contract_table()
+    gen = DPMarginal(**FAST).fit(df, schema, random_state=0)
+    gen.save(tmp_path / "m")
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert "fine" in json.dumps(manifest) and sorted(p.name for p in (tmp_path / "m").iterdir()) == [
+        "arrays.safetensors", "manifest.json"]
+    loaded = load_model(tmp_path / "m")
+    assert _dp_state(loaded) == _dp_state(gen)
+    a, b = gen.sample(300, random_state=3), loaded.sample(300, random_state=3)
+    assert a.astype(str).equals(b.astype(str))
+    assert (a["count"].dropna() % 1 == 0).all()  # integers decode to whole values
+
+
+def test_shrinkage_keeps_spikes_and_flattens_noise():
+    rng = np.random.default_rng(0)
+    widths, cuts, sigma = np.ones(64), np.array([0, 32, 64]), 10.0
+    smooth = np.full(64, 20.0) + rng.normal(0, sigma, 64)  # a flat density under noise of its own size
+    smooth[32:] = 0.0
+    smooth[40] = 600.0  # a spike (a heaped value) in the second bin
+    out = shrunk_shape(smooth, widths, cuts, sigma)
+    assert np.std(out[:32]) < 0.5 * sigma  # noise shrunk towards the bin's uniform spread
+    assert out[40] > 0.9 * out[32:].sum()  # the spike kept
+    assert (out >= 0).all()
+
+
+def test_skewed_column_declared_far_wider_than_its_data():
+    """x ~ exponential (mean 10-30) declared in [0, 20000] with linear bins: equal-width bins put every row in the
+    first of 16 bins (1250 wide) and decode uniformly across it; DP bins from the noisy fine histogram follow
+    the data (1-way shape score = KS complement)."""
+    rng = np.random.default_rng(0)
+    g = rng.choice(["a", "b"], 3000)
+    df = pd.DataFrame({"x": rng.exponential(np.where(g == "a", 10.0, 30.0)), "g": g})
+    schema = Schema((NumericField("x", 0, 20000.0, bounds_source="public:test"),
+                     CategoricalField("g", ("a", "b"), categories_source="public:test")), name="skewed")
+    params = dict(epsilon=1.0, delta=1e-6, log_bins=False, workload=[["x", "g"]], max_cliques=1, max_rounds=1,
+                  round_iters=50, final_iters=100, n_bins=16)
+    score = {}
+    for bins in ("uniform", "dp-quantile"):
+        gen = DPMarginal(**params, bins=bins).fit(df, schema, random_state=0)
+        score[bins] = 1 - ks_statistic(df["x"].to_numpy(), gen.sample(3000, random_state=0)["x"].to_numpy(float))
+    assert score["uniform"] < 0.2 and score["dp-quantile"] > 0.45, score
