@@ -1,14 +1,14 @@
 """dp-copula beyond one machine: fit, sample and evaluate on Dask (LocalCluster, 2 workers x 1 thread, 3 GB each)
 from 1M to 20M rows x 20 columns, with the in-memory path beside it where it fits.
 
-    flock /tmp/coord/heavy.lock .venv/bin/python benchmarks/bench_scale.py                  # 1M, 5M, 20M
-    flock /tmp/coord/heavy.lock .venv/bin/python benchmarks/bench_scale.py --sizes 1,4,10 --inmem-max 4   # run here
+    flock /tmp/coord/heavy.lock .venv/bin/python benchmarks/bench_scale.py --sizes 1,4,10 --inmem-max 4
     .venv/bin/python benchmarks/bench_scale.py --sizes 0.2 --rows-per-file 100000 --inmem-max 0.2   # smoke
+    flock /tmp/coord/heavy.lock .venv/bin/python benchmarks/bench_scale.py --sizes 20,1,4,10 --inmem-max 4 \
+        --marginal-at 20 --ctgan-at 1      # the issue-14 run: + dp-marginal's pass at 20M, DP-CTGAN on 1M rows
 
 Data: a plain GaussianCopula is fitted to the real AER/CPS1988 table (7 columns, its declared schema) and sampled;
-13 columns are derived from each sampled row with seeded noise (age, log
-wage, hours, annual earnings, age group, education level, high earner, interview date, tenure, children, union,
-industry, savings with nulls), giving 20 columns of mixed kinds. Generation: one pool of ``--rows-per-file`` copula
+13 columns are derived from each sampled row with seeded noise (age, log wage, hours, annual earnings, age group,
+education level, high earner, interview date, tenure, children, union, industry, savings with nulls), giving 20 columns of mixed kinds. Generation: one pool of ``--rows-per-file`` copula
 rows, resampled with replacement for each file, derived columns drawn with fresh seeded noise per file; each file is
 one Parquet partition (written once; the smaller sizes read the first files). Timed per size: the dp-copula fit
 (eps=1, delta=1e-6; validation pass + two measure passes) on the Parquet files, sampling as many rows to partitioned
@@ -24,6 +24,7 @@ re-conforming per pass, 30.2 s with the conformed partitions kept on the workers
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -143,6 +144,26 @@ class WorkerPeak:
         self._t.join()
 
 
+def uptime(label: str) -> float:
+    """Print ``uptime`` (the honest load next to every timing); returns the 1-minute load average."""
+    line = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    print(f"[{label}] {line}", flush=True)
+    return round(os.getloadavg()[0], 2)
+
+
+@contextlib.contextmanager
+def phase(res: dict, name: str, peaks: "WorkerPeak | None" = None):
+    """Time the block into ``res[name + "_s"]`` with ``uptime`` before and after (``res[name + "_load"]``) and,
+    with ``peaks``, the largest worker RSS during it (``res[name + "_peak"]``)."""
+    before = uptime(f"before {name}")
+    with peaks if peaks is not None else contextlib.nullcontext(), C.timer() as t:
+        yield
+    res[f"{name}_s"] = t["s"]
+    res[f"{name}_load"] = [before, uptime(f"after {name} ({t['s']:.1f} s)")]
+    if peaks is not None:
+        res[f"{name}_peak"] = peaks.peak
+
+
 def run_dask(files: list[Path], rows: int, out: Path, schema) -> dict:
     from synthgen.generators.copula import DPGaussianCopula
     from synthgen.io.tables import read_partitioned
@@ -155,17 +176,14 @@ def run_dask(files: list[Path], rows: int, out: Path, schema) -> dict:
     with connect("local", n_workers=2, threads_per_worker=1, memory_limit="3GB") as client:
         client.run(lambda: __import__("synthgen.generators.copula") and None)  # imports, outside the timers
         peaks = WorkerPeak(client)
-        with peaks, C.timer() as t:
+        with phase(res, "fit", peaks):
             gen = DPGaussianCopula(EPS, DELTA).fit(_frame(files), schema, random_state=0, progress=False)
-        res.update(fit_s=t["s"], fit_peak=peaks.peak)
         shutil.rmtree(out, ignore_errors=True)
-        with peaks, C.timer() as t:
+        with phase(res, "sample", peaks):
             written = sample_to_parquet(gen, rows, out, random_state=1, rows_per_partition=1 << 20, progress=False)
-        res.update(sample_s=t["s"], sample_peak=peaks.peak)
-        with peaks, C.timer() as t:
+        with phase(res, "eval", peaks):
             fid = fidelity(_frame(files), read_partitioned(str(out)), schema)
-        res.update(eval_s=t["s"], eval_peak=peaks.peak, mean_tvd=fid["mean_tvd"], max_corr_gap=fid["max_corr_gap"],
-                   files_out=len(written))
+        res.update(mean_tvd=fid["mean_tvd"], max_corr_gap=fid["max_corr_gap"], files_out=len(written))
     return res
 
 
@@ -203,16 +221,49 @@ def run_marginal_pass(files: list[Path], schema, workers: int = 2) -> dict:
     cliques = [()] + [(a,) for a in plan.names] + list(plan.candidates)
     with connect("local", n_workers=workers, threads_per_worker=1, memory_limit="3GB") as client:
         client.run(lambda: __import__("synthgen.scale.marginals") and None)
-        peaks = WorkerPeak(client)
-        with peaks, C.timer() as t:
+        peaks, res = WorkerPeak(client), {"rows_M": _count(files) / 1e6}
+        with phase(res, "validate", peaks):
             table = gen._prepare(_frame(files), schema, "raise")
-        with peaks, C.timer() as m:
+        with phase(res, "marginals", peaks):
             counts = exact_marginals(table, plan.codecs, cliques)
-    cells = sum(v.size for v in counts.values())
-    out = {"validate_s": round(t["s"], 1), "marginals_s": round(m["s"], 1), "cliques": len(cliques), "cells": cells,
-           "peak_GB": round(peaks.peak / 2**30, 2), "loadavg": [round(x, 2) for x in os.getloadavg()]}
-    print(out, flush=True)
-    return out
+    res.update(cliques=len(cliques), cells=sum(v.size for v in counts.values()),
+               peak_GB=max(res["validate_peak"], res["marginals_peak"]) / 2**30)
+    print(res, flush=True)
+    return res
+
+
+def run_ctgan(files: list[Path], schema, rows_max: int, subsample_rows: int, epochs: int) -> dict:
+    """DP-CTGAN at scale: a Poisson subsample at rate subsample_rows / rows_max (declared), trained on in this
+    process, amplified; fidelity of 200k sampled rows vs the frame. delta 1e-7 (below 1 / rows.max)."""
+    from dataclasses import replace
+
+    from synthgen.generators.ctgan.model import DPCTGAN
+    from synthgen.scale.cluster import connect
+    from synthgen.scale.evaluate import fidelity
+    from synthgen.schema.fields import RowBounds
+
+    declared = replace(schema, rows=RowBounds(1, int(rows_max), "public:bench_scale construction"))
+    res = {"rows_M": _count(files) / 1e6, "rows_max": rows_max, "subsample_rows": subsample_rows, "epochs": epochs}
+    with connect("local", n_workers=2, threads_per_worker=1, memory_limit="3GB") as client:
+        client.run(lambda: __import__("synthgen.scale.subsample") and None)
+        peaks = WorkerPeak(client)
+        with phase(res, "fit", peaks):
+            gen = DPCTGAN(EPS, 1e-7, epochs=epochs, subsample_rows=subsample_rows, verbose=False).fit(
+                _frame(files), declared, random_state=0)
+        with phase(res, "eval", peaks):
+            fid = fidelity(_frame(files), gen.sample(200_000, random_state=1), schema)
+    spend = gen.privacy_spent_
+    res.update(epsilon=spend.epsilon, delta=spend.delta, subsampling=spend.details.get("subsampling"),
+               client_peak_GB=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+               mean_tvd=fid["mean_tvd"], max_corr_gap=fid["max_corr_gap"])
+    print(res, flush=True)
+    return res
+
+
+def _count(files: list[Path]) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
 
 
 def _frame(files: list[Path]):
@@ -226,19 +277,16 @@ def run_memory_child(files: list[str], rows: int) -> dict:
     from synthgen.io.tables import read_table
     from synthgen.scale.evaluate import fidelity
 
-    schema = schema20()
-    with C.timer() as t:
+    schema, res = schema20(), {}
+    with phase(res, "read"):
         df = pd.concat([read_table(f) for f in files], ignore_index=True)
-    res = {"read_s": t["s"]}
-    with C.timer() as t:
+    with phase(res, "fit"):
         gen = DPGaussianCopula(EPS, DELTA).fit(df, schema, random_state=0, progress=False)
-    res["fit_s"] = t["s"]
-    with C.timer() as t:
+    with phase(res, "sample"):
         syn = gen.sample(rows, random_state=1, progress=False)
-    res["sample_s"] = t["s"]
-    with C.timer() as t:
+    with phase(res, "eval"):
         fid = fidelity(df, syn, schema)
-    res.update(eval_s=t["s"], mean_tvd=fid["mean_tvd"], max_corr_gap=fid["max_corr_gap"],
+    res.update(mean_tvd=fid["mean_tvd"], max_corr_gap=fid["max_corr_gap"],
                peak=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     return res
 
@@ -248,10 +296,12 @@ def _row(path: str, rows: int, r: dict, peak: float) -> dict:
     m = rows / 1e6
     return {"path": path, "rows_M": m, "fit_s": r["fit_s"], "sample_s": r["sample_s"], "eval_s": r["eval_s"],
             "fit_s_per_M": r["fit_s"] / m, "sample_s_per_M": r["sample_s"] / m, "eval_s_per_M": r["eval_s"] / m,
-            "peak_GB": peak / 2**30, "mean_tvd": r["mean_tvd"], "max_corr_gap": r["max_corr_gap"]}
+            "peak_GB": peak / 2**30, "mean_tvd": r["mean_tvd"], "max_corr_gap": r["max_corr_gap"],
+            "load": f"{r['fit_load'][0]}-{max(r['fit_load'] + r['sample_load'] + r['eval_load'])}",
+            "loads": {k: r[k] for k in r if k.endswith("_load")}}
 
 
-def main() -> None:
+def _args():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1,5,20", help="millions of rows, comma-separated")
     ap.add_argument("--inmem-max", type=float, default=5.0, help="largest size (millions) run in memory too")
@@ -261,54 +311,87 @@ def main() -> None:
     ap.add_argument("--fit-persist", action="store_true", help="only the Dask fit, persist off/on, at --sizes")
     ap.add_argument("--marginal-pass", action="store_true", help="only dp-marginal's exact-marginal pass at --sizes")
     ap.add_argument("--workers", type=int, default=2, help="LocalCluster workers of --fit-persist/--marginal-pass")
-    args = ap.parse_args()
+    ap.add_argument("--marginal-at", type=float, default=0, help="after the grid: dp-marginal's pass at this size (M)")
+    ap.add_argument("--ctgan-at", type=float, default=0, help="after the grid: a DP-CTGAN subsampled fit at this size")
+    ap.add_argument("--ctgan-rows-max", type=int, default=2_000_000, help="declared rows.max of the DP-CTGAN fit")
+    ap.add_argument("--ctgan-subsample", type=int, default=50_000, help="DP-CTGAN subsample_rows (rate = this / max)")
+    ap.add_argument("--ctgan-epochs", type=int, default=3)
+    return ap.parse_args()
+
+
+def main() -> None:
+    args = _args()
     if args.memory_child is not None:
         *files, rows = args.memory_child
         print(json.dumps(run_memory_child(files, int(rows))))
         return
     sizes = [int(float(s) * 1e6) for s in args.sizes.split(",")]
-    info = C.machine_info()
-    per = args.rows_per_file
+    info, per = C.machine_info(), args.rows_per_file
+    first = uptime(f"before data: {args.data}, {per} rows per file")
     with C.timer() as t:
-        files = make_files(Path(args.data) / "real", -(-max(sizes) // per), per)
-    schema, rows_out = schema20(), []
-    print(f"data: {len(files)} files x {per} rows x {len(schema.learnable)} columns in {t['s']:.0f} s", flush=True)
+        files = make_files(Path(args.data) / "real", -(-max(sizes + [int(args.marginal_at * 1e6)]) // per), per)
+    schema, doc = schema20(), {"machine": info, "rows": []}
+    doc["data"] = {"files": len(files), "per_file": per, "s": t["s"], "load": [first, uptime("after data")]}
+    part = lambda n: files[: -(-n // per)]  # noqa: E731 - the first files holding n rows
     if args.fit_persist or args.marginal_pass:
         for n in sizes:
             print(f"{n / 1e6:g}M rows, load average start {[round(x, 2) for x in os.getloadavg()]}", flush=True)
             if args.fit_persist:
-                run_fit_persist(files[: -(-n // per)], schema, workers=args.workers)
+                run_fit_persist(part(n), schema, workers=args.workers)
             else:
-                run_marginal_pass(files[: -(-n // per)], schema, workers=args.workers)
+                run_marginal_pass(part(n), schema, workers=args.workers)
         return
-    for n in sizes:
-        use = files[: -(-n // per)]
-        r = run_dask(use, n, Path(args.data) / "synthetic", schema)
-        rows_out.append(_row("dask", n, r, max(r["fit_peak"], r["sample_peak"], r["eval_peak"])))
-        print(rows_out[-1], flush=True)
-        if n <= args.inmem_max * 1e6:
-            cmd = [sys.executable, __file__, "--memory-child", *map(str, use), str(n)]
-            env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}  # as Dask's workers
-            out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
-            r = json.loads(out.splitlines()[-1])
-            rows_out.append(_row("in-memory", n, r, r["peak"]))
-            print(rows_out[-1], flush=True)
-        save(info, rows_out)  # after every size: a run cut short keeps what it measured
+    out = Path(args.data) / "synthetic"
+    steps = [(f"{n / 1e6:g}M", lambda n=n: run_size(doc, part(n), n, out, schema, n <= args.inmem_max * 1e6))
+             for n in sizes]
+    if args.marginal_at:
+        steps.append(("marginal", lambda: doc.__setitem__("marginal", run_marginal_pass(
+            part(int(args.marginal_at * 1e6)), schema, workers=args.workers))))
+    if args.ctgan_at:
+        steps.append(("ctgan", lambda: doc.__setitem__("ctgan", run_ctgan(
+            part(int(args.ctgan_at * 1e6)), schema, args.ctgan_rows_max, args.ctgan_subsample, args.ctgan_epochs))))
+    for name, step in steps:  # one failed step (e.g. a worker lost) is recorded; the others still run
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001 - recorded with its type and message, then the next step
+            doc.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
+            print(f"step {name} failed: {doc['errors'][name]}", flush=True)
+        save(doc)  # after every step: a run cut short keeps what it measured
 
 
-def save(info: dict, rows_out: list) -> None:
+def run_size(doc: dict, use: list[Path], n: int, out: Path, schema, in_memory: bool) -> None:
+    """The Dask path at ``n`` rows, then (``in_memory``) the in-memory path in a child process."""
+    r = run_dask(use, n, out, schema)
+    doc["rows"].append(_row("dask", n, r, max(r["fit_peak"], r["sample_peak"], r["eval_peak"])))
+    print(doc["rows"][-1], flush=True)
+    if in_memory:
+        cmd = [sys.executable, __file__, "--memory-child", *map(str, use), str(n)]
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}  # as Dask's workers
+        lines = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout.splitlines()
+        print("\n".join(lines[:-1]), flush=True)  # the child's uptime lines
+        r = json.loads(lines[-1])
+        doc["rows"].append(_row("in-memory", n, r, r["peak"]))
+        print(doc["rows"][-1], flush=True)
+
+
+def save(doc: dict) -> None:
+    info = doc["machine"]
     info["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     cols = ["path", "rows_M", "fit_s", "sample_s", "eval_s", "fit_s_per_M", "sample_s_per_M", "eval_s_per_M",
-            "peak_GB", "mean_tvd", "max_corr_gap"]
+            "peak_GB", "mean_tvd", "max_corr_gap", "load"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c]) for c in cols) + " |"
-              for r in rows_out]
+              for r in doc["rows"]]
     text = "\n".join(lines) + (f"\n\nload average start {info['loadavg_1_5_15']}, end {info['loadavg_end']}; "
-                               f"{info['cpus']} cpus; peak_GB: dask = largest worker RSS, in-memory = process\n")
+                               f"{info['cpus']} cpus; peak_GB: dask = largest worker RSS, in-memory = process; "
+                               "load: 1-min load average before the fit - highest after a phase\n")
+    for key in ("marginal", "ctgan", "errors"):
+        if key in doc:
+            text += f"\n{key}: {json.dumps(doc[key])}\n"
     print(text, flush=True)
     C.RESULTS_DIR.mkdir(exist_ok=True)
     stamp = info.setdefault("stamp", time.strftime("%Y%m%d-%H%M%S"))
-    (C.RESULTS_DIR / f"bench_scale-{stamp}.json").write_text(json.dumps({"machine": info, "rows": rows_out}, indent=2))
+    (C.RESULTS_DIR / f"bench_scale-{stamp}.json").write_text(json.dumps(doc, indent=2, default=str))
     (C.RESULTS_DIR / "bench_scale-latest.md").write_text(text)
 
 
