@@ -8,14 +8,15 @@ from 1M to 20M rows x 20 columns, with the in-memory path beside it where it fit
 
 Data: a plain GaussianCopula is fitted to the real AER/CPS1988 table (7 columns, its declared schema) and sampled;
 13 columns are derived from each sampled row with seeded noise (age, log wage, hours, annual earnings, age group,
-education level, high earner, interview date, tenure, children, union, industry, savings with nulls), giving 20 columns of mixed kinds. Generation: one pool of ``--rows-per-file`` copula
-rows, resampled with replacement for each file, derived columns drawn with fresh seeded noise per file; each file is
-one Parquet partition (written once; the smaller sizes read the first files). Timed per size: the dp-copula fit
-(eps=1, delta=1e-6; validation pass + two measure passes) on the Parquet files, sampling as many rows to partitioned
-Parquet, and the merged-statistics fidelity evaluation (real vs synthetic files). Peak memory per worker: the
-largest resident set of any worker process, polled every 0.25 s. The in-memory path (read the files into one
-DataFrame, fit, sample, evaluate) runs in a child process with single-threaded BLAS (as Dask sets in its workers);
-its peak is that process's ``ru_maxrss``. Imports are warmed up outside the timers on both paths.
+education level, high earner, interview date, tenure, children, union, industry, savings with nulls), giving 20
+columns of mixed kinds. Generation: one pool of ``--rows-per-file`` copula rows, resampled with replacement for each
+file, derived columns drawn with fresh seeded noise per file; each file is one Parquet partition (written once; the
+smaller sizes read the first files). Timed per size: the dp-copula fit (eps=1, delta=1e-6; validation pass + two
+measure passes) on the Parquet files, sampling as many rows to partitioned Parquet, and the merged-statistics
+fidelity evaluation (real vs synthetic files). Peak memory per worker: the largest resident set of any worker
+process, polled every 0.25 s. The in-memory path (read the files into one DataFrame, fit, sample, evaluate) runs in
+a child process with single-threaded BLAS (as Dask sets in its workers); its peak is that process's ``ru_maxrss``.
+Imports are warmed up outside the timers on both paths.
 
 ``--fit-persist`` (2026-12-01, heavy lock, load avg 1.2-2.1): the 10M-row Dask fit took 42.8 s re-reading and
 re-conforming per pass, 30.2 s with the conformed partitions kept on the workers (peak worker RSS 1.54 -> 1.93 GB).
