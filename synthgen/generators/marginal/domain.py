@@ -15,7 +15,9 @@ value counts clipped at 0 (``shape``); their count, hence the domain's sizes, is
 Encoding rows to cell codes is a row-wise map (who reads rows is :mod:`.private`'s business); decoding turns cell
 codes of synthetic rows back into values (post-processing, seeded by ``random_state``): uniformly within a bin, or,
 with a fine shape, a fine cell drawn in proportion to the shape and a value uniform within it (a bin that is one
-fine cell with a public point decodes to the point); integers rounded into the bin or cell.
+fine cell with a public point decodes to the point); integers rounded into the bin or cell. A high-cardinality
+categorical may share one "other" cell among its rare declared categories (:mod:`.rare`: ``rare``,
+``rare_weights``), decoded back to one of them by their noisy counts.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+
+from .rare import draw_rare
 
 NS_PER_DAY = 86_400_000_000_000
 SCALES = ("categorical", "discrete", "linear", "log")
@@ -60,10 +64,12 @@ class ColumnCodec:
     cuts: tuple = ()  # the model bins' boundaries as fine-cell indices,
     shape: tuple = ()  # the noisy fine value counts clipped at 0,
     points: tuple = ()  # and each fine cell's public point (NaN: none)
+    rare: tuple = ()  # merged categories only: the declared categories sharing the "other" cell,
+    rare_weights: tuple = ()  # and their noisy counts clipped at 0 (:mod:`.rare`)
 
     @property
     def n_values(self) -> int:
-        return len(self.grid) - 1 if self.scale in ("linear", "log") else len(self.grid)
+        return len(self.grid) - 1 if self.scale in ("linear", "log") else len(self.grid) + int(bool(self.rare))
 
     @property
     def size(self) -> int:
@@ -86,18 +92,22 @@ class ColumnCodec:
             null = np.isnan(b)
             idx = np.where(null, 0, b).astype(np.int64)
         else:
-            idx = pd.Categorical(s, categories=list(self.grid)).codes.astype(np.int64)
+            idx = pd.Categorical(s, categories=list(self.grid) + list(self.rare)).codes.astype(np.int64)
             null = idx < 0
+            idx = np.minimum(idx, len(self.grid))  # a rare category: the "other" cell
         return np.where(null, self.n_values, idx) if self.nullable else np.maximum(idx, 0)
 
-    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        """Values of synthetic cell codes (bins: uniform within the bin; integers rounded into the bin)."""
+    def decode(self, codes: np.ndarray, rng: np.random.Generator, allowed: list | None = None) -> pd.Series:
+        """Values of synthetic cell codes (see the module docstring); ``allowed``: the rare categories the "other"
+        cell may decode to (conditional sampling), default all."""
         codes = np.asarray(codes, dtype=np.int64)
         null = codes >= self.n_values
         c = np.minimum(codes, self.n_values - 1)
         if self.scale == "categorical":
-            labels = [False, True] if self.kind == "boolean" else list(self.grid)
+            labels = [False, True] if self.kind == "boolean" else list(self.grid) + [None] * bool(self.rare)
             vals = np.array(labels, dtype=object)[c]
+            other = (c == len(self.grid)) & ~null if self.rare else np.zeros(len(c), dtype=bool)
+            vals[other] = draw_rare(self, int(other.sum()), rng, allowed)
             vals[null] = None
             return pd.Series(vals, name=self.name, dtype="boolean" if self.kind == "boolean" else object)
         grid = np.asarray(self.grid, dtype=np.float64)
@@ -133,6 +143,8 @@ class ColumnCodec:
         grid = [str(g) for g in self.grid] if self.scale == "categorical" else [float(g) for g in self.grid]
         out = {"name": self.name, "kind": self.kind, "scale": self.scale, "grid": grid,
                "nullable": self.nullable, "integral": self.integral}
+        if self.rare:
+            out.update(rare=[str(g) for g in self.rare], rare_weights=list(self.rare_weights))
         if self.fine:
             out.update(fine=list(self.fine), cuts=list(self.cuts), shape=list(self.shape),
                        points=[p if math.isfinite(p) else None for p in self.points])
@@ -140,12 +152,14 @@ class ColumnCodec:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any], field: Any = None) -> "ColumnCodec":
-        grid = tuple(d["grid"])
+        grid, rare = tuple(d["grid"]), tuple(d.get("rare", ()))
         if d["scale"] == "categorical" and field is not None and field.kind == "categorical":
-            grid = tuple(field.categories)  # the declared labels, with their declared types
-        fine = {}
+            declared = {str(c): c for c in field.categories}  # the declared labels, with their declared types
+            grid = tuple(declared[g] for g in grid) if rare else tuple(field.categories)
+            rare = tuple(declared[g] for g in rare)
+        fine: dict = {"rare": rare, "rare_weights": tuple(float(w) for w in d.get("rare_weights", ()))}
         if d.get("fine"):
-            fine = {"fine": tuple(float(e) for e in d["fine"]), "cuts": tuple(int(i) for i in d["cuts"]),
+            fine |= {"fine": tuple(float(e) for e in d["fine"]), "cuts": tuple(int(i) for i in d["cuts"]),
                     "shape": tuple(float(v) for v in d["shape"]),
                     "points": tuple(float("nan") if p is None else float(p) for p in d["points"])}
         return cls(d["name"], d["kind"], d["scale"], grid, bool(d["nullable"]), bool(d.get("integral", False)),
@@ -202,6 +216,8 @@ def encode_table(table: pd.DataFrame, codecs: tuple[ColumnCodec, ...]) -> np.nda
     return np.stack([c.encode(table[c.name]) for c in codecs], axis=1).astype(np.int64)
 
 
-def decode_table(codes: Mapping[str, np.ndarray], codecs: tuple[ColumnCodec, ...], rng: np.random.Generator
-                 ) -> pd.DataFrame:
-    return pd.DataFrame({c.name: c.decode(codes[c.name], rng).to_numpy() for c in codecs})
+def decode_table(codes: Mapping[str, np.ndarray], codecs: tuple[ColumnCodec, ...], rng: np.random.Generator,
+                 allowed: Mapping[str, list] | None = None) -> pd.DataFrame:
+    """``allowed``: per column, the rare categories its "other" cell may decode to (conditional sampling)."""
+    allowed = allowed or {}
+    return pd.DataFrame({c.name: c.decode(codes[c.name], rng, allowed.get(c.name)).to_numpy() for c in codecs})

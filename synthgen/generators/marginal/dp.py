@@ -40,6 +40,7 @@ from ..base import BaseGenerator
 from .aim import SELECTION_SHARE, AIMPlan, run_aim
 from .domain import ColumnCodec, decode_table, make_domain
 from .edges import fine_grid, release_edges
+from .rare import RareMerge, rare_merge
 from .model import FittedModel
 from .private import Measurement, PrivateMarginals
 
@@ -83,7 +84,11 @@ class DPMarginal(BaseGenerator):
     fine_bins:
         Cells of the fine grid of ``bins="dp-quantile"`` (one per whole value for narrower integer ranges).
     fine_share:
-        Part of a continuous column's one-way share spent on its fine histogram (``bins="dp-quantile"``).
+        Part of a continuous column's one-way share spent on its fine histogram (``bins="dp-quantile"``), and of
+        a high-cardinality categorical's on the noisy counts that pick its rare categories.
+    max_categories:
+        A categorical with more declared categories keeps at most this many cells: its rare categories (by noisy
+        counts) share an "other" cell, decoded back to them by their noisy counts (``None``: never merge).
     max_discrete:
         Integer and date columns with at most this many values in their declared range get one cell per value.
     log_bins:
@@ -109,8 +114,9 @@ class DPMarginal(BaseGenerator):
     def __init__(self, epsilon: float, delta: float | None = None, workload: Sequence[Sequence[str]] | None = None,
                  target: str | None = None, target_weight: float = 3.0, max_cliques: int | None = None,
                  max_rounds: int | None = None, oneway_share: float = 0.25, n_bins: int = 32,
-                 bins: str = "dp-quantile", fine_bins: int = 1024, fine_share: float = 0.5, max_discrete: int = 64,
-                 log_bins: Any = "auto", max_model_size_mb: float = 16.0,
+                 bins: str = "dp-quantile", fine_bins: int = 1024, fine_share: float = 0.5,
+                 max_categories: int | None = 64, max_discrete: int = 64, log_bins: Any = "auto",
+                 max_model_size_mb: float = 16.0,
                  round_iters: int = 100, final_iters: int = 1000, time_budget_s: float | None = None,
                  verbose: bool = False):
         self.epsilon = epsilon
@@ -125,6 +131,7 @@ class DPMarginal(BaseGenerator):
         self.bins = bins
         self.fine_bins = fine_bins
         self.fine_share = fine_share
+        self.max_categories = max_categories
         self.max_discrete = max_discrete
         self.log_bins = log_bins
         self.max_model_size_mb = max_model_size_mb
@@ -139,7 +146,7 @@ class DPMarginal(BaseGenerator):
                             ("final_iters", 1)):
             if not _is_int(getattr(self, name), least):
                 raise ConfigError(f"{name} must be an integer >= {least}; got {getattr(self, name)!r}.")
-        for name, least in (("max_cliques", 0), ("max_rounds", 1)):
+        for name, least in (("max_cliques", 0), ("max_rounds", 1), ("max_categories", 2)):
             v = getattr(self, name)
             if v is not None and not _is_int(v, least):
                 raise ConfigError(f"{name} must be None or an integer >= {least}; got {v!r}.")
@@ -197,15 +204,20 @@ class DPMarginal(BaseGenerator):
         picks = 2 * len(names) if self.max_cliques is None else int(self.max_cliques)
         picks = picks if cands else 0
         rounds = max(1, min(picks, 2 + len(names) // 8) if self.max_rounds is None else int(self.max_rounds))
-        grids: tuple = ()
-        if self.bins == "dp-quantile":
-            fields = {f.name: f for f in schema.learnable}
-            grids = tuple(fine_grid(fields[c.name], c, int(self.fine_bins), int(self.max_discrete), self.log_bins)
-                          for c in codecs)
+        fields = {f.name: f for f in schema.learnable}
+        grids = tuple(self._first_release(c, fields[c.name]) for c in codecs)
         return AIMPlan(target, codecs, cands, weights, float(self.oneway_share), picks, rounds,
                        float(self.max_model_size_mb), int(self.round_iters), int(self.final_iters),
                        None if self.time_budget_s is None else float(self.time_budget_s), bool(self.verbose),
                        grids, float(self.fine_share))
+
+    def _first_release(self, codec: ColumnCodec, field: Any) -> Any:
+        """What a column releases before the loop (public): a fine grid, a rare-category merge or nothing."""
+        if codec.kind == "categorical":
+            return None if self.max_categories is None else rare_merge(codec, int(self.max_categories))
+        if self.bins != "dp-quantile":
+            return None
+        return fine_grid(field, codec, int(self.fine_bins), int(self.max_discrete), self.log_bins)
 
     # ----------------------------------------------------------------- fit: measure, then estimate
     def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: AIMPlan) -> PrivacySpend:
@@ -226,18 +238,24 @@ class DPMarginal(BaseGenerator):
 
     @staticmethod
     def _spend(budget: Any, plan: AIMPlan) -> DPSpend:
-        fine = sum(g is not None for g in plan.grids) / len(plan.names)  # share of columns with DP edges
+        d = len(plan.names)
+        merged = sum(isinstance(g, RareMerge) for g in plan.grids) / d  # share of columns with rare merges
+        fine = sum(g is not None for g in plan.grids) / d - merged  # share of columns with DP edges
         mechanisms = {"one-way": "Gaussian noisy one-way marginal per column (L2 sensitivity 1)",
                       "selection": "exponential mechanism over candidate cliques, AIM quality score "
                                    "(sensitivity max weight), epsilon^2/8-zCDP",
                       "measurement": "Gaussian noisy marginal of each selected clique (L2 sensitivity 1)"}
-        split = {"one-way": plan.oneway_share * (1 - plan.fine_share * fine),
+        split = {"one-way": plan.oneway_share * (1 - plan.fine_share * (fine + merged)),
                  "selection": SELECTION_SHARE * (1 - plan.oneway_share),
                  "measurement": (1 - SELECTION_SHARE) * (1 - plan.oneway_share)}
         if fine:
             mechanisms["fine"] = ("Gaussian noisy fine histogram per continuous column (L2 sensitivity 1); DP bin "
                                   "edges and the decoding shape are read off it")
             split["fine"] = plan.oneway_share * plan.fine_share * fine
+        if merged:
+            mechanisms["categories"] = ("Gaussian noisy counts of a high-cardinality column's declared categories "
+                                        "(L2 sensitivity 1); the rare ones share an 'other' cell")
+            split["categories"] = plan.oneway_share * plan.fine_share * merged
         spent = budget.to_spend(
             mechanisms=mechanisms, split=split,
             domain={c.name: c.size for c in plan.codecs})
@@ -261,7 +279,17 @@ class DPMarginal(BaseGenerator):
                 raise ConfigError(f"conditions: {col!r} is not a declared categorical or boolean column. "
                                   f"Fix: condition on one of {ok}.")
             values = list(value) if isinstance(value, (list, tuple, set)) else [value]
-            out[col] = [self._value_code(codec, v) for v in values]
+            out[col] = sorted({self._value_code(codec, v) for v in values})
+        return out
+
+    def _allowed_rare(self, conditions: Mapping[str, Any]) -> dict[str, list]:
+        """Per conditioned column with merged categories: the requested rare categories ("other" decodes to them)."""
+        out = {}
+        for codec in self.codecs_:
+            if codec.rare and codec.name in conditions:
+                value = conditions[codec.name]
+                values = list(value) if isinstance(value, (list, tuple, set)) else [value]
+                out[codec.name] = [v for v in values if any(v == r for r in codec.rare)]
         return out
 
     @staticmethod
@@ -270,19 +298,20 @@ class DPMarginal(BaseGenerator):
             if codec.nullable:
                 return codec.n_values
         else:
-            labels = [False, True] if codec.kind == "boolean" else list(codec.grid)
+            labels = [False, True] if codec.kind == "boolean" else list(codec.grid) + list(codec.rare)
             for code, label in enumerate(labels):
                 same_kind = isinstance(v, (bool, np.bool_)) == isinstance(label, bool)  # 1 is not True here
                 if same_kind and label == v:
-                    return code
+                    return min(code, len(codec.grid)) if codec.rare else code  # a rare one: the "other" cell
         raise ConfigError(f"conditions: {v!r} is not a declared value of column {codec.name!r}. "
-                          f"Fix: use one of {list(codec.grid)}" + (" or None." if codec.nullable else "."))
+                          f"Fix: use one of {list(codec.grid) + list(codec.rare)}"
+                          + (" or None." if codec.nullable else "."))
 
     def _sample(self, n: int, rng: np.random.Generator, conditions: Mapping[str, Any] | None = None
                 ) -> pd.DataFrame:
         evidence = self._condition_codes(conditions) if conditions else None
         codes = self.model_.sample_codes(n, rng, evidence)
-        return decode_table(codes, self.codecs_, rng)
+        return decode_table(codes, self.codecs_, rng, self._allowed_rare(conditions) if conditions else None)
 
     # ----------------------------------------------------------------- persistence
     def _get_state(self) -> tuple[dict, dict[str, np.ndarray]]:

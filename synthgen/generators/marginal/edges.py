@@ -44,6 +44,7 @@ from ...privacy.mechanisms import NoiseSource
 from ...scale.marginals import exact_marginals
 from ..copula.binning import coarsen, make_binning
 from .private import PrivateMarginals
+from .rare import RareMerge, merged_codec
 
 SPLIT_Z = 2.0  # coarsen's lower-confidence multiplier (as dp-copula's default suppression sigmas)
 
@@ -98,11 +99,14 @@ def shrunk_shape(noisy: np.ndarray, widths: np.ndarray, cuts: np.ndarray, sigma:
 
 def release_edges(data: Any, codecs: tuple, grids: tuple, fine_share: float, oneway_share: float,
                   budget: ZCDPBudget, noise: NoiseSource) -> tuple:
-    """Charge and draw one noisy fine histogram per column with a grid; return the codecs with DP model bins."""
+    """Charge and draw one noisy fine histogram per column with a grid (and one noisy histogram of the declared
+    categories per column with a :class:`~.rare.RareMerge`, in the same pass); return the codecs with DP model
+    bins (and merged rare categories)."""
     idx = [i for i, g in enumerate(grids) if g is not None]
     if not idx:
         return codecs
-    counting = [dataclasses.replace(codecs[i], scale="linear", grid=grids[i].edges) for i in idx]
+    counting = [codecs[i] if isinstance(grids[i], RareMerge) else
+                dataclasses.replace(codecs[i], scale="linear", grid=grids[i].edges) for i in idx]
     exact = exact_marginals(data, counting, [(c.name,) for c in counting])
     holder = PrivateMarginals.from_counts(exact, [c.name for c in counting], [c.size for c in counting], noise)
     rho_column = oneway_share * budget.rho / len(codecs)
@@ -110,7 +114,9 @@ def release_edges(data: Any, codecs: tuple, grids: tuple, fine_share: float, one
     sigma_model = gaussian_sigma(rho_column - rho_fine, 1.0)
     out = list(codecs)
     for i, c in zip(idx, counting):
-        budget.spend("fine", rho_fine)
+        merge = isinstance(grids[i], RareMerge)
+        budget.spend("categories" if merge else "fine", rho_fine)
         m = holder.measure((c.name,), rho_fine)
-        out[i] = dp_codec(codecs[i], grids[i], m.values[:grids[i].cells], m.sigma, sigma_model)
+        out[i] = merged_codec(codecs[i], grids[i], m.values[:codecs[i].n_values], m.sigma) if merge else \
+            dp_codec(codecs[i], grids[i], m.values[:grids[i].cells], m.sigma, sigma_model)
     return tuple(out)
