@@ -1,4 +1,5 @@
-"""dp-marginal on a Dask frame (2-worker LocalCluster): one merged pass of exact marginals, then the in-memory loop.
+"""dp-marginal on a Dask frame (2-worker LocalCluster): a merged pass of fine histograms (DP bin edges), one merged
+pass of exact marginals, then the in-memory loop.
 
 Same data, same (test-only, seeded) noise: the Dask fit releases exactly the noisy measurements of the in-memory fit,
 because both build the private holder from the same exact per-partition bincounts (synthgen.scale.marginals)."""
@@ -35,7 +36,9 @@ def test_dp_marginal_dask_fit_releases_identical_noisy_measurements(client, monk
     monkeypatch.setattr(PartitionedTable, "reduce", lambda self, fn, *a: passes.append(fn.__name__) or
                         real(self, fn, *a))
     big = _fit(uneven(df, (1, 700, 0, 1296, 3)), schema, 7)
-    assert passes == ["marginals_partition"]  # every round's marginals from one pass over the partitions
+    # bins="dp-quantile" (the default): the fine histograms' pass (the model bins are read off their release),
+    # then every round's marginals from one pass over the partitions
+    assert passes == ["marginals_partition", "marginals_partition"]
     mem = _fit(df, schema, 7)
     a, b = _released(mem), _released(big)
     assert len(a) == len(b) > len(schema.learnable)  # the one-ways and at least one selected clique
