@@ -1,7 +1,6 @@
 """dp-copula beyond one machine: fit, sample and evaluate on Dask (LocalCluster, 2 workers x 1 thread, 3 GB each)
 from 1M to 20M rows x 20 columns, with the in-memory path beside it where it fits.
 
-    flock /tmp/coord/heavy.lock .venv/bin/python benchmarks/bench_scale.py --sizes 1,4,10 --inmem-max 4
     .venv/bin/python benchmarks/bench_scale.py --sizes 0.2 --rows-per-file 100000 --inmem-max 0.2   # smoke
     flock /tmp/coord/heavy.lock .venv/bin/python benchmarks/bench_scale.py --sizes 20,1,4,10 --inmem-max 4 \
         --marginal-at 20 --ctgan-at 1      # the issue-14 run: + dp-marginal's pass at 20M, DP-CTGAN on 1M rows
@@ -18,14 +17,14 @@ process, polled every 0.25 s. The in-memory path (read the files into one DataFr
 a child process with single-threaded BLAS (as Dask sets in its workers); its peak is that process's ``ru_maxrss``.
 Imports are warmed up outside the timers on both paths.
 
-``--fit-persist`` (2026-12-01, heavy lock, load avg 1.2-2.1): the 10M-row Dask fit took 42.8 s re-reading and
-re-conforming per pass, 30.2 s with the conformed partitions kept on the workers (peak worker RSS 1.54 -> 1.93 GB).
-``--marginal-pass --sizes 1 --workers 1`` (load 3.6): validation 6.9 s + one exact-marginal pass 3.9 s, 0.72 GB.
+2026-12-01 17:00-17:08 UTC, heavy lock, load 1.0-2.3 (the issue-14 run above): 20M rows fit 57.8 s, sample 35.9 s,
+eval 54.5 s, peak 1.95 GB per worker; dp-marginal at 20M validation 18.8 s + one marginal pass 26.9 s (2.0 GB).
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import resource
@@ -47,7 +46,6 @@ warnings.filterwarnings("ignore", message=".*NOT differentially private.*")
 EPS, DELTA = 1.0, 1e-6
 
 
-# ------------------------------------------------------------------------------------------------------ data
 def schema20():
     from synthgen.datasets import load_schema
     from synthgen.schema import BooleanField, CategoricalField, DatetimeField, NumericField, Schema
@@ -115,7 +113,6 @@ def make_files(folder: Path, n_files: int, rows: int) -> list[Path]:
     return files
 
 
-# ------------------------------------------------------------------------------------------------ measuring
 class WorkerPeak:
     """Largest resident set of any worker, polled in a background thread."""
 
@@ -202,18 +199,20 @@ def run_fit_persist(files: list[Path], schema, repeats: int = 1, workers: int = 
         peaks = WorkerPeak(client)
         DPGaussianCopula(EPS, DELTA).fit(_frame(files[:1]), schema, random_state=0, progress=False)
         for persist in [False, True] * repeats:
-            with dask.config.set({"synthgen.persist": persist}), peaks, C.timer() as t:
+            out.append({"persist": persist})
+            with dask.config.set({"synthgen.persist": persist}), phase(out[-1], "fit", peaks):
                 DPGaussianCopula(EPS, DELTA).fit(_frame(files), schema, random_state=0, progress=False)
-            out.append({"persist": persist, "fit_s": round(t["s"], 1), "peak_GB": round(peaks.peak / 2**30, 2),
-                        "loadavg": [round(x, 2) for x in os.getloadavg()]})
-            print(out[-1], flush=True)
     return out
 
 
 def run_marginal_pass(files: list[Path], schema, workers: int = 2) -> dict:
-    """dp-marginal's measurement input on Dask: the validation pass (partitions kept on the workers) and the one
-    pass of exact marginals (total, one-ways, every candidate pair over the default 32-bin domain)."""
+    """dp-marginal's measurement passes on Dask, as its fit makes them: validation (partitions kept on the
+    workers); with bins="dp-quantile" (the default) the fine histograms' pass and their release (the DP model
+    bins); the one pass of exact marginals (total, one-ways, every candidate pair)."""
     from synthgen.generators.marginal.dp import DPMarginal
+    from synthgen.generators.marginal.edges import release_edges
+    from synthgen.privacy.accountants import ZCDPBudget
+    from synthgen.privacy.noise import privacy_noise
     from synthgen.scale.cluster import connect
     from synthgen.scale.marginals import exact_marginals
 
@@ -222,13 +221,17 @@ def run_marginal_pass(files: list[Path], schema, workers: int = 2) -> dict:
     cliques = [()] + [(a,) for a in plan.names] + list(plan.candidates)
     with connect("local", n_workers=workers, threads_per_worker=1, memory_limit="3GB") as client:
         client.run(lambda: __import__("synthgen.scale.marginals") and None)
-        peaks, res = WorkerPeak(client), {"rows_M": _count(files) / 1e6}
+        peaks, res, codecs = WorkerPeak(client), {"rows_M": _count(files) / 1e6}, plan.codecs
         with phase(res, "validate", peaks):
             table = gen._prepare(_frame(files), schema, "raise")
+        if any(g is not None for g in getattr(plan, "grids", ())):
+            with phase(res, "fine", peaks):
+                codecs = release_edges(table, codecs, plan.grids, plan.fine_share, plan.oneway_share,
+                                       ZCDPBudget(EPS, DELTA), privacy_noise())
         with phase(res, "marginals", peaks):
-            counts = exact_marginals(table, plan.codecs, cliques)
+            counts = exact_marginals(table, codecs, cliques)
     res.update(cliques=len(cliques), cells=sum(v.size for v in counts.values()),
-               peak_GB=max(res["validate_peak"], res["marginals_peak"]) / 2**30)
+               peak_GB=max(v for k, v in res.items() if k.endswith("_peak")) / 2**30)
     print(res, flush=True)
     return res
 
@@ -236,14 +239,12 @@ def run_marginal_pass(files: list[Path], schema, workers: int = 2) -> dict:
 def run_ctgan(files: list[Path], schema, rows_max: int, subsample_rows: int, epochs: int) -> dict:
     """DP-CTGAN at scale: a Poisson subsample at rate subsample_rows / rows_max (declared), trained on in this
     process, amplified; fidelity of 200k sampled rows vs the frame. delta 1e-7 (below 1 / rows.max)."""
-    from dataclasses import replace
-
     from synthgen.generators.ctgan.model import DPCTGAN
     from synthgen.scale.cluster import connect
     from synthgen.scale.evaluate import fidelity
     from synthgen.schema.fields import RowBounds
 
-    declared = replace(schema, rows=RowBounds(1, int(rows_max), "public:bench_scale construction"))
+    declared = dataclasses.replace(schema, rows=RowBounds(1, int(rows_max), "public:bench_scale construction"))
     res = {"rows_M": _count(files) / 1e6, "rows_max": rows_max, "subsample_rows": subsample_rows, "epochs": epochs}
     with connect("local", n_workers=2, threads_per_worker=1, memory_limit="3GB") as client:
         client.run(lambda: __import__("synthgen.scale.subsample") and None)
@@ -292,7 +293,6 @@ def run_memory_child(files: list[str], rows: int) -> dict:
     return res
 
 
-# ------------------------------------------------------------------------------------------------------ main
 def _row(path: str, rows: int, r: dict, peak: float) -> dict:
     m = rows / 1e6
     return {"path": path, "rows_M": m, "fit_s": r["fit_s"], "sample_s": r["sample_s"], "eval_s": r["eval_s"],
