@@ -11,6 +11,7 @@ import click
 from ..exceptions import ConfigError
 from ..release import bundle, pipeline
 from .output import ChecksFailed, Out, common, headline, print_gate
+from .scale import scaled_evaluation
 
 
 @click.command("evaluate")
@@ -30,19 +31,27 @@ from .output import ChecksFailed, Out, common, headline, print_gate
               help="An audit JSON (`synthgen audit --out`) to show in the report's audit section.")
 @click.option("--ledger", type=click.Path(dir_okay=False), default=None,
               help="The ledger that paid for the fit: its spent and remaining budget are shown in the report.")
+@click.option("--scheduler", default=None, metavar="ADDR",
+              help="Evaluate on Dask: 'local' (embedded cluster) or tcp://host:8786. --real and --synthetic are then "
+                   "Parquet files, directories or globs read lazily: fidelity from merged statistics of both whole "
+                   "tables (full_table_fidelity), every metric on seeded samples of at most 50,000 rows of each "
+                   "(evaluation_sample in the summary says how many).")
 @common
 def evaluate_cmd(out: Out, real: str, holdout: str, synthetic: str, schema_path: str, target: str | None,
                  model_dir: str | None, quasi_identifiers: tuple[str, ...], metrics: str | None, seed: int,
-                 out_path: str, html_path: str | None, audit_path: str | None, ledger: str | None) -> None:
+                 out_path: str, html_path: str | None, audit_path: str | None, ledger: str | None,
+                 scheduler: str | None) -> None:
     """Measure fidelity, utility and privacy risk of a synthetic table; write the owner's report (private)."""
     pipeline.evaluators_module()
-    inputs = pipeline.read_inputs(real, schema_path, holdout)
     manifest = pipeline.read_manifest(model_dir) if model_dir else None
-    privacy = manifest["privacy"] if manifest else None
-    report = pipeline.evaluate(inputs, pipeline.read_table(synthetic, "Synthetic table"), target=target,
-                               privacy=privacy, quasi_identifiers=quasi_identifiers,
-                               metrics=[m.strip() for m in metrics.split(",") if m.strip()] if metrics else None,
-                               seed=seed, bars=out.bars, audit=audit_path)
+    kwargs = dict(target=target, privacy=manifest["privacy"] if manifest else None,
+                  quasi_identifiers=quasi_identifiers, seed=seed, bars=out.bars, audit=audit_path,
+                  metrics=[m.strip() for m in metrics.split(",") if m.strip()] if metrics else None)
+    if scheduler is None:
+        inputs = pipeline.read_inputs(real, schema_path, holdout)
+        report = pipeline.evaluate(inputs, pipeline.read_table(synthetic, "Synthetic table"), **kwargs)
+    else:
+        report = scaled_evaluation(real, holdout, synthetic, schema_path, scheduler, out.say, kwargs)
     if hasattr(report, "with_release"):  # the report's header names what it evaluated (public facts only)
         report = report.with_release(dataset=real, generator=manifest["generator"] if manifest else None,
                                      params=manifest.get("params") if manifest else None, ledger=ledger)

@@ -1,8 +1,10 @@
-"""Dask options of ``synthgen fit`` and ``sample`` (synthgen.scale): fit on a lazily read Parquet dataset, sample
-into a directory of Parquet parts, on an embedded cluster or an existing scheduler.
+"""Dask options of ``synthgen fit``, ``sample`` and ``evaluate`` (synthgen.scale): fit on a lazily read Parquet
+dataset, sample into a directory of Parquet parts, evaluate a partitioned pair of tables (the owner's report), on
+an embedded cluster or an existing scheduler.
 
 Privacy: the same fit as in memory (the partitions are validated by the same rules and reduced to the same
-statistics, see :mod:`synthgen.scale.frames`); nothing here prints anything about the data.
+statistics, see :mod:`synthgen.scale.frames`); nothing here prints anything about the data. The
+evaluation is the owner's (:mod:`synthgen.release.scale_inputs` says what is sampled).
 """
 from __future__ import annotations
 
@@ -51,3 +53,22 @@ def sample_parts(model: Any, rows: int, out_dir: str, seed: int | None, schedule
 
     with cluster(scheduler):
         return len(sample_to_parquet(model, rows, out_dir, random_state=seed, progress=bars))
+
+
+def scaled_evaluation(real: str, holdout: str, synthetic: str, schema_path: str, scheduler: str, say: Any,
+                      kwargs: dict) -> Any:
+    """``synthgen evaluate --scheduler``: both tables read lazily; the report of
+    :func:`synthgen.release.scale_inputs.scaled_report` (whole-table fidelity, the rest on seeded samples)."""
+    from ..io.tables import read_partitioned
+    from ..release import pipeline
+    from ..release.scale_inputs import check_scheduler, scaled_report
+
+    check_scheduler(scheduler, "--scheduler")
+    schema = pipeline.load_schema(schema_path)
+    frames = {}
+    for path, what, release in ((real, "--real", False), (synthetic, "--synthetic", True)):
+        frames[what] = read_partitioned(path)
+        pipeline.check_columns(frames[what], schema, path, release=release)
+    inputs = pipeline.Inputs(frames["--real"], schema, pipeline.read_table(holdout, "Holdout table"))
+    with cluster(scheduler):
+        return scaled_report(pipeline.evaluate, inputs, frames["--synthetic"], say=say, **kwargs)

@@ -5,6 +5,9 @@ the ledger that pays for it), how many rows to release, the evaluation and the t
 enforces. Unknown keys and out-of-range thresholds are :class:`~synthgen.exceptions.ConfigError` naming the key and
 the fix. Relative paths are resolved from the folder holding the config file.
 
+``scheduler: local`` (an embedded Dask cluster) or ``scheduler: tcp://host:8786`` runs the release on Dask
+(:mod:`synthgen.release.scale_inputs`); ``synthgen run --scheduler`` overrides it. Default: none (in memory).
+
 ``thresholds.require_audit`` asks the gate for a recent empirical privacy audit (``synthgen audit``) of the very
 generator configuration being released (check ``audit_consistent``, :mod:`synthgen.release.gate.checks`)::
 
@@ -24,6 +27,7 @@ from typing import Any, Mapping
 
 from ..exceptions import ConfigError, InputError
 from ..resources import load_json_schema
+from .scale_inputs import check_scheduler
 
 THRESHOLD_KEYS = ("min_fidelity", "max_mia_auc", "min_tstr_ratio", "max_detection_auc", "max_exact_match_rate",
                   "max_dcr_share", "require_dp", "max_epsilon", "require_audit")
@@ -135,6 +139,7 @@ class ReleaseConfig:
     export_suite: bool = True
     name: str | None = None
     recommended: Mapping[str, Any] | None = None  # `generator: {name: auto}`: what was picked and why
+    scheduler: str | None = None  # Dask: 'local' or tcp://host:8786 (synthgen.release.scale_inputs); None: in memory
 
     @property
     def synthetic_filename(self) -> str:
@@ -167,6 +172,9 @@ def _error_message(err: Any, prefix: str) -> str:
         rng = f"between {lo} and {hi}" if hi is not None else (
             f"greater than {lo}" if "exclusiveMinimum" in err.schema else f"at least {lo}")
         return f"{where}: {err.instance!r} is out of range. Fix: use a value {rng}."
+    if v == "pattern":  # the description's first sentence says what is allowed
+        allowed = err.schema.get("description", "a value allowed by schemas/release.schema.json").split(". ")[0]
+        return f"{where}: {err.instance!r} is not allowed. Fix: use {allowed.rstrip('.')}."
     if v in ("type", "enum", "const"):
         return f"{where}: {err.message}. Fix: see schemas/release.schema.json for the allowed values."
     return f"{where}: {err.message}."
@@ -232,7 +240,7 @@ def release_config_from_dict(doc: Mapping[str, Any], base_dir: str | os.PathLike
         sensitive=ev.get("sensitive"), metrics=tuple(ev["metrics"]) if ev.get("metrics") else None,
         thresholds=thresholds, outputs_dir=p(out["dir"]), output_format=out.get("format", "csv"),
         html=bool(out.get("html", True)), export_suite=bool(out.get("export_suite", True)), name=doc.get("name"),
-        recommended=doc.get("recommended"),
+        recommended=doc.get("recommended"), scheduler=check_scheduler(doc.get("scheduler")),
     )
 
 

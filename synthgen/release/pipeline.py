@@ -7,7 +7,8 @@ Privacy argument:
 
 * Everything that can be refused is refused before any data is read: parameters, the DP requirement and the
   epsilon ceiling of the config (:func:`preflight`), the ledger's remaining budget (:func:`prepare`).
-* The training table is read once (:func:`read_inputs`) and given to the fit and to the owner's evaluation.
+* The training table is read once (:func:`read_inputs`) and given to the fit and to the owner's evaluation; with
+  ``scheduler`` it is a lazy Dask frame (:mod:`.scale_inputs`: the fit's passes, the owner's seeded sample).
 * For a DP fit nothing that depends on the exact training row count n leaves this module: no log line, no JSON
   field, no error, no default. The default release size is ``round(model.rows_estimate_)``, the generator's DP
   estimate of n (post-processing of its noisy statistics), unless the config or a flag gives ``rows``.
@@ -295,9 +296,15 @@ def _after_fit(cfg: ReleaseConfig, fitted: Fitted, inputs: Inputs, engine: str, 
     summary = None
     if cfg.evaluate:
         at.step = "evaluate"
-        at.report = evaluate(inputs, synthetic, target=cfg.target, privacy=fitted.privacy,
-                             quasi_identifiers=cfg.quasi_identifiers, sensitive=cfg.sensitive, metrics=cfg.metrics,
-                             seed=cfg.seed or 0, bars=bars, audit=_audit_file(cfg))
+        kwargs = dict(target=cfg.target, privacy=fitted.privacy, quasi_identifiers=cfg.quasi_identifiers,
+                      sensitive=cfg.sensitive, metrics=cfg.metrics, seed=cfg.seed or 0, bars=bars,
+                      audit=_audit_file(cfg))
+        if cfg.scheduler is None:
+            at.report = evaluate(inputs, synthetic, **kwargs)
+        else:  # the whole table's merged-statistics fidelity + the full evaluation on a seeded sample
+            from .scale_inputs import scaled_report
+
+            at.report = scaled_report(evaluate, inputs, synthetic, say=say, **kwargs)
         summary = dict(at.report.summary)
         _say_clipped(summary, say)
     step()
@@ -343,8 +350,10 @@ def run_release(cfg: ReleaseConfig, *, engine: str = "auto", inputs: Inputs | No
 
     Every check that needs no private value runs before the budget is reserved (:mod:`.preflight`). A step after
     the fit that fails keeps the fitted model (:class:`~synthgen.exceptions.ReleaseStepError` says where); a
-    release is written only when the gate passed."""
+    release is written only when the gate passed. With ``cfg.scheduler`` the training table is a lazy Dask frame
+    fitted on that cluster and the owner's evaluation samples it (:mod:`synthgen.release.scale_inputs`)."""
     from .preflight import before_charge
+    from .scale_inputs import cluster_for, partitioned_inputs
 
     checked = before_charge(cfg, engine, inputs.schema if inputs is not None else None)
     prep = prepare(cfg.generator, cfg.params, epsilon=cfg.epsilon if "epsilon" not in cfg.params else None,
@@ -352,12 +361,19 @@ def run_release(cfg: ReleaseConfig, *, engine: str = "auto", inputs: Inputs | No
     if cfg.evaluate:
         evaluators_module()
     if inputs is None:
-        inputs = read_inputs(cfg.train, cfg.schema, cfg.holdout, data_kind=prep.entry.data_kind)
+        inputs = (read_inputs(cfg.train, cfg.schema, cfg.holdout, data_kind=prep.entry.data_kind)
+                  if cfg.scheduler is None else partitioned_inputs(cfg, prep))
     if cfg.evaluate:
         check_holdout(inputs.holdout)  # before the fit reserves the budget
-    fitted = fit(prep, inputs, seed=cfg.seed, allow_inferred=cfg.allow_inferred, on_violation=cfg.on_violation,
-                 say=say)
-    step()
+    with cluster_for(cfg.scheduler):  # an unreachable scheduler fails here, before the fit charges
+        fitted = fit(prep, inputs, seed=cfg.seed, allow_inferred=cfg.allow_inferred, on_violation=cfg.on_violation,
+                     say=say)
+        step()
+        return _finish(cfg, fitted, inputs, checked, engine, say, step, bars)
+
+
+def _finish(cfg: ReleaseConfig, fitted: Fitted, inputs: Inputs, checked: Any, engine: str, say: Say,
+            step: Callable[[], None], bars: bool) -> ReleaseResult:
     at = _Progress()
     try:
         rows, summary, card, files = _after_fit(cfg, fitted, inputs, engine, bars, step, at, checked.suite, say)
