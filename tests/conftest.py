@@ -38,3 +38,18 @@ def write_cps_split(tmp_path_factory):
         return d
 
     return write
+
+
+@pytest.fixture
+def default_sigint():
+    """Ctrl-C raising KeyboardInterrupt, as in a terminal. A test run started as a background job of a
+    non-interactive shell inherits SIGINT *ignored* (POSIX), and the tests that send SIGINT would then see nothing;
+    this puts Python's default handler in place for the test (restored after) and gives a ``preexec_fn`` that does
+    the same in a child process."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+    finally:
+        signal.signal(signal.SIGINT, previous)

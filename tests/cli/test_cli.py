@@ -175,7 +175,7 @@ def test_internal_error_exit_3_without_traceback_or_values(small_cps, tmp_path, 
     assert r.exit_code == 3 and "Traceback" in r.stderr
 
 
-def test_sigint_mid_fit_leaves_nothing_and_charges_the_read(small_cps, tmp_path):
+def test_sigint_mid_fit_leaves_nothing_and_charges_the_read(small_cps, tmp_path, default_sigint):
     """Ctrl-C after the fit has read the data: nothing is written, and the reservation is COMMITTED (the partial
     work may depend on the data, so a retry is not free); exit 130."""
     led = tmp_path / "l.json"
@@ -184,7 +184,8 @@ def test_sigint_mid_fit_leaves_nothing_and_charges_the_read(small_cps, tmp_path)
     proc = subprocess.Popen(
         [PY, "-c", code, "fit", str(small_cps / "train.csv"), "--schema", str(small_cps / "schema.json"),
          "--generator", "cli-test-dp", "--epsilon", "1", "--ledger", str(led), "--out", str(tmp_path / "model"),
-         "--param", "sleep=60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+         "--param", "sleep=60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        preexec_fn=default_sigint)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and '"reserve"' not in led.read_text():
         time.sleep(0.1)

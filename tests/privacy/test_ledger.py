@@ -89,7 +89,7 @@ def test_create_existing(ledger):
         PrivacyLedger.create(ledger.path, epsilon=5.0, delta=1e-5, exist_ok=True)
 
 
-def test_ctrl_c_during_a_reservation_is_held_until_it_is_recorded(ledger, monkeypatch):
+def test_ctrl_c_during_a_reservation_is_held_until_it_is_recorded(ledger, monkeypatch, default_sigint):
     """A SIGINT that lands while the ledger writes a reservation must not leave it uncancelled (the CI flake)."""
     import os
     import signal
@@ -117,7 +117,8 @@ def test_ctrl_c_during_a_reservation_is_held_until_it_is_recorded(ledger, monkey
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_generator_fit_interrupted_right_after_reserving_cancels(ledger, contract_data, monkeypatch):
+def test_generator_fit_interrupted_right_after_reserving_cancels(ledger, contract_data, monkeypatch,
+                                                                 default_sigint):
     import os
     import signal
 
