@@ -61,8 +61,9 @@ def test_samples_conform_and_marginals_close(fitted):
 def test_dependence_survives(fitted):
     df, _, gen = fitted
     out = gen.sample(20_000, random_state=2)
+    # fresh DP noise per run: 0.08 missed once in ~10 runs (0.42 vs 0.51); a copula that lost the dependence gives ~0
     for a, b in (("wage", "years"), ("wage", "flag")):
-        assert kendalltau(out[a], out[b]).statistic == pytest.approx(kendalltau(df[a], df[b]).statistic, abs=0.08)
+        assert kendalltau(out[a], out[b]).statistic == pytest.approx(kendalltau(df[a], df[b]).statistic, abs=0.12)
     real = df.groupby("region")["years"].mean()
     syn = out.groupby("region")["years"].mean()
     assert syn.sort_values().index.tolist()[::3] == real.sort_values().index.tolist()[::3]
