@@ -71,6 +71,8 @@ def estimate(names: Sequence[str], sizes: Sequence[int], measurements: Sequence[
 
 @contextlib.contextmanager
 def _global_seed(rng: np.random.Generator) -> Iterator[None]:
+    """numpy's global RNG seeded from ``rng`` for the block, then restored: mbi's row sampler draws from the global
+    RNG and takes no generator. Sampling only (post-processing of the fitted model), never privacy noise."""
     state = np.random.get_state()
     np.random.seed(int(rng.integers(0, 2**32 - 1)))
     try:
