@@ -99,3 +99,24 @@ def test_numpy_inference_matches_brute_force():
     beliefs = {("a", "b"): p.sum(axis=(2, 3))}
     got = many_marginals(pots, beliefs, [("b", "a"), ("c", "d")], sizes, 100.0)
     assert np.allclose(got[0], p.sum(axis=(2, 3)).T) and np.allclose(got[1], p.sum(axis=(0, 1)))
+
+
+def test_a_query_too_large_to_eliminate_gets_the_product_of_the_models_oneways(monkeypatch):
+    """A wide model (54 columns: 112 GiB asked for) must not crash the selection: beyond MAX_CELLS, the answer is
+    the product of the model's one-way marginals (exact below it, as above)."""
+    from synthgen.generators.marginal import inference
+
+    rng = np.random.default_rng(4)
+    sizes = {"a": 3, "b": 4, "c": 2, "d": 5}
+    pots = {("a", "b"): rng.normal(size=(3, 4)), ("b", "c"): rng.normal(size=(4, 2)),
+            ("c", "d"): rng.normal(size=(2, 5))}
+    exact = marginal(pots, ("a", "d"), sizes, 100.0)
+    beliefs = {("a", "b"): rng.random((3, 4)), ("c", "d"): rng.random((2, 5))}
+    assert np.allclose(many_marginals(pots, beliefs, [("a", "d")], sizes, 100.0)[0], exact)
+    monkeypatch.setattr(inference, "MAX_CELLS", 7)  # every elimination step of ("a", "d") now builds > 7 cells
+    with pytest.raises(inference._TooLarge):
+        marginal(pots, ("a", "d"), sizes, 100.0)
+    got = many_marginals(pots, beliefs, [("a", "d"), ("d", "a")], sizes, 100.0)
+    pa, pd_ = beliefs[("a", "b")].sum(axis=1), beliefs[("c", "d")].sum(axis=0)
+    want = np.multiply.outer(pa / pa.sum(), pd_ / pd_.sum()) * 100.0
+    assert np.allclose(got[0], want) and np.allclose(got[1], want.T) and not np.allclose(got[0], exact)
