@@ -120,3 +120,17 @@ def test_a_query_too_large_to_eliminate_gets_the_product_of_the_models_oneways(m
     pa, pd_ = beliefs[("a", "b")].sum(axis=1), beliefs[("c", "d")].sum(axis=0)
     want = np.multiply.outer(pa / pa.sum(), pd_ / pd_.sum()) * 100.0
     assert np.allclose(got[0], want) and np.allclose(got[1], want.T) and not np.allclose(got[0], exact)
+
+
+def test_the_size_check_does_not_overflow_on_many_columns():
+    """16 columns of 32 cells in one factor is 2**80 cells: the check must see that, not an int64 wrap-around."""
+    names = [f"x{i}" for i in range(16)]
+    sizes = dict.fromkeys(names, 32)
+    pots = {(a, b): np.zeros((32, 32)) for a, b in itertools.combinations(names, 2)}  # a complete graph
+    with pytest.raises(Exception) as info:
+        marginal(pots, ("x0", "x1"), sizes, 1.0)
+    assert type(info.value).__name__ == "_TooLarge"
+    beliefs = {c: np.full((32, 32), 1.0) for c in pots}
+    beliefs.pop(("x0", "x1"))
+    got = many_marginals(pots, beliefs, [("x0", "x1")], sizes, 10.0)[0]
+    assert got.shape == (32, 32) and np.allclose(got, 10.0 / 1024)

@@ -13,6 +13,7 @@ model (post-processing), so the privacy argument is unchanged.
 """
 from __future__ import annotations
 
+import math
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -62,7 +63,7 @@ def marginal(potentials: Mapping[Clique, np.ndarray], query: Clique, sizes: Mapp
     while elim:
         def cost(z: str) -> int:
             attrs = {a for c, _ in factors if z in c for a in c}
-            return int(np.prod([sizes[a] for a in attrs]))
+            return math.prod(sizes[a] for a in attrs)  # Python ints: 16 columns of 32 cells overflow int64
 
         z = min(elim, key=cost)
         if cost(z) > MAX_CELLS:
