@@ -8,12 +8,12 @@ evaluation is the owner's (:mod:`synthgen.release.scale_inputs` says what is sam
 """
 from __future__ import annotations
 
-import contextlib
-from typing import Any, Iterator
+from typing import Any
 
 import click
 
 from ..exceptions import ConfigError
+from ..release.scale_inputs import cluster_for as cluster  # the one Dask-client block (checks the address first)
 
 scheduler_option = click.option(
     "--scheduler", default=None, metavar="ADDR",
@@ -21,27 +21,13 @@ scheduler_option = click.option(
          "DATA lazily (a Parquet file, directory or glob: one partition per file; generators that fit partitions).")
 
 
-@contextlib.contextmanager
-def cluster(scheduler: str | None) -> Iterator[Any]:
-    """The Dask client for the block (closed after it), or nothing when ``scheduler`` is None."""
-    if scheduler is None:
-        yield None
-        return
-    from ..scale.cluster import connect
-
-    with connect(scheduler) as client:
-        yield client
-
-
 def partitioned_inputs(prep: Any, data: str, schema_path: str | None) -> Any:
     """The training table as a lazy Dask frame (nothing read yet) with its declared schema."""
     from ..io.tables import read_partitioned
     from ..release import pipeline
+    from ..release.scale_inputs import check_accepts_partitions
 
-    if not getattr(prep.model, "accepts_partitions", False):
-        raise ConfigError(f"Generator {prep.entry.name!r} cannot fit on a partitioned table (--scheduler). Fix: "
-                          "drop --scheduler (the table is then read into memory) or use a generator that fits "
-                          "partitions (e.g. copula, dp-copula).")
+    check_accepts_partitions(prep, "--scheduler")
     if schema_path is None:
         raise ConfigError("Table generators need a declared schema: pass --schema schema.json.")
     return pipeline.Inputs(read_partitioned(data), pipeline.load_schema(schema_path))

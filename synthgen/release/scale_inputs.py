@@ -50,17 +50,22 @@ def cluster_for(scheduler: str | None) -> Iterator[Any]:
         yield client
 
 
+def check_accepts_partitions(prep: Any, option: str) -> None:
+    """Refuse, before any charge, a generator that cannot fit a partitioned table (``option`` names the switch)."""
+    if not getattr(prep.model, "accepts_partitions", False):
+        raise ConfigError(f"Generator {prep.entry.name!r} cannot fit on a partitioned table ({option}). Fix: drop "
+                          f"{option} (the table is then read into memory) or use a generator that fits "
+                          "partitions (copula, dp-copula, dp-marginal, dp-ctgan). Nothing was fitted and no budget "
+                          "was charged.")
+
+
 def partitioned_inputs(cfg: Any, prep: Any) -> Any:
     """The training table as a lazy Dask frame (only its Parquet footers are read), its declared schema and the
     holdout in memory. A generator that cannot fit partitions is refused here, before the fit charges."""
     from ..io.tables import read_partitioned
     from .inputs import Inputs, check_columns, load_schema, read_table
 
-    if not getattr(prep.model, "accepts_partitions", False):
-        raise ConfigError(f"Generator {prep.entry.name!r} cannot fit on a partitioned table (scheduler). Fix: drop "
-                          "scheduler/--scheduler (the table is then read into memory) or use a generator that fits "
-                          "partitions (copula, dp-copula, dp-marginal, dp-ctgan). Nothing was fitted and no budget "
-                          "was charged.")
+    check_accepts_partitions(prep, "scheduler/--scheduler")
     if cfg.schema is None:
         raise ConfigError("Table generators need a declared schema: set schema: in the release config.")
     schema = load_schema(cfg.schema)
