@@ -39,6 +39,7 @@ import pandas as pd
 
 from synthgen.exceptions import ConfigError
 from synthgen.generators import registry
+from synthgen.generators.marginal.coarse import coarse_index
 
 from .worlds import WorldPair
 
@@ -168,9 +169,14 @@ def _marginal_lr(gen: Any, w: WorldPair) -> tuple[float, float]:
     codecs = {c.name: c for c in gen.codecs_}
     r, num, mu2 = float(w.repeats), 0.0, 0.0
     for m in gen.measurements_:
-        clique = tuple(m.clique)
-        cell = int(_cell(codecs, clique, w.canary_rows.iloc[:1])[0])
-        exact = float(np.sum(_cell(codecs, clique, w.base) == cell)) if clique else float(len(w.base))
+        clique, maps = tuple(m.clique), tuple(getattr(m, "maps", ()))
+
+        def cells(rows: pd.DataFrame) -> np.ndarray:  # full cells, or the merged cells of a coarse measurement
+            full = _cell(codecs, clique, rows)
+            return coarse_index(full, [codecs[a].size for a in clique], maps) if maps else full
+
+        cell = int(cells(w.canary_rows.iloc[:1])[0])
+        exact = float(np.sum(cells(w.base) == cell)) if clique else float(len(w.base))
         num += r * (float(np.ravel(m.values)[cell]) - exact) / m.sigma ** 2
         mu2 += r * r / m.sigma ** 2
     if mu2 <= 0:

@@ -72,6 +72,7 @@ def test_selection_prefers_the_marginal_the_model_gets_wrong():
     cands = [("a", "b"), ("a", "c"), ("b", "c")]
     ones = {k: np.bincount(codes[:, i], minlength=s) for i, (k, s) in enumerate(zip("abc", (4, 4, 3)))}
     answers = independent_marginals(ones, cands, len(codes))
+    cands = [(c, ()) for c in cands]  # full resolution (no merge maps)
     picks = [pm.select(cands, answers, [1.0] * 3, rho=1.0, sigma_next=1.0) for _ in range(20)]
     assert picks == [0] * 20
     # A large penalty (sigma * cells) on the big candidates flips it to the smallest unexplained one... or none

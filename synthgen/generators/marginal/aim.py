@@ -11,8 +11,10 @@ Given the public :class:`AIMPlan` (columns, candidate cliques and their weights,
 2. Rounds of selection and measurement. A round with ``k`` picks gives each pick ``rho_pick = remaining / picks
    left`` (the last round: exactly the remainder): a tenth to the exponential-mechanism selection (AIM's quality
    score against the current model, :meth:`~.private.PrivateMarginals.select`), nine tenths to the Gaussian
-   measurement of the picked clique. Within a round the picks are scored against the same model (one estimation
-   per round: each new model structure costs one XLA compilation, which dominates the run time on CPU).
+   measurement of the picked clique. Every candidate with a numeric column is also offered coarse (:mod:`.coarse`: its
+   numeric axes merged to ``coarse_cells`` groups, the same cost, far less noise per cell); both versions are scored
+   and either may be picked (each at most once). Within a round the picks are scored against the same model (one
+   estimation per round: each new model structure costs one XLA compilation, which dominates the run time on CPU).
 3. After each round the model is re-estimated (mbi mirror descent, warm-started); the last round's estimate is the
    full solve (``final_iters``). Sigma annealing (AIM): when most of a round's picks barely moved the model
    (``||M_r(new) - M_r(old)||_1 <= sqrt(2/pi) sigma n_r``), the planned picks left are halved, so each later pick
@@ -36,11 +38,13 @@ import numpy as np
 from ...privacy.accountants import ZCDPBudget
 from ...privacy.analysis import gaussian_sigma
 from ..base import Plan
+from .coarse import Maps, aggregate, coarse_maps
 from .inference import independent_marginals, many_marginals
 from .model import FittedModel, estimate, model_size_mb
 from .private import Measurement, PrivateMarginals
 
 Clique = tuple[str, ...]
+Query = tuple[Clique, Maps]  # a candidate clique and its merge maps (() = full resolution): :mod:`.coarse`
 SELECTION_SHARE = 0.1  # of each pick's budget; the rest measures the pick
 
 
@@ -61,6 +65,7 @@ class AIMPlan(Plan):
     verbose: bool
     grids: tuple = ()  # per column: its public fine grid (:class:`~.edges.FineGrid`) or None (no DP edges)
     fine_share: float = 0.0
+    coarse_cells: int | None = None  # numeric axes of a coarse candidate merged to at most this many cells
 
     def oneway_part(self, i: int) -> float:
         """Share of column ``i``'s one-way part left for its one-way marginal (the rest bought its fine histogram)."""
@@ -106,22 +111,37 @@ class _Loop:
         self.log: list[dict] = []
         self.start = time.perf_counter()
 
-    def measure(self, clique: Clique, rho: float, name: str) -> Measurement:
+    def measure(self, clique: Clique, rho: float, name: str, maps: Maps = ()) -> Measurement:
         self.budget.spend(name, rho)
-        m = self.private.measure(clique, rho)
+        m = self.private.measure(clique, rho, maps)
         self.measurements.append(m)
         return m
 
-    def answers(self, queries: list[Clique], total: float) -> list[np.ndarray]:
+    def answers(self, queries: list[Query], total: float) -> list[np.ndarray]:
+        """The current model's marginal of each ``(clique, maps)`` query, merged by its maps."""
+        cliques = [q[0] for q in queries]
         if self.model is None:
-            ones = {m.clique[0]: m.values for m in self.measurements if len(m.clique) == 1}
-            return independent_marginals(ones, queries, total)
-        return many_marginals(self.model.potentials, self.model.beliefs, queries, self.sizes, total)
+            ones = {m.clique[0]: m.values for m in self.measurements if len(m.clique) == 1 and not m.maps}
+            full = independent_marginals(ones, cliques, total)
+        else:
+            full = many_marginals(self.model.potentials, self.model.beliefs, cliques, self.sizes, total)
+        return [aggregate(f, q[1]) if q[1] else f for f, q in zip(full, queries)]
+
+    def queries(self) -> list[Query]:
+        """Every candidate clique at full resolution, and coarse where it has a numeric axis to merge."""
+        codecs = {c.name: c for c in self.plan.codecs}
+        out: list[Query] = []
+        for c in self.plan.candidates:
+            out.append((c, ()))
+            maps = coarse_maps(c, codecs, self.plan.coarse_cells)
+            if maps is not None:
+                out.append((c, maps))
+        return out
 
     def fits(self, cliques: list[Clique], c: Clique) -> bool:
         return model_size_mb(self.plan.names, self.plan.sizes, cliques + [c]) <= self.plan.max_model_size_mb
 
-    def pick(self, k: int, rho_pick: float, total: float) -> list[Clique]:
+    def pick(self, k: int, rho_pick: float, total: float) -> list[Query]:
         """Up to ``k`` cliques by the exponential mechanism, each attempt charged ``SELECTION_SHARE * rho_pick``.
 
         The model-size cap is checked on the pick only (mbi's junction-tree size takes ~70 ms at 55 columns, too
@@ -131,25 +151,26 @@ class _Loop:
         rho_sel = SELECTION_SHARE * rho_pick
         sigma = gaussian_sigma((1.0 - SELECTION_SHARE) * rho_pick, 1.0)
         have = [m.clique for m in self.measurements]
-        measured = set(have)
-        pool = [c for c in self.plan.candidates if c not in measured]
+        measured = {m.key for m in self.measurements}
+        pool = [q for q in self.queries() if q not in measured]
         answers = self.answers(pool, total)
-        chosen: list[Clique] = []
+        chosen: list[Query] = []
         tries = 0
         # an attempt is made only if it and its measurement fit in the round's k * rho_pick
         while len(chosen) < k and pool and (tries + 1) * SELECTION_SHARE + (len(chosen) + 1) * (
                 1.0 - SELECTION_SHARE) <= k * (1 + 1e-12):
             tries += 1
             self.budget.spend("selection", rho_sel)
-            i = self.private.select(pool, answers, [self.weight[c] for c in pool], rho_sel, sigma)
-            c = pool.pop(i)
+            i = self.private.select(pool, answers, [self.weight[q[0]] for q in pool], rho_sel, sigma)
+            q = pool.pop(i)
             answers.pop(i)
-            if self.fits(have + chosen, c):
-                chosen.append(c)
+            if self.fits(have + [c for c, _ in chosen], q[0]):
+                chosen.append(q)
         return chosen
 
-    def stalled(self, new: FittedModel, chosen: list[Clique], before: list[np.ndarray], sigma: float) -> bool:
-        after = many_marginals(new.potentials, new.beliefs, chosen, self.sizes, new.total)
+    def stalled(self, new: FittedModel, chosen: list[Query], before: list[np.ndarray], sigma: float) -> bool:
+        after = many_marginals(new.potentials, new.beliefs, [c for c, _ in chosen], self.sizes, new.total)
+        after = [aggregate(a, q[1]) if q[1] else a for a, q in zip(after, chosen)]
         small = [float(np.abs(a - b).sum()) <= math.sqrt(2 / math.pi) * sigma * a.size
                  for a, b in zip(after, before)]
         return bool(small) and sum(small) >= 0.5 * len(small)
@@ -183,8 +204,8 @@ def run_aim(private: PrivateMarginals, plan: AIMPlan, budget: ZCDPBudget | None 
             if not chosen:
                 break
             before = loop.answers(chosen, total)
-            for c in chosen:
-                loop.measure(c, (1.0 - SELECTION_SHARE) * rho_pick, "measurement")
+            for c, maps in chosen:
+                loop.measure(c, (1.0 - SELECTION_SHARE) * rho_pick, "measurement", maps)
             new = estimate(plan.names, plan.sizes, loop.measurements, total,
                            plan.final_iters if final else plan.round_iters, loop.model)
             picks_left = 0 if final else picks_left - len(chosen)
@@ -200,9 +221,10 @@ def run_aim(private: PrivateMarginals, plan: AIMPlan, budget: ZCDPBudget | None 
     return AIMResult(loop.measurements, loop.model, total, loop.budget, loop.log)
 
 
-def _log_round(loop: _Loop, chosen: list[Clique], final: bool, bar: Any) -> None:
+def _log_round(loop: _Loop, chosen: list[Query], final: bool, bar: Any) -> None:
     size = model_size_mb(loop.plan.names, loop.plan.sizes, [m.clique for m in loop.measurements])
-    loop.log.append({"cliques": [list(c) for c in chosen], "final": final, "model_size_mb": size,
+    loop.log.append({"cliques": [list(c) for c, _ in chosen], "coarse": [bool(m) for _, m in chosen],
+                     "final": final, "model_size_mb": size,
                      "seconds": round(time.perf_counter() - loop.start, 2)})
     bar.update(1)
     bar.set_postfix(rho=f"{loop.budget.spent_rho:.3g}/{loop.budget.rho:.3g}", size_mb=f"{size:.2g}")

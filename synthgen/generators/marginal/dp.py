@@ -41,6 +41,7 @@ from .aim import SELECTION_SHARE, AIMPlan, run_aim
 from .domain import ColumnCodec, decode_table, make_domain
 from .edges import fine_grid, release_edges
 from .rare import RareMerge, rare_merge
+from .support import support_evidence
 from .model import FittedModel
 from .private import Measurement, PrivateMarginals
 
@@ -97,6 +98,12 @@ class DPMarginal(BaseGenerator):
         Candidates whose addition would make mbi's junction tree larger than this are skipped.
     round_iters, final_iters:
         Mirror-descent iterations of the intermediate estimates and of the final full solve.
+    coarse_cells:
+        Every candidate with a numeric column is also offered with its numeric axes merged to at most this many
+        cells (:mod:`.coarse`; ``None``: full resolution only).
+    trim_tails:
+        A numeric column's end cells whose noisy one-way count is below ``trim_tails`` sigmas are not sampled
+        (:mod:`.support`: post-processing; ``None``: sample every declared cell).
     time_budget_s:
         Soft time limit: past half of it, the next round is the last (the budget is still spent in full). The
         round count then depends on wall-clock time, a side channel outside the DP model; ``None`` keeps every
@@ -117,8 +124,9 @@ class DPMarginal(BaseGenerator):
                  bins: str = "dp-quantile", fine_bins: int = 1024, fine_share: float = 0.5,
                  max_categories: int | None = 64, max_discrete: int = 64, log_bins: Any = "auto",
                  max_model_size_mb: float = 16.0,
-                 round_iters: int = 100, final_iters: int = 1000, time_budget_s: float | None = None,
-                 verbose: bool = False):
+                 round_iters: int = 100, final_iters: int = 1000, coarse_cells: int | None = 8,
+                 trim_tails: float | None = 2.0,
+                 time_budget_s: float | None = None, verbose: bool = False):
         self.epsilon = epsilon
         self.delta = delta
         self.workload = workload
@@ -137,6 +145,8 @@ class DPMarginal(BaseGenerator):
         self.max_model_size_mb = max_model_size_mb
         self.round_iters = round_iters
         self.final_iters = final_iters
+        self.coarse_cells = coarse_cells
+        self.trim_tails = trim_tails
         self.time_budget_s = time_budget_s
         self.verbose = verbose
 
@@ -146,7 +156,7 @@ class DPMarginal(BaseGenerator):
                             ("final_iters", 1)):
             if not _is_int(getattr(self, name), least):
                 raise ConfigError(f"{name} must be an integer >= {least}; got {getattr(self, name)!r}.")
-        for name, least in (("max_cliques", 0), ("max_rounds", 1), ("max_categories", 2)):
+        for name, least in (("max_cliques", 0), ("max_rounds", 1), ("max_categories", 2), ("coarse_cells", 2)):
             v = getattr(self, name)
             if v is not None and not _is_int(v, least):
                 raise ConfigError(f"{name} must be None or an integer >= {least}; got {v!r}.")
@@ -159,6 +169,8 @@ class DPMarginal(BaseGenerator):
         for name in ("target_weight", "max_model_size_mb"):
             if not _is_number(getattr(self, name)) or not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be a positive number; got {getattr(self, name)!r}.")
+        if self.trim_tails is not None and (not _is_number(self.trim_tails) or not self.trim_tails >= 0):
+            raise ConfigError(f"trim_tails must be None or a number of sigmas >= 0; got {self.trim_tails!r}.")
         t = self.time_budget_s
         if t is not None and (not _is_number(t) or not t > 0):
             raise ConfigError(f"time_budget_s must be None or a positive number of seconds; got {t!r}.")
@@ -209,7 +221,8 @@ class DPMarginal(BaseGenerator):
         return AIMPlan(target, codecs, cands, weights, float(self.oneway_share), picks, rounds,
                        float(self.max_model_size_mb), int(self.round_iters), int(self.final_iters),
                        None if self.time_budget_s is None else float(self.time_budget_s), bool(self.verbose),
-                       grids, float(self.fine_share))
+                       grids, float(self.fine_share),
+                       None if self.coarse_cells is None else int(self.coarse_cells))
 
     def _first_release(self, codec: ColumnCodec, field: Any) -> Any:
         """What a column releases before the loop (public): a fine grid, a rare-category merge or nothing."""
@@ -222,6 +235,7 @@ class DPMarginal(BaseGenerator):
     # ----------------------------------------------------------------- fit: measure, then estimate
     def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: AIMPlan) -> PrivacySpend:
         budget, noise = ZCDPBudget(plan.target.epsilon, plan.target.delta), privacy_noise()
+        declared = plan  # the spend reports the declared domain (DP edges may merge cells: a noisy output)
         if any(g is not None for g in plan.grids):  # DP edges: the fine histograms' pass, then the model bins
             plan = dataclasses.replace(plan, codecs=release_edges(data, plan.codecs, plan.grids, plan.fine_share,
                                                                   plan.oneway_share, budget, noise))
@@ -234,7 +248,7 @@ class DPMarginal(BaseGenerator):
         self.measurements_ = result.measurements
         self.rows_estimate_ = float(result.total)
         self.fit_info_ = {"rounds": result.log, "n_measurements": len(result.measurements)}
-        return self._spend(result.budget, plan)
+        return self._spend(result.budget, declared)
 
     @staticmethod
     def _spend(budget: Any, plan: AIMPlan) -> DPSpend:
@@ -309,7 +323,8 @@ class DPMarginal(BaseGenerator):
 
     def _sample(self, n: int, rng: np.random.Generator, conditions: Mapping[str, Any] | None = None
                 ) -> pd.DataFrame:
-        evidence = self._condition_codes(conditions) if conditions else None
+        evidence = support_evidence(self.codecs_, self.measurements_, getattr(self, "trim_tails", 2.0))
+        evidence |= self._condition_codes(conditions) if conditions else {}
         codes = self.model_.sample_codes(n, rng, evidence)
         return decode_table(codes, self.codecs_, rng, self._allowed_rare(conditions) if conditions else None)
 
@@ -319,7 +334,8 @@ class DPMarginal(BaseGenerator):
         meas = []
         for i, m in enumerate(self.measurements_):
             arrays[f"measurement{i}"] = np.asarray(m.values)
-            meas.append({"clique": list(m.clique), "sigma": m.sigma})
+            meas.append({"clique": list(m.clique), "sigma": m.sigma} | ({"maps": [list(a) for a in m.maps]}
+                                                                         if m.maps else {}))
         return {"codecs": [c.to_json() for c in self.codecs_], "model": model_js, "measurements": meas,
                 "extra": self.fit_info_}, arrays
 
@@ -327,6 +343,7 @@ class DPMarginal(BaseGenerator):
         fields = {f.name: f for f in self.schema_.learnable} if getattr(self, "schema_", None) else {}
         self.codecs_ = tuple(ColumnCodec.from_json(c, fields.get(c["name"])) for c in state["codecs"])
         self.model_ = FittedModel.from_state(state["model"], arrays)
-        self.measurements_ = [Measurement(tuple(m["clique"]), arrays[f"measurement{i}"], float(m["sigma"]))
+        self.measurements_ = [Measurement(tuple(m["clique"]), arrays[f"measurement{i}"], float(m["sigma"]),
+                                          tuple(tuple(a) for a in m.get("maps", ())))
                               for i, m in enumerate(state["measurements"])]
         self.fit_info_ = dict(state.get("extra", {}))

@@ -22,6 +22,8 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from .coarse import CoarseQuery
+
 Clique = tuple[str, ...]
 _MBI: Any = None
 
@@ -60,8 +62,10 @@ def estimate(names: Sequence[str], sizes: Sequence[int], measurements: Sequence[
     domain = mbi_domain(names, sizes)
     pos = {a: i for i, a in enumerate(names)}
     # One order for a given set of cliques: the compiled program is cached by structure, order included.
-    ordered = sorted(measurements, key=lambda m: (len(m.clique), [pos[a] for a in m.clique]))
-    lin = [mbi.LinearMeasurement(np.asarray(m.values, dtype=np.float64), tuple(m.clique), stddev=float(m.sigma))
+    ordered = sorted(measurements, key=lambda m: (len(m.clique), [pos[a] for a in m.clique],
+                                                  bool(getattr(m, "maps", ()))))
+    lin = [mbi.LinearMeasurement(np.asarray(m.values, dtype=np.float64), tuple(m.clique), stddev=float(m.sigma),
+                                 **({"query": CoarseQuery(m.maps)} if getattr(m, "maps", ()) else {}))
            for m in ordered]
     start = None if warm is None else warm.to_mrf().potentials
     mrf = mbi.estimation.MirrorDescent().estimate(domain, lin, known_total=float(total), iters=int(iters),

@@ -7,12 +7,15 @@ mechanisms, each of which the caller charges (zCDP, add/remove one row):
 
 - :meth:`measure`: a noisy marginal, ``counts + N(0, sigma^2)`` per cell with ``sigma = 1 / sqrt(2 rho)``: each row
   is in exactly one cell of a marginal, so its L2 sensitivity is 1 and the release is ``rho``-zCDP; the noisy counts
-  are rounded (post-processing) so the floating-point Gaussian's low-order bits never leave (Mironov 2012);
-- :meth:`select`: AIM's exponential-mechanism selection among candidate cliques. Candidate ``r``'s quality is
-  ``w_r (||M_r(D) - M_r(model)||_1 - sqrt(2/pi) sigma n_r)``, where ``M_r(model)`` comes from the model estimated
-  from earlier noisy releases (public at this point), ``sigma`` is the noise the pick will be measured with and
-  ``n_r`` its cell count. Adding or removing one row moves ``||M_r(D) - M_r(model)||_1`` by at most 1, so the
-  quality's sensitivity is ``max_r w_r``; with parameter ``epsilon`` the pick is ``epsilon^2 / 8``-zCDP.
+  are rounded (post-processing) so the floating-point Gaussian's low-order bits never leave (Mironov 2012). A
+  coarse marginal (:mod:`.coarse`: runs of cells merged by public maps) is the same mechanism on the merged counts:
+  each row is still in exactly one cell;
+- :meth:`select`: AIM's exponential-mechanism selection among candidate cliques. Candidate ``r``'s quality is ``w_r
+  (||M_r(D) - M_r(model)||_1 - sqrt(2/pi) sigma n_r)``, where ``M_r(model)`` comes from the model estimated from
+  earlier noisy releases (public at this point), ``sigma`` is the noise the pick will be measured with and ``n_r`` its
+  cell count (for a coarse candidate, both over its merged cells). Adding or removing one row moves ``||M_r(D) -
+  M_r(model)||_1`` by at most 1, so the quality's sensitivity is ``max_r w_r``; with parameter ``epsilon`` the pick is
+  ``epsilon^2 / 8``-zCDP.
 
 Neither returns anything else: no exact count, no exact marginal, no row.
 
@@ -31,6 +34,7 @@ import numpy as np
 from ...exceptions import PrivacyError
 from ...privacy.analysis import gaussian_sigma
 from ...privacy.mechanisms import NoiseSource, exponential_mechanism, noisy_histogram
+from .coarse import Maps, aggregate
 
 Clique = tuple[str, ...]
 
@@ -38,17 +42,24 @@ Clique = tuple[str, ...]
 @dataclass(frozen=True)
 class Measurement:
     """One noisy marginal: its clique (attribute order as given), the noisy cell counts (C order over the
-    clique's cells) and the Gaussian noise standard deviation."""
+    clique's cells, or over the merged cells of ``maps``: :mod:`.coarse`) and the Gaussian noise standard
+    deviation."""
 
     clique: Clique
     values: np.ndarray
     sigma: float
+    maps: Maps = ()
 
     def __post_init__(self) -> None:
         v = np.array(self.values, dtype=np.float64)
         v.setflags(write=False)
         object.__setattr__(self, "values", v)
         object.__setattr__(self, "clique", tuple(self.clique))
+        object.__setattr__(self, "maps", tuple(tuple(int(i) for i in m) for m in self.maps))
+
+    @property
+    def key(self) -> tuple[Clique, Maps]:
+        return self.clique, self.maps
 
 
 class PrivateMarginals:
@@ -86,16 +97,21 @@ class PrivateMarginals:
             self._cache[clique] = counts
         return self._cache[clique]
 
-    def measure(self, clique: Clique, rho: float) -> Measurement:
-        """A ``rho``-zCDP noisy marginal of ``clique`` (L2 sensitivity 1)."""
-        noisy = np.round(noisy_histogram(self._true(clique), rho, self._noise))  # rounded: no float LSB channel
-        return Measurement(tuple(clique), noisy, gaussian_sigma(rho, 1.0))
+    def _counts(self, clique: Clique, maps: Maps = ()) -> np.ndarray:
+        true = self._true(clique)
+        return aggregate(true, maps) if maps else true
 
-    def select(self, candidates: Sequence[Clique], model_answers: Sequence[np.ndarray], weights: Sequence[float],
-               rho: float, sigma_next: float) -> int:
-        """AIM's exponential-mechanism pick (``rho``-zCDP, ``epsilon = sqrt(8 rho)``); returns the index."""
+    def measure(self, clique: Clique, rho: float, maps: Maps = ()) -> Measurement:
+        """A ``rho``-zCDP noisy marginal of ``clique``, merged by ``maps`` if given (L2 sensitivity 1)."""
+        noisy = np.round(noisy_histogram(self._counts(clique, maps), rho, self._noise))  # rounded: no LSB channel
+        return Measurement(tuple(clique), noisy, gaussian_sigma(rho, 1.0), maps)
+
+    def select(self, candidates: Sequence[tuple[Clique, Maps]], model_answers: Sequence[np.ndarray],
+               weights: Sequence[float], rho: float, sigma_next: float) -> int:
+        """AIM's exponential-mechanism pick among ``(clique, maps)`` candidates (model answers over the same
+        cells; ``rho``-zCDP, ``epsilon = sqrt(8 rho)``); returns the index."""
         w = np.asarray(weights, dtype=np.float64)
         penalty = math.sqrt(2.0 / math.pi) * float(sigma_next)
-        scores = np.array([wr * (float(np.abs(self._true(cl) - np.ravel(m)).sum()) - penalty * m.size)
-                           for cl, m, wr in zip(candidates, model_answers, w)])
+        scores = np.array([wr * (float(np.abs(self._counts(cl, mp) - np.ravel(m)).sum()) - penalty * m.size)
+                           for (cl, mp), m, wr in zip(candidates, model_answers, w)])
         return exponential_mechanism(scores, math.sqrt(8.0 * rho), float(w.max()), self._noise)
