@@ -1,12 +1,13 @@
 """Coarse marginals: a clique measured over merged runs of its numeric columns' model cells.
 
-A pair of 32-bin numeric columns has 1,024 cells; AIM's selection penalises a candidate by the noise its
-measurement would carry over all of them (``sqrt(2/pi) sigma n_r``), so at epsilon <= 1 on tables of tens of
-thousands of rows no numeric pair is ever picked and the synthetic columns come out independent (a 0.91 correlation
-released as 0.0). A coarse candidate measures the same clique with every numeric axis merged into at most
-``cells`` groups of consecutive model cells (a nullable column's null cell stays its own group): 8 x 8 cells carry
-the pair's dependence at a sixteenth of the noise, and the model keeps its fine bins (the one-way marginals and
-other measurements still resolve them). The selection scores both versions of a clique.
+A pair of 32-bin numeric columns has 1,024 cells; AIM's selection penalises a candidate by the noise its measurement
+would carry over all of them (``sqrt(2/pi) sigma n_r``), so at epsilon <= 1 on tables of tens of thousands of rows no
+numeric pair is ever picked and the synthetic columns come out independent (a 0.91 correlation released as 0.0). A
+coarse candidate measures the same clique with every binned (linear/log) numeric axis merged into at most ``cells``
+groups of consecutive model cells (one-cell-per-value integer codes keep their cells) (a nullable column's null cell
+stays its own group): 8 x 8 cells carry the pair's dependence at a sixteenth of the noise, and the model keeps its
+fine bins (the one-way marginals and other measurements still resolve them). The selection scores both versions of a
+clique.
 
 Privacy: each row lies in exactly one cell of the merged marginal as of the full one, so its L2 sensitivity is 1
 and a coarse measurement costs what a full one does (:mod:`.private` draws it); the maps are functions of the
@@ -42,7 +43,7 @@ def coarse_maps(clique: Clique, codecs: Mapping[str, Any], cells: int | None) ->
     maps, merged = [], False
     for a in clique:
         c = codecs[a]
-        m = axis_map(c.size, c.n_values, cells) if c.scale in ("linear", "log", "discrete") else None
+        m = axis_map(c.size, c.n_values, cells) if c.scale in ("linear", "log") else None
         merged |= m is not None
         maps.append(m if m is not None else tuple(range(c.size)))
     return tuple(maps) if merged else None

@@ -10,9 +10,11 @@ that holder only, estimation on mbi from the noisy measurements). The privacy ar
 and :mod:`.private` (sensitivities); the total never exceeds the target because every spend goes through one
 :class:`~synthgen.privacy.accountants.ZCDPBudget`, and the last step spends exactly the remainder.
 
-Released with the model: the noisy measurements (``measurements_``: clique, noisy counts, sigma), the fitted model
-(cliques, log-potentials, clique marginals) and ``rows_estimate_``, the inverse-variance weighted mean of the noisy
-one-way totals (never the exact n). ``random_state`` seeds only sampling (and nothing in the fit draws from it).
+Released with the model: the noisy measurements (``measurements_``: clique, noisy counts, sigma, and the public
+merge maps of a coarse measurement, :mod:`.coarse`), the fitted model (cliques, log-potentials, clique marginals)
+and ``rows_estimate_``, the inverse-variance weighted mean of the noisy one-way totals (never the exact n).
+``random_state`` seeds only sampling (and nothing in the fit draws from it). Sampling conditions the model on each
+numeric column's support read off its noisy one-way counts (:mod:`.support`, post-processing).
 
 The exact marginals are counted in ONE pass before the loop (after the fine histograms' own pass with DP edges,
 since the model bins depend on that release), in memory or over a Dask frame alike
@@ -99,7 +101,7 @@ class DPMarginal(BaseGenerator):
     round_iters, final_iters:
         Mirror-descent iterations of the intermediate estimates and of the final full solve.
     coarse_cells:
-        Every candidate with a numeric column is also offered with its numeric axes merged to at most this many
+        Every candidate with a binned numeric column is also offered with those axes merged to at most this many
         cells (:mod:`.coarse`; ``None``: full resolution only).
     trim_tails:
         A numeric column's end cells whose noisy one-way count is below ``trim_tails`` sigmas are not sampled

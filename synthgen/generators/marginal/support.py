@@ -5,12 +5,16 @@ bins at such a column's ends then hold no row, but their noisy counts are positi
 model gives them that mass, and the synthetic column runs on to the declared bound (rows past every real value, and a
 stretched range that skews any summary taken over the range). Trimming reads only released values: per numeric or
 datetime column, the noisy one-way measurements of its value cells (inverse-variance combined when the column was
-measured more than once) and their recorded sigma. From each end inward, the longest run of cells whose combined noisy
-total is not clearly positive (below ``z * sigma * sqrt(cells)``: one stray noisy cell out there does not keep the
-range) is outside the support; a column left with no cell keeps every cell. Sampling then conditions the model on the
-support (evidence in the junction tree, as a condition on a column value; the null cell always allowed), so the
-trimmed cells' mass goes back to the rest in proportion. Post-processing of DP releases with a public threshold: no
-privacy cost, and nothing is stored beyond the measurements a fitted model already keeps.
+measured more than once) and their recorded sigma. From each end inward, the longest run of ``j`` cells whose combined
+noisy total is below ``z * sigma * (sqrt(j) - 1)`` is outside the support: a run of many cells is dropped when its
+total is small against the noise it has accumulated (one stray noisy cell far out does not keep the range), a single
+end cell only when its noisy count is negative (a thin real tail of a few rows whose noisy count came out positive is
+kept: dropping it would cut the column's range short). A column left with no cell keeps every cell. Only
+linear/log-binned columns are trimmed: categories and one-cell-per-value integer codes are declared values, as a
+category is. Sampling then conditions the model on the support (evidence in the junction tree, as a condition on a
+column value; the null cell always allowed), so the trimmed cells' mass goes back to the rest in proportion.
+Post-processing of DP releases with a public threshold: no privacy cost, and nothing is stored beyond the measurements
+a fitted model already keeps.
 """
 from __future__ import annotations
 
@@ -32,16 +36,16 @@ def _combined(col: str, size: int, measurements: Sequence[Measurement]) -> tuple
 
 
 def _tail(noisy: np.ndarray, sigma: float, z: float) -> int:
-    """The most end cells whose noisy total is not clearly positive (below ``z * sigma * sqrt(cells)``)."""
+    """The most end cells whose noisy total is below ``z * sigma * (sqrt(cells) - 1)`` (see the docstring)."""
     cum = np.cumsum(np.asarray(noisy, dtype=np.float64))
     j = np.arange(1, len(cum) + 1)
-    unclear = np.flatnonzero(cum < z * sigma * np.sqrt(j))
+    unclear = np.flatnonzero(cum < z * sigma * (np.sqrt(j) - 1.0))
     return int(unclear[-1]) + 1 if len(unclear) else 0
 
 
 def support_range(noisy: np.ndarray, sigma: float, z: float) -> tuple[int, int]:
-    """``[lo, hi)``: the cells left when each end loses its longest run of cells whose noisy total is not clearly
-    positive (one stray noisy cell far out does not keep the whole range); all cells if that would leave none."""
+    """``[lo, hi)``: the cells left when each end loses its longest run of cells whose noisy total is below the
+    threshold of :func:`_tail`; all cells if that would leave none."""
     noisy = np.asarray(noisy, dtype=np.float64)
     lo, hi = _tail(noisy, sigma, z), len(noisy) - _tail(noisy[::-1], sigma, z)
     return (lo, hi) if lo < hi else (0, len(noisy))
@@ -55,7 +59,7 @@ def support_evidence(codecs: Sequence[Any], measurements: Sequence[Measurement],
         return {}
     out = {}
     for c in codecs:
-        if c.scale == "categorical":
+        if c.scale not in ("linear", "log"):  # categories and one-cell-per-value integers are declared values
             continue
         got = _combined(c.name, c.size, measurements)
         if got is None:
