@@ -14,7 +14,8 @@ half picks the best of them, the bound half judges only that one):
   read by recording the object that the generator's measure step hands to its estimate step (no code of the
   generator is re-implemented, so a broken measure step is audited as it is).
   dp-marginal's white-box score is the same likelihood-ratio statistic over its noisy measurements
-  (``measurements_``: clique, noisy counts, sigma), the canary's cell in each; its mu is that of the measurements
+  (``measurements_``: clique, noisy counts, sigma), the canary's cell in each (its merged cell in a coarse
+  measurement); its mu is that of the measurements
   (the exponential-mechanism selection also leaks, unscored).
   dp-ctgan's white-box score is its released noisy marginal counts at the canary's slots (``released-count``:
   its stored frequencies times its DP row estimate); its DP-SGD part is left to the one-run audit.

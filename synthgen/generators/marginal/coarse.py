@@ -4,7 +4,7 @@ A pair of 32-bin numeric columns has 1,024 cells; AIM's selection penalises a ca
 would carry over all of them (``sqrt(2/pi) sigma n_r``), so at epsilon <= 1 on tables of tens of thousands of rows no
 numeric pair is ever picked and the synthetic columns come out independent (a 0.91 correlation released as 0.0). A
 coarse candidate measures the same clique with every binned (linear/log) numeric axis merged into at most ``cells``
-groups of consecutive model cells (one-cell-per-value integer codes keep their cells) (a nullable column's null cell
+groups of consecutive model cells (one-cell-per-value integer codes keep their cells; a nullable column's null cell
 stays its own group): 8 x 8 cells carry the pair's dependence at a sixteenth of the noise, and the model keeps its
 fine bins (the one-way marginals and other measurements still resolve them). The selection scores both versions of a
 clique.
