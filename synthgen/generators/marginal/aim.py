@@ -119,13 +119,14 @@ class _Loop:
 
     def answers(self, queries: list[Query], total: float) -> list[np.ndarray]:
         """The current model's marginal of each ``(clique, maps)`` query, merged by its maps."""
-        cliques = [q[0] for q in queries]
+        cliques = list(dict.fromkeys(q[0] for q in queries))  # a clique's full and coarse versions: one answer
         if self.model is None:
             ones = {m.clique[0]: m.values for m in self.measurements if len(m.clique) == 1 and not m.maps}
-            full = independent_marginals(ones, cliques, total)
+            full = dict(zip(cliques, independent_marginals(ones, cliques, total)))
         else:
-            full = many_marginals(self.model.potentials, self.model.beliefs, cliques, self.sizes, total)
-        return [aggregate(f, q[1]) if q[1] else f for f, q in zip(full, queries)]
+            full = dict(zip(cliques, many_marginals(self.model.potentials, self.model.beliefs, cliques, self.sizes,
+                                                    total)))
+        return [aggregate(full[c], maps) if maps else full[c] for c, maps in queries]
 
     def queries(self) -> list[Query]:
         """Every candidate clique at full resolution, and coarse where it has a numeric axis to merge."""

@@ -53,13 +53,18 @@ def coarse_shape(maps: Maps) -> tuple[int, ...]:
     return tuple(max(m) + 1 for m in maps)
 
 
+def _onehot(m: tuple[int, ...]) -> np.ndarray:
+    """(cells, coarse cells) 0/1 matrix of one axis map."""
+    out = np.zeros((len(m), max(m) + 1))
+    out[np.arange(len(m)), m] = 1.0
+    return out
+
+
 def aggregate(counts: np.ndarray, maps: Maps) -> np.ndarray:
     """Flat (C order) coarse counts of a clique's flat full counts (numpy; exact or noisy alike)."""
     x = np.asarray(counts, dtype=np.float64).reshape(tuple(len(m) for m in maps))
     for axis, m in enumerate(maps):
-        onehot = np.zeros((len(m), max(m) + 1))
-        onehot[np.arange(len(m)), m] = 1.0
-        x = np.moveaxis(np.tensordot(x, onehot, axes=([axis], [0])), -1, axis)
+        x = np.moveaxis(np.tensordot(x, _onehot(m), axes=([axis], [0])), -1, axis)
     return x.ravel()
 
 
@@ -82,9 +87,7 @@ class CoarseQuery:
 
         x = f.datavector(flatten=False)
         for axis, m in enumerate(self.maps):
-            onehot = np.zeros((len(m), max(m) + 1))
-            onehot[np.arange(len(m)), m] = 1.0
-            x = jnp.moveaxis(jnp.tensordot(x, jnp.asarray(onehot), axes=([axis], [0])), -1, axis)
+            x = jnp.moveaxis(jnp.tensordot(x, jnp.asarray(_onehot(m)), axes=([axis], [0])), -1, axis)
         return x.reshape(-1)
 
     def op_norm_sq(self) -> float:

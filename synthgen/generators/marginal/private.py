@@ -71,6 +71,7 @@ class PrivateMarginals:
         self._sizes = {n: int(s) for n, s in zip(names, sizes)}
         self._noise = noise
         self._cache: dict[Clique, np.ndarray] = {}
+        self._merged: dict[tuple[Clique, Maps], np.ndarray] = {}
 
     @classmethod
     def from_counts(cls, counts: Mapping[Clique, np.ndarray], names: Sequence[str], sizes: Sequence[int],
@@ -98,8 +99,13 @@ class PrivateMarginals:
         return self._cache[clique]
 
     def _counts(self, clique: Clique, maps: Maps = ()) -> np.ndarray:
-        true = self._true(clique)
-        return aggregate(true, maps) if maps else true
+        """Exact counts of ``clique``, merged by ``maps`` (cached: the selection scores them every round)."""
+        if not maps:
+            return self._true(clique)
+        key = (tuple(clique), maps)
+        if key not in self._merged:
+            self._merged[key] = aggregate(self._true(clique), maps)
+        return self._merged[key]
 
     def measure(self, clique: Clique, rho: float, maps: Maps = ()) -> Measurement:
         """A ``rho``-zCDP noisy marginal of ``clique``, merged by ``maps`` if given (L2 sensitivity 1)."""
