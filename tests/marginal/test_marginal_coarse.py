@@ -92,9 +92,10 @@ def test_support_range_drops_unclear_ends_but_not_for_one_stray_cell():
     noisy = np.array([3.0, -5.0, 400.0, 900.0, 300.0, -8.0, 4.0, 25.0, -2.0, 6.0, -11.0, 1.0])
     assert support_range(noisy, sigma, 2.0) == (2, 5)  # the stray +25 (2.5 sigma) sits in an unclear tail
     assert support_range(np.array([1.0, -3.0, 2.0]), sigma, 2.0) == (0, 3)  # nothing clear: keep all
-    # a small table: real mass spread thinly over many cells is noise-level too, but never trimmed past 1 % of it
+    # a small, noisy table: thin real mass over many cells is noise-level, and the run's noise could hide over a
+    # quarter of the total: not trimmed
     thin = np.array([500.0, 30, 20, 25, 15, 20, 10, 30, 20, 15])
-    assert support_range(thin, 50.0, 2.0) == (0, 10)
+    assert support_range(thin, 80.0, 2.0) == (0, 10)
 
 
 def test_a_column_declared_far_wider_than_its_data_is_sampled_where_the_data_are():

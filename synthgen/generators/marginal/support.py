@@ -9,13 +9,14 @@ measured more than once) and their recorded sigma. From each end inward, the lon
 noisy total is below ``z * sigma * (sqrt(j) - 1)`` is outside the support: a run of many cells is dropped when its
 total is small against the noise it has accumulated (one stray noisy cell far out does not keep the range), a single
 end cell only when its noisy count is negative (a thin real tail of a few rows whose noisy count came out positive is
-kept: dropping it would cut the column's range short). A run is never more than 1 % of the column's noisy total (on
-small tables thin real mass spread over many cells is noise-level too; trimming it collapsed a 1,055-row table's
-columns to one bin). A column left with no cell keeps every cell. Only linear/log-binned columns are trimmed:
-categories and one-cell-per-value integer codes are declared values, as a category is. Sampling then conditions the
-model on the support (evidence in the junction tree, as a condition on a column value; the null cell always allowed),
-so the trimmed cells' mass goes back to the rest in proportion. Post-processing of DP releases with a public
-threshold: no privacy cost, and nothing is stored beyond the measurements a fitted model already keeps.
+kept: dropping it would cut the column's range short). A run is tested only where its noise could hide at most a
+quarter of the column's noisy total (``z * sigma * sqrt(j) <= total / 4``): on a small, noisy table real mass spread
+thinly over many cells is noise-level too, and trimming it collapsed a 1,055-row table's columns to one bin. A column
+left with no cell keeps every cell. Only linear/log-binned columns are trimmed: categories and one-cell-per-value
+integer codes are declared values, as a category is. Sampling then conditions the model on the support (evidence in
+the junction tree, as a condition on a column value; the null cell always allowed), so the trimmed cells' mass goes
+back to the rest in proportion. Post-processing of DP releases with a public threshold: no privacy cost, and nothing
+is stored beyond the measurements a fitted model already keeps.
 """
 from __future__ import annotations
 
@@ -36,15 +37,16 @@ def _combined(col: str, size: int, measurements: Sequence[Measurement]) -> tuple
     return values, float(1.0 / np.sqrt(w.sum()))
 
 
-MAX_TRIMMED = 0.01  # a trimmed run's noisy total is at most this share of the column's noisy total
+MAX_HIDDEN = 0.25  # a run is tested only if the mass its noise can hide (z sigma sqrt(j)) is at most this share
 
 
 def _tail(noisy: np.ndarray, sigma: float, z: float, total: float) -> int:
-    """The most end cells whose noisy total is below ``z * sigma * (sqrt(cells) - 1)`` and at most
-    ``MAX_TRIMMED * total`` (see the docstring)."""
+    """The most end cells whose noisy total is below ``z * sigma * (sqrt(cells) - 1)``, among runs whose noise
+    scale ``z * sigma * sqrt(cells)`` is at most ``MAX_HIDDEN * total`` (see the docstring)."""
     cum = np.cumsum(np.asarray(noisy, dtype=np.float64))
     j = np.arange(1, len(cum) + 1)
-    unclear = np.flatnonzero((cum < z * sigma * (np.sqrt(j) - 1.0)) & (cum <= MAX_TRIMMED * total))
+    hidden = z * sigma * np.sqrt(j)
+    unclear = np.flatnonzero((cum < hidden - z * sigma) & (hidden <= MAX_HIDDEN * total))
     return int(unclear[-1]) + 1 if len(unclear) else 0
 
 
