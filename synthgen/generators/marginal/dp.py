@@ -43,9 +43,9 @@ from .aim import SELECTION_SHARE, AIMPlan, run_aim
 from .domain import ColumnCodec, decode_table, make_domain
 from .edges import fine_grid, release_edges
 from .rare import RareMerge, rare_merge
-from .support import support_evidence
 from .model import FittedModel
 from .private import Measurement, PrivateMarginals
+from .support import support_evidence
 
 Clique = tuple[str, ...]
 
@@ -104,8 +104,8 @@ class DPMarginal(BaseGenerator):
         Every candidate with a binned numeric column is also offered with those axes merged to at most this many
         cells (:mod:`.coarse`; ``None``: full resolution only).
     trim_tails:
-        A numeric column's end cells whose noisy one-way count is below ``trim_tails`` sigmas are not sampled
-        (:mod:`.support`: post-processing; ``None``: sample every declared cell).
+        ``z`` of the end-run test on a linear/log column's noisy one-way counts (:mod:`.support`: cells it finds
+        empty are not sampled; post-processing; ``None``: sample every declared cell).
     time_budget_s:
         Soft time limit: past half of it, the next round is the last (the budget is still spent in full). The
         round count then depends on wall-clock time, a side channel outside the DP model; ``None`` keeps every
@@ -237,7 +237,6 @@ class DPMarginal(BaseGenerator):
     # ----------------------------------------------------------------- fit: measure, then estimate
     def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: AIMPlan) -> PrivacySpend:
         budget, noise = ZCDPBudget(plan.target.epsilon, plan.target.delta), privacy_noise()
-        declared = plan  # the spend reports the declared domain (DP edges may merge cells: a noisy output)
         if any(g is not None for g in plan.grids):  # DP edges: the fine histograms' pass, then the model bins
             plan = dataclasses.replace(plan, codecs=release_edges(data, plan.codecs, plan.grids, plan.fine_share,
                                                                   plan.oneway_share, budget, noise))
@@ -250,7 +249,7 @@ class DPMarginal(BaseGenerator):
         self.measurements_ = result.measurements
         self.rows_estimate_ = float(result.total)
         self.fit_info_ = {"rounds": result.log, "n_measurements": len(result.measurements)}
-        return self._spend(result.budget, declared)
+        return self._spend(result.budget, plan)
 
     @staticmethod
     def _spend(budget: Any, plan: AIMPlan) -> DPSpend:
