@@ -22,9 +22,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/synthgen demo --out out
 
+# Two pytest workers (one per core of the 2-core machines; a file's tests stay on one worker, so its module
+# fixtures are built once): 17.7 min -> 9.8 min on this machine. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info

@@ -11,6 +11,7 @@ which is never worse than the classical ``eps = rho + 2 sqrt(rho log(1/delta))``
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from scipy.stats import norm
 
@@ -60,6 +61,8 @@ def zcdp_delta(rho: float, epsilon: float) -> float:
     lo, hi = 1.0 + 1e-9, (epsilon + 1.0) / (2.0 * rho) + 2.0
     for _ in range(200):
         mid = 0.5 * (lo + hi)
+        if not lo < mid < hi:  # adjacent floats: further steps change nothing
+            break
         if (2 * mid - 1) * rho - epsilon + math.log1p(-1.0 / mid) < 0:
             lo = mid
         else:
@@ -69,6 +72,7 @@ def zcdp_delta(rho: float, epsilon: float) -> float:
     return min(1.0, math.exp(log_delta))
 
 
+@lru_cache(maxsize=4096)  # a pure function; a process's fits ask for the same few (rho, delta)
 def zcdp_epsilon(rho: float, delta: float) -> float:
     """Smallest epsilon such that a rho-zCDP mechanism is (epsilon, delta)-DP."""
     rho = _check_pos("rho", rho)
@@ -78,6 +82,8 @@ def zcdp_epsilon(rho: float, delta: float) -> float:
         return 0.0
     for _ in range(200):
         mid = 0.5 * (lo + hi)
+        if not lo < mid < hi:
+            break
         if zcdp_delta(rho, mid) > delta:
             lo = mid
         else:
@@ -92,6 +98,7 @@ def zcdp_epsilon_simple(rho: float, delta: float) -> float:
     return rho + 2.0 * math.sqrt(rho * math.log(1.0 / delta))
 
 
+@lru_cache(maxsize=4096)
 def zcdp_rho(epsilon: float, delta: float) -> float:
     """Largest rho whose tight conversion gives at most (epsilon, delta)."""
     epsilon = _check_pos("epsilon", epsilon)
@@ -101,6 +108,8 @@ def zcdp_rho(epsilon: float, delta: float) -> float:
         hi *= 2
     for _ in range(200):
         mid = 0.5 * (lo + hi)
+        if not lo < mid < hi:
+            break
         if mid > 0 and zcdp_delta(mid, epsilon) <= delta:
             lo = mid
         else:
