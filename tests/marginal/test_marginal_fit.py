@@ -102,7 +102,8 @@ def test_spend_and_manifest_do_not_depend_on_one_more_row(fitted):
 def test_bad_parameters_fail_before_any_budget(table):
     df, schema = table
     for bad in ({"workload": [["x", "nope"]]}, {"target": "nope"}, {"workload": "x"}, {"n_bins": 1},
-                {"oneway_share": 1.0}, {"max_rounds": 0}, {"time_budget_s": -1}):
+                {"oneway_share": 1.0}, {"max_rounds": 0}, {"time_budget_s": -1}, {"target_order": 4},
+                {"final_tol": 0}, {"target_order": True}):
         with pytest.raises(ConfigError):
             DPMarginal(**{**PARAMS, **bad}).fit(df, schema)
 
@@ -116,3 +117,40 @@ def test_a_cap_that_no_pick_fits_still_spends_exactly_the_target(table):
     assert spent.details["rho_spent"] == pytest.approx(spent.details["rho_total"], rel=1e-9)
     assert spent.details["rho_split"]["selection"] > 0
     assert all(len(m.clique) == 1 for m in gen.measurements_) and len(gen.measurements_) == 10
+
+
+def test_target_order_three_adds_the_targets_triples_to_the_default_workload(table):
+    df, schema = table
+    names = tuple(f.name for f in schema.learnable)
+    target = names[1]
+    pairs = DPMarginal(epsilon=1.0, target=target)._workload(names)
+    both = DPMarginal(epsilon=1.0, target=target, target_order=3)._workload(names)
+    triples = [c for c in both if len(c) == 3]
+    assert len(pairs) == math.comb(len(names), 2) and both[:len(pairs)] == pairs
+    assert len(triples) == math.comb(len(names) - 1, 2) and all(target in c for c in triples)
+    assert all(list(c) == sorted(c, key=names.index) for c in triples)
+    cands, weights = DPMarginal(epsilon=1.0, target=target, target_order=3)._candidates(names)
+    assert set(triples) <= set(cands)
+    assert DPMarginal(epsilon=1.0, target_order=3)._workload(names) == pairs  # no target: pairs only
+
+
+def test_final_tol_stops_the_full_solve_early_and_none_runs_every_iteration(table, monkeypatch):
+    """The stop reads mbi's loss on the noisy measurements (post-processing); counted in mbi's 50-step blocks."""
+    from mbi.estimation import MirrorDescent
+
+    df, schema = table
+    calls = []
+    inner = MirrorDescent._multi_step
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return inner(self, *args, **kwargs)
+
+    monkeypatch.setattr(MirrorDescent, "_multi_step", counting)
+    blocks = {}
+    for tol in (None, 0.5):
+        calls.clear()
+        DPMarginal(**{**PARAMS, "final_iters": 400, "final_tol": tol}).fit(df, schema, random_state=0)
+        blocks[tol] = len(calls)
+    assert blocks[None] == 400 // 50
+    assert 3 <= blocks[0.5] < blocks[None]  # at least patience + 1 blocks, then the stop

@@ -16,7 +16,8 @@ Given the public :class:`AIMPlan` (columns, candidate cliques and their weights,
    and either may be picked (each at most once). Within a round the picks are scored against the same model (one
    estimation per round: each new model structure costs one XLA compilation, which dominates the run time on CPU).
 3. After each round the model is re-estimated (mbi mirror descent, warm-started); the last round's estimate is the
-   full solve (``final_iters``). Sigma annealing (AIM): when most of a round's picks barely moved the model
+   full solve (at most ``final_iters``, stopping early at ``final_tol``: a stop read off the loss on the noisy
+   measurements, post-processing). Sigma annealing (AIM): when most of a round's picks barely moved the model
    (``||M_r(new) - M_r(old)||_1 <= sqrt(2/pi) sigma n_r``), the planned picks left are halved, so each later pick
    gets more budget. A time budget turns the next round into the last one.
 4. If no candidate fits the model-size cap (or there is none), the rest of the budget re-measures the one-way
@@ -66,6 +67,7 @@ class AIMPlan(Plan):
     grids: tuple = ()  # per column: its public fine grid (:class:`~.edges.FineGrid`) or None (no DP edges)
     fine_share: float = 0.0
     coarse_cells: int | None = None  # numeric axes of a coarse candidate merged to at most this many cells
+    final_tol: float | None = None  # the full solve stops early at this relative loss improvement (:func:`estimate`)
 
     def oneway_part(self, i: int) -> float:
         """Share of column ``i``'s one-way part left for its one-way marginal (the rest bought its fine histogram)."""
@@ -208,7 +210,8 @@ def run_aim(private: PrivateMarginals, plan: AIMPlan, budget: ZCDPBudget | None 
             for c, maps in chosen:
                 loop.measure(c, (1.0 - SELECTION_SHARE) * rho_pick, "measurement", maps)
             new = estimate(plan.names, plan.sizes, loop.measurements, total,
-                           plan.final_iters if final else plan.round_iters, loop.model)
+                           plan.final_iters if final else plan.round_iters, loop.model,
+                           plan.final_tol if final else None)
             picks_left = 0 if final else picks_left - len(chosen)
             rounds_left -= 1
             sigma = gaussian_sigma((1.0 - SELECTION_SHARE) * rho_pick, 1.0)
@@ -242,4 +245,5 @@ def _spend_rest(loop: _Loop, total: float) -> None:
             loop.measure((a,), left / len(plan.names), "measurement")
         need_final = True
     if need_final:
-        loop.model = estimate(plan.names, plan.sizes, loop.measurements, total, plan.final_iters, loop.model)
+        loop.model = estimate(plan.names, plan.sizes, loop.measurements, total, plan.final_iters, loop.model,
+                              plan.final_tol)

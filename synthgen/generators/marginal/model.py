@@ -56,8 +56,10 @@ def model_size_mb(names: Sequence[str], sizes: Sequence[int], cliques: Sequence[
 
 
 def estimate(names: Sequence[str], sizes: Sequence[int], measurements: Sequence[Any], total: float, iters: int,
-             warm: "FittedModel | None" = None) -> "FittedModel":
-    """Mirror descent (mbi, Armijo steps) on the L2 loss of the noisy measurements, warm-started from ``warm``."""
+             warm: "FittedModel | None" = None, tol: float | None = None) -> "FittedModel":
+    """Mirror descent (mbi, Armijo steps) on the L2 loss of the noisy measurements, warm-started from ``warm``;
+    with ``tol``, at most ``iters`` steps, stopping once two blocks of 50 improve the loss by at most ``tol``
+    (relative): the loss is of the noisy measurements only, so the stop is post-processing."""
     mbi = mbi_module()
     domain = mbi_domain(names, sizes)
     pos = {a: i for i, a in enumerate(names)}
@@ -69,7 +71,7 @@ def estimate(names: Sequence[str], sizes: Sequence[int], measurements: Sequence[
            for m in ordered]
     start = None if warm is None else warm.to_mrf().potentials
     mrf = mbi.estimation.MirrorDescent().estimate(domain, lin, known_total=float(total), iters=int(iters),
-                                                  warm_start=start)
+                                                  warm_start=start, tol=tol)
     return FittedModel.from_mrf(names, sizes, mrf)
 
 
