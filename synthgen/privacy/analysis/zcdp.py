@@ -29,6 +29,20 @@ def _check_pos(name: str, value: float, upper: float | None = None) -> float:
     return value
 
 
+def _bisect(below, lo: float, hi: float) -> tuple[float, float]:
+    """The bracket ``[lo, hi]`` narrowed by 200 halvings, ``below(x)`` true at ``lo``'s side and false at ``hi``'s;
+    stops early once the midpoint is an end (adjacent floats: further steps change nothing)."""
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if not lo < mid < hi:
+            break
+        if below(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo, hi
+
+
 def gaussian_rho(sigma: float, sensitivity: float = 1.0) -> float:
     """rho of the Gaussian mechanism with L2 sensitivity ``sensitivity`` and noise std ``sigma``."""
     sigma = _check_pos("sigma", sigma)
@@ -58,15 +72,8 @@ def zcdp_delta(rho: float, epsilon: float) -> float:
     if epsilon < 0:
         raise InvalidPrivacyParameterError(f"epsilon must be >= 0; got {epsilon}.")
     # d/d alpha of log(delta(alpha)) = (2 alpha - 1) rho - eps + log(1 - 1/alpha): increasing in alpha.
-    lo, hi = 1.0 + 1e-9, (epsilon + 1.0) / (2.0 * rho) + 2.0
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if not lo < mid < hi:  # adjacent floats: further steps change nothing
-            break
-        if (2 * mid - 1) * rho - epsilon + math.log1p(-1.0 / mid) < 0:
-            lo = mid
-        else:
-            hi = mid
+    lo, hi = _bisect(lambda a: (2 * a - 1) * rho - epsilon + math.log1p(-1.0 / a) < 0,
+                     1.0 + 1e-9, (epsilon + 1.0) / (2.0 * rho) + 2.0)
     alpha = 0.5 * (lo + hi)
     log_delta = (alpha - 1) * (alpha * rho - epsilon) + alpha * math.log1p(-1.0 / alpha) - math.log(alpha - 1)
     return min(1.0, math.exp(log_delta))
@@ -80,15 +87,7 @@ def zcdp_epsilon(rho: float, delta: float) -> float:
     lo, hi = 0.0, zcdp_epsilon_simple(rho, delta)
     if zcdp_delta(rho, 0.0) <= delta:
         return 0.0
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if not lo < mid < hi:
-            break
-        if zcdp_delta(rho, mid) > delta:
-            lo = mid
-        else:
-            hi = mid
-    return hi
+    return _bisect(lambda e: zcdp_delta(rho, e) > delta, lo, hi)[1]
 
 
 def zcdp_epsilon_simple(rho: float, delta: float) -> float:
@@ -106,14 +105,7 @@ def zcdp_rho(epsilon: float, delta: float) -> float:
     lo, hi = 0.0, epsilon + 1.0
     while zcdp_delta(hi, epsilon) <= delta:  # pragma: no cover - hi is always large enough
         hi *= 2
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if not lo < mid < hi:
-            break
-        if mid > 0 and zcdp_delta(mid, epsilon) <= delta:
-            lo = mid
-        else:
-            hi = mid
+    lo, hi = _bisect(lambda r: r > 0 and zcdp_delta(r, epsilon) <= delta, lo, hi)
     if lo <= 0:
         raise InvalidPrivacyParameterError(f"No rho > 0 satisfies epsilon={epsilon}, delta={delta}.")
     return lo
@@ -133,10 +125,4 @@ def gaussian_exact_epsilon(delta: float, sigma: float, sensitivity: float = 1.0)
     lo, hi = 0.0, 1.0
     while gaussian_exact_delta(hi, sigma, sensitivity) > delta:
         hi *= 2
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if gaussian_exact_delta(mid, sigma, sensitivity) > delta:
-            lo = mid
-        else:
-            hi = mid
-    return hi
+    return _bisect(lambda e: gaussian_exact_delta(e, sigma, sensitivity) > delta, lo, hi)[1]
