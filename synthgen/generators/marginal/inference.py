@@ -53,22 +53,38 @@ def _combine(factors: list[tuple[Clique, np.ndarray]], sizes: Mapping[str, int])
     return target, np.broadcast_to(total, [sizes[x] for x in target])
 
 
+def _elimination_order(cliques: Sequence[Clique], query: Clique, sizes: Mapping[str, int]) -> list[str]:
+    """Greedy min-size order of the variables outside ``query``: each step eliminates the variable whose factor
+    (its current neighbourhood, itself included) has the fewest cells, the first such in name order. Eliminating
+    ``z`` joins its neighbours (their new neighbourhood is the union with ``z``'s, less ``z``), so only their costs
+    change; kept per variable instead of re-read off every factor. Raises :class:`_TooLarge` past ``MAX_CELLS``."""
+    hood: dict[str, set[str]] = {}
+    for c in cliques:
+        for a in c:
+            hood.setdefault(a, set()).update(c)
+    elim = sorted(set(hood) - set(query))
+    cost = {z: math.prod(sizes[a] for a in hood[z]) for z in elim}  # Python ints: int64 overflows at 16 x 32 cells
+    order: list[str] = []
+    while elim:
+        z = min(elim, key=cost.__getitem__)
+        if cost[z] > MAX_CELLS:
+            raise _TooLarge(query)
+        elim.remove(z)
+        order.append(z)
+        joined = hood.pop(z) - {z}
+        for u in joined:
+            hood[u] = (hood[u] | joined) - {z}
+            if u in cost:
+                cost[u] = math.prod(sizes[a] for a in hood[u])
+    return order
+
+
 def marginal(potentials: Mapping[Clique, np.ndarray], query: Clique, sizes: Mapping[str, int], total: float
              ) -> np.ndarray:
     """The model's marginal over ``query`` (cells in ``query`` order), scaled to ``total``: greedy min-size
     variable elimination over log-potentials."""
     factors = [(tuple(c), np.asarray(v, dtype=np.float64)) for c, v in potentials.items()]
-    present = {a for c, _ in factors for a in c}
-    elim = sorted(present - set(query))
-    while elim:
-        def cost(z: str) -> int:
-            attrs = {a for c, _ in factors if z in c for a in c}
-            return math.prod(sizes[a] for a in attrs)  # Python ints: 16 columns of 32 cells overflow int64
-
-        z = min(elim, key=cost)
-        if cost(z) > MAX_CELLS:
-            raise _TooLarge(query)
-        elim.remove(z)
+    for z in _elimination_order([c for c, _ in factors], query, sizes):
         inside = [f for f in factors if z in f[0]]
         factors = [f for f in factors if z not in f[0]]
         attrs, v = _combine(inside, sizes)
