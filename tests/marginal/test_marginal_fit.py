@@ -154,3 +154,41 @@ def test_final_tol_stops_the_full_solve_early_and_none_runs_every_iteration(tabl
         blocks[tol] = len(calls)
     assert blocks[None] == 400 // 50
     assert 3 <= blocks[0.5] < blocks[None]  # at least patience + 1 blocks, then the stop
+
+
+def test_small_intermediate_models_compile_light_and_the_full_solve_does_not(table, monkeypatch):
+    """XLA's optimizations are off only while an intermediate estimate of a small model compiles (its time is
+    compilation), on for the final solve, and the flag is restored after; the light estimate is the same model."""
+    import jax
+
+    from synthgen.generators.marginal import aim, model
+
+    df, schema = table
+    seen = []
+    inner = model.estimate
+
+    def recording(*args, light=False, **kwargs):
+        seen.append((light, bool(jax.config.read("jax_disable_most_optimizations"))))
+        out = inner(*args, light=light, **kwargs)
+        seen.append(("after", bool(jax.config.read("jax_disable_most_optimizations"))))
+        return out
+
+    monkeypatch.setattr(aim, "estimate", recording)
+    DPMarginal(**{**PARAMS, "max_cliques": 2, "max_rounds": 2, "workload": [["x", "group"], ["count", "group"]]}).fit(
+        df, schema, random_state=0)
+    assert [s[0] for s in seen] == [True, "after", False, "after"]
+    assert not any(s[1] for s in seen)  # read outside the block: never left on
+    fitted = inner(*_small_problem(), iters=100, light=False)
+    light = inner(*_small_problem(), iters=100, light=True)
+    assert not jax.config.read("jax_disable_most_optimizations")
+    for c in fitted.beliefs:
+        assert np.allclose(fitted.beliefs[c], light.beliefs[c], rtol=1e-6, atol=1e-6)
+
+
+def _small_problem():
+    from synthgen.generators.marginal.private import Measurement
+
+    rng = np.random.default_rng(0)
+    ms = [Measurement(("a",), rng.random(3) * 50, 1.0), Measurement(("b",), rng.random(4) * 50, 1.0),
+          Measurement(("a", "b"), rng.random(12) * 10, 2.0)]
+    return ("a", "b"), (3, 4), ms, 100.0

@@ -22,6 +22,7 @@ class CorpusTable:
     target: str
     covers: tuple[str, ...]
     notes: str = ""
+    groups: tuple[str, ...] = ()  # columns whose equal values mark one unit's rows (a grouped holdout keeps them whole)
 
     @property
     def schema_file(self) -> str:
@@ -59,9 +60,10 @@ TABLES: tuple[CorpusTable, ...] = (
                 "tailnum identifier; speed 99% null; engine 83% Turbo-fan; manufacturer/model undeclared."),
     CorpusTable("polls", "dslabs", "polls_us_election_2016", "population",
                 ("dates", "high_cardinality", "structural_nulls", "imbalanced"),
-                "two date columns; state 57 values; mcmullin columns 99% null; population 89% lv."),
+                "two date columns; state 57 values; mcmullin columns 99% null; population 89% lv.", ("pollster",)),
     CorpusTable("storms", "dplyr", "storms", "status", ("structural_nulls", "integer_coded", "wide_bounds"),
-                "category present only for hurricanes; diameters only from 2004; year declared 1851-2030."),
+                "category present only for hurricanes; diameters only from 2004; year declared 1851-2030.",
+                ("name", "year")),
 )
 
 _BY_NAME = {t.name: t for t in TABLES}

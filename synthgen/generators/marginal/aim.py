@@ -19,7 +19,8 @@ Given the public :class:`AIMPlan` (columns, candidate cliques and their weights,
    full solve (at most ``final_iters``, stopping early at ``final_tol``: a stop read off the loss on the noisy
    measurements, post-processing). Sigma annealing (AIM): when most of a round's picks barely moved the model
    (``||M_r(new) - M_r(old)||_1 <= sqrt(2/pi) sigma n_r``), the planned picks left are halved, so each later pick
-   gets more budget. A time budget turns the next round into the last one.
+   gets more budget. A time budget turns the next round into the last one. Intermediate estimates of small models
+   (``LIGHT_COMPILE_MB``) compile with XLA's optimizations mostly off: their time is compilation, not iterations.
 4. If no candidate fits the model-size cap (or there is none), the rest of the budget re-measures the one-way
    marginals, so the budget is always spent in full.
 
@@ -47,6 +48,10 @@ from .private import Measurement, PrivateMarginals
 Clique = tuple[str, ...]
 Query = tuple[Clique, Maps]  # a candidate clique and its merge maps (() = full resolution): :mod:`.coarse`
 SELECTION_SHARE = 0.1  # of each pick's budget; the rest measures the pick
+#: Intermediate estimates of models up to this size compile with XLA's optimizations mostly off (:func:`estimate`'s
+#: ``light``): their time is compilation (nhefs, 65 columns, 0.03 MB: ~40 s per new model, 0.9 s per 100 steps);
+#: larger ones are compute-bound (diamonds' first round, several MB: 9.1 -> 12.3 s with it).
+LIGHT_COMPILE_MB = 1.0
 
 
 @dataclass(frozen=True)
@@ -209,9 +214,11 @@ def run_aim(private: PrivateMarginals, plan: AIMPlan, budget: ZCDPBudget | None 
             before = loop.answers(chosen, total)
             for c, maps in chosen:
                 loop.measure(c, (1.0 - SELECTION_SHARE) * rho_pick, "measurement", maps)
+            light = not final and model_size_mb(plan.names, plan.sizes, [m.clique for m in loop.measurements]
+                                                ) <= LIGHT_COMPILE_MB
             new = estimate(plan.names, plan.sizes, loop.measurements, total,
                            plan.final_iters if final else plan.round_iters, loop.model,
-                           plan.final_tol if final else None)
+                           plan.final_tol if final else None, light=light)
             picks_left = 0 if final else picks_left - len(chosen)
             rounds_left -= 1
             sigma = gaussian_sigma((1.0 - SELECTION_SHARE) * rho_pick, 1.0)
