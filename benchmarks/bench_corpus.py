@@ -112,11 +112,14 @@ def one(name: str, generator: str, params: dict, inferred: bool = False, grouped
                               metrics=["fidelity", "utility"], random_state=0)
     s = dict(rep.summary)
     shapes = {r.name[len("fidelity.shape."):]: r.value for r in rep.results if r.name.startswith("fidelity.shape.")}
+    gbm = {r.name[len("utility.gbm."):]: [r.value, r.reference] for r in rep.results
+           if r.name.startswith("utility.gbm.")}  # absolute TSTR and TRTR per metric
     split = "groups" if grouped and corpus.table(name).groups else "rows"
     return {"table": name, "generator": RECOMMENDED if pick else generator, "pick": pick, "params": kw,
             "inferred": inferred, "split": split, "fit_s": round(fit_s, 1),
             "rows_train": len(train), "quality": s.get("fidelity_score"), "tstr_ratio": s.get("tstr_ratio"),
-            "sdmetrics_quality": _sdmetrics(train, syn, schema), "status": "ok", "shapes": shapes}
+            "sdmetrics_quality": _sdmetrics(train, syn, schema), "status": "ok", "shapes": shapes,
+            "gbm_tstr_trtr": gbm}
 
 
 def run_cell(name: str, generator: str, cap: float, params: dict | None = None, inferred: bool = False,

@@ -49,9 +49,10 @@ Clique = tuple[str, ...]
 Query = tuple[Clique, Maps]  # a candidate clique and its merge maps (() = full resolution): :mod:`.coarse`
 SELECTION_SHARE = 0.1  # of each pick's budget; the rest measures the pick
 #: Intermediate estimates of models up to this size compile with XLA's optimizations mostly off (:func:`estimate`'s
-#: ``light``): their time is compilation (nhefs, 65 columns, 0.03 MB: ~40 s per new model, 0.9 s per 100 steps);
-#: larger ones are compute-bound (diamonds' first round, several MB: 9.1 -> 12.3 s with it).
-LIGHT_COMPILE_MB = 1.0
+#: ``light``): their time is compilation (nhefs, 65 columns, <= 0.03 MB: ~40 s per new model, 0.9 s per 100 steps;
+#: light 45 -> 32 s). Larger ones showed no gain: diamonds' first round (several MB) 9.1 -> 12.3 s, polls' (0.3 MB)
+#: 16-19 -> 13-17 s within its fit-to-fit spread.
+LIGHT_COMPILE_MB = 0.1
 
 
 @dataclass(frozen=True)
