@@ -27,6 +27,10 @@ itself is below 0.85 on wages (0.82), polls (0.54) and storms (0.45); loanapp an
 columns) swing between fits (loanapp with condition_on 0.93 and 0.48; nhefs 1.0, 1.0 and 0.58); breaches' target
 is a regression (R^2 ratio: the same dp-copula settings gave -2.78 and 0.84).
 
+Grouped run (``--grouped --tables storms,polls --generators dp-copula,dp-marginal,copula --cap 480``, 2026-12-02
+02:19-02:28 UTC, load 1.3-1.6): TSTR/TRTR storms dp-marginal 0.908 (dp-copula 0.766, copula 0.771), polls
+dp-copula 1.108, dp-marginal 0.991 (copula 1.005); README, "With whole units held out".
+
 ``--diagnose`` fits dp-copula variants on the tables where it loses most (declared vs data-tight bounds, bins,
 one-hot limit, clipping) and prints the quality and TSTR/TRTR of each, plus the per-column shape scores that fall.
 The data-tight variant reads bounds off the data (``allow_inferred``): it is a diagnosis, not a DP release.
