@@ -17,6 +17,7 @@ from synthgen.privacy.analysis import gaussian_sigma
 from synthgen.privacy.noise import privacy_noise
 from synthgen.schema import NumericField, Schema
 from synthgen.schema.fields import RowBounds
+from synthgen.privacy.noise import unsafe_seeded_noise
 from synthgen.testing.contract import contract_table
 
 FAST = dict(epsilon=3.0, workload=[["x", "group"]], max_cliques=1, max_rounds=1, round_iters=50, final_iters=100,
@@ -99,10 +100,19 @@ def test_support_range_drops_unclear_ends_but_not_for_one_stray_cell():
 
 
 def test_a_column_declared_far_wider_than_its_data_is_sampled_where_the_data_are():
-    df, schema = contract_table()  # x: declared 0..1000, rows near 30/60/90 (and one canary near 988)
-    gen = DPMarginal(**FAST).fit(df, schema, random_state=0)
-    trimmed = gen.sample(3000, random_state=1)
-    gen.trim_tails = None
-    untrimmed = gen.sample(3000, random_state=1)
-    assert trimmed["x"].max() < 200 < untrimmed["x"].max()
-    assert (trimmed["count"].dropna() <= 20).all()  # count: declared 0..100, rows up to 11
+    """x: declared 0..1000, rows near 30/60/90 (and one canary near 988); count: declared 0..100, rows up to 11.
+    Trimming reads noisy counts, so it misses now and then (count: ~1 fit in 10 with fresh noise, measured over 40
+    fits; without trimming a third of the sampled count values land above 20 in every fit). Fresh noise made this
+    test fail ~1 run in 4 (it asked every fit to trim), so it uses ten fixed draws of the test-only seeded noise
+    (not a DP fit) and asks what the mechanism gives: at least 8 of the 10 trimmed, every untrimmed one not."""
+    df, schema = contract_table()
+    trimmed_ok, untrimmed_wide = 0, 0
+    for seed in range(10):
+        with unsafe_seeded_noise(seed):
+            gen = DPMarginal(**FAST).fit(df, schema, random_state=0)
+        trimmed = gen.sample(3000, random_state=1)
+        gen.trim_tails = None
+        untrimmed = gen.sample(3000, random_state=1)
+        trimmed_ok += bool(trimmed["x"].max() < 200 and (trimmed["count"].dropna() <= 20).all())
+        untrimmed_wide += bool(untrimmed["x"].max() > 200 and (untrimmed["count"].dropna() > 20).mean() > 0.2)
+    assert trimmed_ok >= 8 and untrimmed_wide == 10, (trimmed_ok, untrimmed_wide)
