@@ -58,14 +58,14 @@ RECOMMENDED = "recommended"  # a pseudo-generator: recommend()'s pick for the ta
 
 
 def _split(name: str, grouped: bool = False):
-    """The seeded 80/20 split; ``grouped``: whole units held out where the table declares them (storms, polls)."""
+    """The seeded 80/20 split and its kind; ``grouped``: whole units held out where the table declares them."""
     from synthgen.data import corpus
     from synthgen.splits import train_holdout
 
     df, schema = corpus.load(name)
     groups = corpus.table(name).groups if grouped else ()
     train, holdout = train_holdout(df, 0.2, 0, group_by=groups or None)
-    return train, holdout, schema
+    return train, holdout, schema, "groups" if groups else "rows"
 
 
 def _sdmetrics(train, syn, schema) -> float | None:
@@ -86,7 +86,7 @@ def one(name: str, generator: str, params: dict, inferred: bool = False, grouped
     from synthgen.generators import registry
     from synthgen.schema import Schema
 
-    train, holdout, schema = _split(name, grouped)
+    train, holdout, schema, split = _split(name, grouped)
     pick = None
     if generator == RECOMMENDED:  # what recommend() advises for this declared schema and target (reads no data)
         from synthgen.generators.recommend import recommend
@@ -118,7 +118,6 @@ def one(name: str, generator: str, params: dict, inferred: bool = False, grouped
     shapes = {r.name[len("fidelity.shape."):]: r.value for r in rep.results if r.name.startswith("fidelity.shape.")}
     gbm = {r.name[len("utility.gbm."):]: [r.value, r.reference] for r in rep.results
            if r.name.startswith("utility.gbm.")}  # absolute TSTR and TRTR per metric
-    split = "groups" if grouped and corpus.table(name).groups else "rows"
     return {"table": name, "generator": RECOMMENDED if pick else generator, "pick": pick, "params": kw,
             "inferred": inferred, "split": split, "fit_s": round(fit_s, 1),
             "rows_train": len(train), "quality": s.get("fidelity_score"), "tstr_ratio": s.get("tstr_ratio"),

@@ -20,14 +20,17 @@ import pandas as pd
 from .exceptions import ConfigError, InputError
 
 
+def _row_order(n: int, seed: int) -> np.ndarray:
+    """The seeded permutation of a row split: its first ``k`` rows are the holdout."""
+    return np.random.default_rng(seed).permutation(n)
+
+
 def holdout_mask(df: pd.DataFrame, k: int, seed: int = 0, group_by: Sequence[str] | None = None) -> np.ndarray:
     """Boolean mask of the holdout rows: ``k`` rows drawn at random, or, with ``group_by``, whole groups (equal
     values of those columns, a null its own value) drawn at random until they hold at least ``k`` rows."""
-    rng = np.random.default_rng(seed)
-    n = len(df)
     if not group_by:
-        mask = np.zeros(n, dtype=bool)
-        mask[rng.permutation(n)[:k]] = True
+        mask = np.zeros(len(df), dtype=bool)
+        mask[_row_order(len(df), seed)[:k]] = True
         return mask
     missing = [c for c in group_by if c not in df.columns]
     if missing:
@@ -35,7 +38,7 @@ def holdout_mask(df: pd.DataFrame, k: int, seed: int = 0, group_by: Sequence[str
                          "the table in --group-by / group_by.")
     codes = df.groupby(list(group_by), dropna=False, sort=True).ngroup().to_numpy()
     sizes = np.bincount(codes)
-    order = rng.permutation(len(sizes))
+    order = np.random.default_rng(seed).permutation(len(sizes))
     taken = int(np.searchsorted(np.cumsum(sizes[order]), k)) + 1  # groups until the holdout reaches k rows
     held = np.zeros(len(sizes), dtype=bool)
     held[order[:taken]] = True
@@ -50,7 +53,7 @@ def train_holdout(df: pd.DataFrame, holdout_fraction: float = 0.2, seed: int = 0
     the seeded permutation's order; a grouped split keeps the table's order."""
     k = int(round(len(df) * holdout_fraction)) if holdout_rows is None else int(holdout_rows)
     if not group_by:
-        idx = np.random.default_rng(seed).permutation(len(df))
+        idx = _row_order(len(df), seed)
         return df.iloc[idx[k:]].reset_index(drop=True), df.iloc[idx[:k]].reset_index(drop=True)
     mask = holdout_mask(df, k, seed, group_by)
     if mask.all() or not mask.any():

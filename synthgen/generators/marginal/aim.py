@@ -215,26 +215,25 @@ def run_aim(private: PrivateMarginals, plan: AIMPlan, budget: ZCDPBudget | None 
             before = loop.answers(chosen, total)
             for c, maps in chosen:
                 loop.measure(c, (1.0 - SELECTION_SHARE) * rho_pick, "measurement", maps)
-            light = not final and model_size_mb(plan.names, plan.sizes, [m.clique for m in loop.measurements]
-                                                ) <= LIGHT_COMPILE_MB
+            size = model_size_mb(plan.names, plan.sizes, [m.clique for m in loop.measurements])
             new = estimate(plan.names, plan.sizes, loop.measurements, total,
                            plan.final_iters if final else plan.round_iters, loop.model,
-                           plan.final_tol if final else None, light=light)
+                           plan.final_tol if final else None, light=not final and size <= LIGHT_COMPILE_MB)
             picks_left = 0 if final else picks_left - len(chosen)
             rounds_left -= 1
             sigma = gaussian_sigma((1.0 - SELECTION_SHARE) * rho_pick, 1.0)
             if picks_left > rounds_left and loop.stalled(new, chosen, before, sigma):
                 picks_left = max(rounds_left, picks_left // 2)
             loop.model = new
-            _log_round(loop, chosen, final, bar)
+            _log_round(loop, chosen, final, bar, size)
             if final or len(chosen) < k:
                 break
     _spend_rest(loop, total)
     return AIMResult(loop.measurements, loop.model, total, loop.budget, loop.log)
 
 
-def _log_round(loop: _Loop, chosen: list[Query], final: bool, bar: Any) -> None:
-    size = model_size_mb(loop.plan.names, loop.plan.sizes, [m.clique for m in loop.measurements])
+def _log_round(loop: _Loop, chosen: list[Query], final: bool, bar: Any, size: float) -> None:
+    """One round's log entry and progress; ``size``: the model's junction-tree size after the round (MB)."""
     loop.log.append({"cliques": [list(c) for c, _ in chosen], "coarse": [bool(m) for _, m in chosen],
                      "final": final, "model_size_mb": size,
                      "seconds": round(time.perf_counter() - loop.start, 2)})
