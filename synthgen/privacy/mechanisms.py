@@ -162,17 +162,28 @@ def dp_category_set(values: Sequence[Any], rho: float, delta: float, rng: NoiseS
     in its canonical text form (:func:`synthgen._json.category_key`), so the released type never depends on which
     row came first.
     """
+    uniq, counts = np.unique(np.asarray([category_key(v) for v in values], dtype=object), return_counts=True)
+    keep, noisy = thresholded_counts(counts, rho, delta, rng, min_threshold)
+    cats = [str(u) for u in uniq[keep]]
+    return cats, noisy[keep]
+
+
+def thresholded_counts(counts: np.ndarray, rho: float, delta: float, rng: NoiseSource,
+                       min_threshold: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Which keys of a set to release, from their exact counts (each row holds at most one key): ``(kept mask,
+    rounded noisy counts)``. Each count gets N(0, sigma^2) noise (sigma from rho, L2 sensitivity 1) and a key is kept
+    when its noisy count clears ``tau = max(min_threshold, 1 + sigma * Phi^{-1}(1 - delta))``. The key set is the
+    data's, so a key one row alone holds is what a neighbour lacks: it is released with probability at most
+    ``delta``; given the keys both hold, the release is rho-zCDP. Total: rho plus ``delta``."""
     from scipy.stats import norm
 
     if not (0 < delta < 1):
-        raise InvalidPrivacyParameterError(f"delta for the category threshold must be in (0, 1); got {delta}.")
+        raise InvalidPrivacyParameterError(f"delta for the threshold must be in (0, 1); got {delta}.")
     sigma = gaussian_sigma(rho, 1.0)
     tau = max(min_threshold, 1.0 + sigma * float(norm.isf(delta)))
-    uniq, counts = np.unique(np.asarray([category_key(v) for v in values], dtype=object), return_counts=True)
+    counts = np.asarray(counts, dtype=np.float64)
     noisy = counts + gaussian_noise(len(counts), sigma, rng) if len(counts) else np.zeros(0)
-    keep = noisy >= tau
-    cats = [str(u) for u in uniq[keep]]
-    return cats, np.round(noisy[keep], 0)
+    return noisy >= tau, np.round(noisy, 0)
 
 
 def geometric_grid(lower_mag: float = 1e-6, upper_mag: float = 1e12, per_decade: int = 48) -> np.ndarray:

@@ -21,6 +21,7 @@ from synthgen.testing.contract import contract_table
 FAST = dict(epsilon=3.0, workload=[["x", "group"]], max_cliques=1, max_rounds=1, round_iters=50, final_iters=100,
             n_bins=16)
 ADAPTIVE = ("x", "count", "day")  # the contract table's columns with a fine grid (x: real, count: 101 integers, day)
+HEAPED = ("x",)  # those whose fine cells are not one per whole value (count's and day's are: 101 values, 366 days)
 
 
 def _dp_state(gen):
@@ -51,12 +52,18 @@ def test_fine_histograms_are_charged_and_the_spend_is_the_target():
     df, schema = contract_table()
     gen = DPMarginal(**FAST).fit(df, schema, random_state=0)
     spent = gen.privacy_spent_
-    rho = ZCDPBudget(3.0, spent.delta).rho
+    rho = ZCDPBudget(3.0, spent.delta, 0.1 * spent.delta).rho  # a tenth of delta held for the heap thresholds
     split = spent.details["rho_split"]
     rho_column = 0.25 * rho / 5
-    assert split["fine"] == pytest.approx(len(ADAPTIVE) * 0.5 * rho_column, rel=1e-9)
+    # x releases heaps with half its fine share; count's and day's fine cells are their whole values (no heaps)
+    assert split["fine"] == pytest.approx((len(ADAPTIVE) - 0.5 * len(HEAPED)) * 0.5 * rho_column, rel=1e-9)
+    assert split["heaps"] == pytest.approx(len(HEAPED) * 0.25 * rho_column, rel=1e-9)
+    assert spent.details["delta_split"] == {"heaps": pytest.approx(0.1 * spent.delta)}
     assert split["one-way"] == pytest.approx((5 - len(ADAPTIVE) * 0.5) * rho_column, rel=1e-9)
     assert sum(split.values()) == pytest.approx(rho, rel=1e-9) and spent.epsilon == 3.0
+    plain = DPMarginal(**FAST, heaps=False).fit(df, schema, random_state=0).privacy_spent_
+    assert "heaps" not in plain.details["rho_split"] and "delta_split" not in plain.details
+    assert sum(plain.details["rho_split"].values()) == pytest.approx(ZCDPBudget(3.0, spent.delta).rho, rel=1e-9)
     ones = {m.clique[0]: m.sigma for m in gen.measurements_ if len(m.clique) == 1}
     assert ones["x"] == pytest.approx(gaussian_sigma(0.5 * rho_column, 1.0))
     assert ones["group"] == pytest.approx(gaussian_sigma(rho_column, 1.0))

@@ -62,12 +62,14 @@ def test_spend_is_the_target_with_the_golden_split(table):
     gen = DPMarginal(**{**PARAMS, "workload": [["x", "group"], ["count", "flag"]], "max_cliques": 2,
                         "max_rounds": 2}).fit(df, schema, random_state=0)
     spent = gen.privacy_spent_
-    rho = ZCDPBudget(3.0, spent.delta).rho
+    rho = ZCDPBudget(3.0, spent.delta, 0.1 * spent.delta).rho  # a tenth of delta held for x's heap threshold
     assert spent.epsilon == 3.0 and spent.details["rho_total"] == pytest.approx(rho, rel=1e-12)
     split = spent.details["rho_split"]
-    # one-way share 0.25: 3 of the 5 columns (x, count, day) spend half of their part on a fine histogram
-    assert split["one-way"] + split["fine"] == pytest.approx(0.25 * rho, rel=1e-9)
-    assert split["fine"] == pytest.approx(0.25 * rho * 0.5 * 3 / 5, rel=1e-9)
+    # one-way share 0.25: 3 of the 5 columns (x, count, day) spend half of their part on a fine histogram, and x
+    # half of that half on its heaps
+    assert split["one-way"] + split["fine"] + split["heaps"] == pytest.approx(0.25 * rho, rel=1e-9)
+    assert split["fine"] == pytest.approx(0.25 * rho * 0.5 * 2.5 / 5, rel=1e-9)
+    assert split["heaps"] == pytest.approx(0.25 * rho * 0.5 * 0.5 / 5, rel=1e-9)
     assert split["selection"] == pytest.approx(0.1 * 0.75 * rho, rel=1e-9)
     assert split["measurement"] == pytest.approx(0.9 * 0.75 * rho, rel=1e-9)
     assert sum(split.values()) <= rho * (1 + 1e-9)
@@ -82,7 +84,8 @@ def test_one_way_measurements_carry_the_stated_noise(table):
     df, schema = table
     gens = [DPMarginal(**PARAMS).fit(df, schema, random_state=0) for _ in range(5)]
     ms = [next(m for m in g.measurements_ if m.clique == ("x",)) for g in gens]
-    rho = ZCDPBudget(3.0, gens[0].privacy_spent_.delta).rho
+    delta = gens[0].privacy_spent_.delta
+    rho = ZCDPBudget(3.0, delta, 0.1 * delta).rho  # with x's heaps, a tenth of delta is held for their threshold
     sigma = gaussian_sigma(0.5 * 0.25 * rho / 5, 1.0)
     assert all(m.sigma == pytest.approx(sigma) for m in ms)
     errs = np.concatenate([m.values - np.bincount(g.codecs_[0].encode(df["x"]), minlength=16)

@@ -16,10 +16,12 @@ from synthgen.scale.frames import PartitionedTable  # noqa: E402
 from .test_dask_fit import client, table, uneven  # noqa: E402,F401
 
 FAST = {"max_rounds": 1, "max_cliques": 2, "round_iters": 30, "final_iters": 60, "n_bins": 8}
+# heaps (exact heaped values) are counted in memory only: a Dask fit plans none, so the in-memory twin here has them
+# off to release the same statistics (test_a_dask_fit_plans_no_heaps checks the Dask side)
 
 
-def _fit(data, schema, seed):
-    gen = DPMarginal(1.0, 1e-6, **FAST)
+def _fit(data, schema, seed, heaps=False):
+    gen = DPMarginal(1.0, 1e-6, heaps=heaps, **FAST)
     with unsafe_seeded_noise(seed):
         gen.fit(data, schema, random_state=0)
     return gen
@@ -49,3 +51,11 @@ def test_dp_marginal_dask_fit_releases_identical_noisy_measurements(client, monk
     # other noise, other release: the comparison can fail
     other = _released(_fit(df, schema, 8))
     assert not np.array_equal(other[0][2], a[0][2])
+
+
+def test_a_dask_fit_plans_no_heaps(client):  # noqa: F811
+    df, schema = table(2000)
+    big, mem = (DPMarginal(1.0, 1e-6, **FAST).fit(t, schema, random_state=0)
+                for t in (uneven(df, (1, 700, 0, 1296, 3)), df))  # fresh noise: a DP fit, with its spend details
+    assert not any(c.heaps for c in big.codecs_) and "heaps" not in big.privacy_spent_.details["rho_split"]
+    assert "heaps" in mem.privacy_spent_.details["rho_split"]

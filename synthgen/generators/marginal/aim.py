@@ -74,6 +74,7 @@ class AIMPlan(Plan):
     fine_share: float = 0.0
     coarse_cells: int | None = None  # numeric axes of a coarse candidate merged to at most this many cells
     final_tol: float | None = None  # the full solve stops early at this relative loss improvement (:func:`estimate`)
+    heaps: tuple = ()  # per column: whether it releases its heaped values (:mod:`.heaps`)
 
     def oneway_part(self, i: int) -> float:
         """Share of column ``i``'s one-way part left for its one-way marginal (the rest bought its fine histogram)."""

@@ -15,7 +15,8 @@ value counts clipped at 0 (``shape``); their count, hence the domain's sizes, is
 Encoding rows to cell codes is a row-wise map (who reads rows is :mod:`.private`'s business); decoding turns cell
 codes of synthetic rows back into values (post-processing, seeded by ``random_state``): uniformly within a bin, or,
 with a fine shape, a fine cell drawn in proportion to the shape and a value uniform within it (a bin that is one
-fine cell with a public point decodes to the point); integers rounded into the bin or cell. A high-cardinality
+fine cell with a public point decodes to the point; a cell holding released heaps, :mod:`.heaps`, mostly to one of
+them); integers rounded into the bin or cell. A high-cardinality
 categorical may share one "other" cell among its rare declared categories (:mod:`.rare`: ``rare``,
 ``rare_weights``), decoded back to one of them by their noisy counts.
 """
@@ -28,13 +29,14 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from .heaps import heaped
 from .rare import draw_rare
 
 NS_PER_DAY = 86_400_000_000_000
 SCALES = ("categorical", "discrete", "linear", "log")
 
 
-def _to_float(s: pd.Series, kind: str) -> np.ndarray:
+def to_float(s: pd.Series, kind: str) -> np.ndarray:
     """Numeric column -> float64; datetime column -> days since 1970-01-01; NaN for nulls."""
     if kind == "datetime":
         t = pd.to_datetime(s, errors="coerce")
@@ -66,6 +68,8 @@ class ColumnCodec:
     points: tuple = ()  # and each fine cell's public point (NaN: none)
     rare: tuple = ()  # merged categories only: the declared categories sharing the "other" cell,
     rare_weights: tuple = ()  # and their noisy counts clipped at 0 (:mod:`.rare`)
+    heaps: tuple = ()  # DP bins only: exact values released by thresholded noisy counts (:mod:`.heaps`),
+    heap_shares: tuple = ()  # and each one's share of its fine cell's draws
 
     @property
     def n_values(self) -> int:
@@ -78,7 +82,7 @@ class ColumnCodec:
     def encode(self, s: pd.Series) -> np.ndarray:
         """Cell code of every row (nulls: the null cell). A row-wise map of values already in the schema."""
         if self.kind in ("numeric", "datetime"):
-            x = _to_float(s, self.kind)
+            x = to_float(s, self.kind)
             null = np.isnan(x)
             grid = np.asarray(self.grid, dtype=np.float64)
             x = np.where(null, grid[0], x)
@@ -137,7 +141,7 @@ class ColumnCodec:
             cell[rows] = lo + np.minimum(np.searchsorted(cdf, u[rows], side="right"), hi - lo - 1)
         x = _within(fine[cell], fine[cell + 1], rng, self.integral)
         alone = (cuts[c + 1] - cuts[c] == 1) & np.isfinite(points[cell])
-        return np.where(alone, points[np.minimum(cell, len(points) - 1)], x)
+        return heaped(np.where(alone, points[np.minimum(cell, len(points) - 1)], x), cell, self, rng)
 
     def to_json(self) -> dict:
         grid = [str(g) for g in self.grid] if self.scale == "categorical" else [float(g) for g in self.grid]
@@ -148,6 +152,8 @@ class ColumnCodec:
         if self.fine:
             out.update(fine=list(self.fine), cuts=list(self.cuts), shape=list(self.shape),
                        points=[p if math.isfinite(p) else None for p in self.points])
+        if self.heaps:
+            out.update(heaps=list(self.heaps), heap_shares=list(self.heap_shares))
         return out
 
     @classmethod
@@ -161,7 +167,9 @@ class ColumnCodec:
         if d.get("fine"):
             fine |= {"fine": tuple(float(e) for e in d["fine"]), "cuts": tuple(int(i) for i in d["cuts"]),
                     "shape": tuple(float(v) for v in d["shape"]),
-                    "points": tuple(float("nan") if p is None else float(p) for p in d["points"])}
+                    "points": tuple(float("nan") if p is None else float(p) for p in d["points"]),
+                    "heaps": tuple(float(v) for v in d.get("heaps", ())),
+                    "heap_shares": tuple(float(v) for v in d.get("heap_shares", ()))}
         return cls(d["name"], d["kind"], d["scale"], grid, bool(d["nullable"]), bool(d.get("integral", False)),
                    **fine)
 

@@ -3,7 +3,8 @@
 A fit is ``plan = _plan(schema)`` (public inputs only: parameters, the declared schema and row bounds decide the
 discrete domain's sizes and fine grids, the candidate cliques and their weights, the shares and round counts), then,
 with ``bins="dp-quantile"``, :func:`~.edges.release_edges` (one noisy fine histogram per continuous column, charged
-to the fit's budget; the model bins and the decoding shape are read off it: :mod:`.edges` holds that argument), then
+to the fit's budget; the model bins and the decoding shape are read off it: :mod:`.edges` holds that argument; in
+memory, also the values many rows share, by thresholded noisy counts charged in rho and delta: :mod:`.heaps`), then
 ``PrivateMarginals.from_counts(exact marginals, ..., privacy_noise())`` (:mod:`.private`, the only holder of private
 values, noise from OS entropy, never ``random_state``), then :func:`~.aim.run_aim` (selection and measurement through
 that holder only, estimation on mbi from the noisy measurements). The privacy argument is in :mod:`.aim` (what is spent)
@@ -42,6 +43,7 @@ from ..base import BaseGenerator
 from .aim import SELECTION_SHARE, AIMPlan, run_aim
 from .domain import ColumnCodec, decode_table, make_domain
 from .edges import fine_grid, release_edges
+from .heaps import HEAP_DELTA_SHARE, HEAP_SHARE, wants_heaps
 from .rare import RareMerge, rare_merge
 from .model import FittedModel
 from .private import Measurement, PrivateMarginals
@@ -110,6 +112,9 @@ class DPMarginal(BaseGenerator):
     coarse_cells:
         Every candidate with a binned numeric column is also offered with those axes merged to at most this many
         cells (:mod:`.coarse`; ``None``: full resolution only).
+    heaps:
+        With DP bins, release each continuous column's heaped values (exact values many rows share) by thresholded
+        noisy counts, so they decode exactly (:mod:`.heaps`: part of its fine share and of delta; in memory only).
     trim_tails:
         ``z`` of the end-run test on a linear/log column's noisy one-way counts (:mod:`.support`: cells it finds
         empty are not sampled; post-processing; ``None``: sample every declared cell).
@@ -136,7 +141,7 @@ class DPMarginal(BaseGenerator):
                  max_model_size_mb: float = 16.0,
                  round_iters: int = 100, final_iters: int = 1000, final_tol: float | None = None,
                  coarse_cells: int | None = 8,
-                 trim_tails: float | None = 2.0,
+                 trim_tails: float | None = 2.0, heaps: bool = True,
                  time_budget_s: float | None = None, verbose: bool = False):
         self.epsilon = epsilon
         self.delta = delta
@@ -160,6 +165,7 @@ class DPMarginal(BaseGenerator):
         self.final_tol = final_tol
         self.coarse_cells = coarse_cells
         self.trim_tails = trim_tails
+        self.heaps = heaps
         self.time_budget_s = time_budget_s
         self.verbose = verbose
 
@@ -186,6 +192,8 @@ class DPMarginal(BaseGenerator):
             raise ConfigError(f"target_order must be 2 or 3; got {self.target_order!r}.")
         if self.trim_tails is not None and (not _is_number(self.trim_tails) or not self.trim_tails >= 0):
             raise ConfigError(f"trim_tails must be None or a number of sigmas >= 0; got {self.trim_tails!r}.")
+        if not isinstance(self.heaps, (bool, np.bool_)):
+            raise ConfigError(f"heaps must be True or False; got {self.heaps!r}.")
         if self.final_tol is not None and (not _is_number(self.final_tol) or not 0 < self.final_tol < 1):
             raise ConfigError(f"final_tol must be None or a number in (0, 1); got {self.final_tol!r}.")
         t = self.time_budget_s
@@ -240,12 +248,13 @@ class DPMarginal(BaseGenerator):
         rounds = max(1, min(picks, 2 + len(names) // 8) if self.max_rounds is None else int(self.max_rounds))
         fields = {f.name: f for f in schema.learnable}
         grids = tuple(self._first_release(c, fields[c.name]) for c in codecs)
+        heaps = tuple(bool(self.heaps) and wants_heaps(c, g) for c, g in zip(codecs, grids))
         return AIMPlan(target, codecs, cands, weights, float(self.oneway_share), picks, rounds,
                        float(self.max_model_size_mb), int(self.round_iters), int(self.final_iters),
                        None if self.time_budget_s is None else float(self.time_budget_s), bool(self.verbose),
                        grids, float(self.fine_share),
                        None if self.coarse_cells is None else int(self.coarse_cells),
-                       None if self.final_tol is None else float(self.final_tol))
+                       None if self.final_tol is None else float(self.final_tol), heaps)
 
     def _first_release(self, codec: ColumnCodec, field: Any) -> Any:
         """What a column releases before the loop (public): a fine grid, a rare-category merge or nothing."""
@@ -257,10 +266,13 @@ class DPMarginal(BaseGenerator):
 
     # ----------------------------------------------------------------- fit: measure, then estimate
     def _fit(self, data: pd.DataFrame, schema: Schema, rng: np.random.Generator, plan: AIMPlan) -> PrivacySpend:
-        budget, noise = ZCDPBudget(plan.target.epsilon, plan.target.delta), privacy_noise()
+        if not isinstance(data, pd.DataFrame):  # heaps are counted in memory only (decided before any read)
+            plan = dataclasses.replace(plan, heaps=())
+        held = HEAP_DELTA_SHARE * plan.target.delta if any(plan.heaps) else 0.0
+        budget, noise = ZCDPBudget(plan.target.epsilon, plan.target.delta, held), privacy_noise()
         if any(g is not None for g in plan.grids):  # DP edges: the fine histograms' pass, then the model bins
             plan = dataclasses.replace(plan, codecs=release_edges(data, plan.codecs, plan.grids, plan.fine_share,
-                                                                  plan.oneway_share, budget, noise))
+                                                                  plan.oneway_share, budget, noise, plan.heaps))
         cliques = [()] + [(a,) for a in plan.names] + list(plan.candidates)
         counts = exact_marginals(data, plan.codecs, cliques)  # one pass, in memory or on Dask (see the docstring)
         private = PrivateMarginals.from_counts(counts, plan.names, plan.sizes, noise)
@@ -287,7 +299,13 @@ class DPMarginal(BaseGenerator):
         if fine:
             mechanisms["fine"] = ("Gaussian noisy fine histogram per continuous column (L2 sensitivity 1); DP bin "
                                   "edges and the decoding shape are read off it")
-            split["fine"] = plan.oneway_share * plan.fine_share * fine
+            heaps = sum(map(bool, plan.heaps)) / d  # share of columns releasing heaps
+            split["fine"] = plan.oneway_share * plan.fine_share * (fine - HEAP_SHARE * heaps)
+            if heaps:
+                mechanisms["heaps"] = ("thresholded Gaussian noisy counts of a continuous column's exact values "
+                                       "(L2 sensitivity 1; a value one row holds is released with probability at "
+                                       "most the column's part of the reserved delta)")
+                split["heaps"] = plan.oneway_share * plan.fine_share * HEAP_SHARE * heaps
         if merged:
             mechanisms["categories"] = ("Gaussian noisy counts of a high-cardinality column's declared categories "
                                         "(L2 sensitivity 1); the rare ones share an 'other' cell")

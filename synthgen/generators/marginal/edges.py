@@ -21,7 +21,10 @@ value cells (dyadic splits where the noisy mass is clearly positive: about noisy
 spend cells on empty parts of wide declared bounds), and the fine shape kept for decoding is, per model bin, the
 noisy value counts shrunk towards the bin's uniform spread (positive-part James-Stein with the public noise sd:
 where the cells' spread is no larger than the noise would make it, as for a smooth density under heavy noise, the
-bin decodes uniformly; where it is, as for whole-value spikes, the shape is kept), clipped at 0. A model bin then
+bin decodes uniformly; where it is, as for whole-value spikes, the shape is kept), clipped at 0. A bin whose
+clearly positive cells (noisy count above ``SPLIT_Z`` sigma) hold its mass, the rest's total being within its own
+noise and small against theirs (a heaped value among empty cells), keeps only those cells (a public threshold), so
+the clipped positive noise of the empty cells does not take a fifth of the heap's rows across the bin. A model bin then
 decodes by drawing a fine cell in proportion to that shape (uniform over the bin's cells when its shape has no
 mass), then a value uniformly within the cell; a bin that is one fine cell with a public point (a whole value, a
 round step, a declared bound) decodes to that point (:mod:`.domain`).
@@ -43,6 +46,8 @@ from ...privacy.analysis import gaussian_sigma
 from ...privacy.mechanisms import NoiseSource
 from ...scale.marginals import exact_marginals
 from ..copula.binning import coarsen, make_binning
+from .domain import to_float
+from .heaps import HEAP_SHARE, release_heaps
 from .private import PrivateMarginals
 from .rare import RareMerge, merged_codec
 
@@ -84,12 +89,17 @@ def dp_codec(codec: Any, grid: FineGrid, noisy: np.ndarray, sigma_fine: float, s
 
 
 def shrunk_shape(noisy: np.ndarray, widths: np.ndarray, cuts: np.ndarray, sigma: float) -> np.ndarray:
-    """Per model bin ``[cuts[b], cuts[b+1])``: the noisy cell counts shrunk towards the bin's total spread in
-    proportion to the cells' widths, by the positive-part James-Stein factor ``1 - (m - 1) sigma^2 / SS``
-    (``SS``: squared deviations from that spread, ``m`` cells), then clipped at 0. Post-processing only."""
+    """Per model bin ``[cuts[b], cuts[b+1])``: the clearly positive cells alone where they hold the bin's mass
+    (:func:`_sparse`); otherwise the noisy cell counts shrunk towards the bin's total spread in proportion to the
+    cells' widths, by the positive-part James-Stein factor ``1 - (m - 1) sigma^2 / SS`` (``SS``: squared deviations
+    from that spread, ``m`` cells), then clipped at 0. Post-processing only."""
     out = np.zeros(len(noisy))
     for lo, hi in zip(cuts[:-1], cuts[1:]):
         c, w = noisy[lo:hi], widths[lo:hi]
+        sparse = _sparse(c, sigma)
+        if sparse is not None:
+            out[lo:hi] = sparse
+            continue
         flat = c.sum() * w / w.sum()
         ss = float(np.sum((c - flat) ** 2))
         keep = max(0.0, 1.0 - (hi - lo - 1) * sigma ** 2 / ss) if ss > 0 else 0.0
@@ -97,11 +107,25 @@ def shrunk_shape(noisy: np.ndarray, widths: np.ndarray, cuts: np.ndarray, sigma:
     return out
 
 
+def _sparse(c: np.ndarray, sigma: float) -> np.ndarray | None:
+    """The cells above ``SPLIT_Z * sigma`` alone, when the others' total is within ``SPLIT_Z`` times its own noise
+    sd and their total is at least twice that (spikes among empty cells); else None."""
+    big = c > SPLIT_Z * sigma
+    rest = int((~big).sum())
+    if not big.any() or not rest:
+        return None
+    hide = SPLIT_Z * sigma * np.sqrt(rest)
+    if c[~big].sum() > hide or c[big].sum() < 2.0 * hide:
+        return None
+    return np.where(big, c, 0.0)
+
+
 def release_edges(data: Any, codecs: tuple, grids: tuple, fine_share: float, oneway_share: float,
-                  budget: ZCDPBudget, noise: NoiseSource) -> tuple:
+                  budget: ZCDPBudget, noise: NoiseSource, heaps: tuple = ()) -> tuple:
     """Charge and draw one noisy fine histogram per column with a grid (and one noisy histogram of the declared
     categories per column with a :class:`~.rare.RareMerge`, in the same pass); return the codecs with DP model
-    bins (and merged rare categories)."""
+    bins (and merged rare categories). ``heaps``: per column, whether it also releases its heaped values
+    (:mod:`.heaps`: ``HEAP_SHARE`` of its fine share and an equal part of the budget's reserved delta; in memory)."""
     idx = [i for i, g in enumerate(grids) if g is not None]
     if not idx:
         return codecs
@@ -112,11 +136,17 @@ def release_edges(data: Any, codecs: tuple, grids: tuple, fine_share: float, one
     rho_column = oneway_share * budget.rho / len(codecs)
     rho_fine = fine_share * rho_column
     sigma_model = gaussian_sigma(rho_column - rho_fine, 1.0)
+    delta_heap = budget.delta_reserved / max(1, sum(map(bool, heaps)))
     out = list(codecs)
     for i, c in zip(idx, counting):
-        merge = isinstance(grids[i], RareMerge)
-        budget.spend("categories" if merge else "fine", rho_fine)
-        m = holder.measure((c.name,), rho_fine)
+        merge, heap = isinstance(grids[i], RareMerge), bool(heaps and heaps[i])
+        rho_hist = rho_fine * (1.0 - HEAP_SHARE) if heap else rho_fine
+        budget.spend("categories" if merge else "fine", rho_hist)
+        m = holder.measure((c.name,), rho_hist)
         out[i] = merged_codec(codecs[i], grids[i], m.values[:codecs[i].n_values], m.sigma) if merge else \
             dp_codec(codecs[i], grids[i], m.values[:grids[i].cells], m.sigma, sigma_model)
+        if heap:
+            budget.spend("heaps", rho_fine - rho_hist, delta=delta_heap)
+            out[i] = release_heaps(to_float(data[c.name], c.kind), out[i], rho_fine - rho_hist, delta_heap, noise,
+                                   m.sigma)
     return tuple(out)

@@ -10,6 +10,8 @@ the noise source wherever a synthgen module imported it, or wrap the registered 
 - ``data_bounds``: the schema's bounds and categories are read off the data exactly, and NOT flagged inferred
   (so the canary's extreme value becomes a declared bound). Tables only;
 - ``n_in_spend``: the spend's details record a sampling rate 1 / n computed from the exact n (as DP-CTGAN's did);
+- ``no_threshold``: :func:`~synthgen.privacy.mechanisms.thresholded_counts` keeps every key whatever its noisy
+  count (a value one row holds is released: dp-marginal's heaps; the only generator that thresholds in a fit);
 - ``sigma_too_small``: the Gaussian calibration ``gaussian_sigma(rho)`` is a thousand times too small, in the
   noise and in every threshold derived from it (a wrong formula, not a wrong source).
 """
@@ -169,10 +171,21 @@ def plant_sigma_too_small(mp: pytest.MonkeyPatch, name: str) -> list:
     return [(patch_everywhere(mp, "gaussian_sigma", tiny, "synthgen.privacy.analysis"), "gaussian_sigma")]
 
 
+def plant_no_threshold(mp: pytest.MonkeyPatch, name: str) -> list:
+    from synthgen.privacy.mechanisms import thresholded_counts
+
+    def keep_all(counts: Any, rho: float, delta: float, rng: Any, min_threshold: float = 1.0) -> tuple:
+        _, noisy = thresholded_counts(counts, rho, delta, rng, min_threshold)
+        return np.ones(len(noisy), dtype=bool), noisy
+
+    return [(patch_everywhere(mp, "thresholded_counts", keep_all, "synthgen.privacy.mechanisms"),
+             "thresholded_counts")]
+
+
 PLANTS: dict[str, Callable[[pytest.MonkeyPatch, str], list]] = {
     "no_noise": plant_no_noise, "small_noise": plant_small_noise, "seeded_noise": plant_seeded_noise,
     "exact_n": plant_exact_n, "data_bounds": plant_data_bounds, "n_in_spend": plant_n_in_spend,
-    "sigma_too_small": plant_sigma_too_small}
+    "sigma_too_small": plant_sigma_too_small, "no_threshold": plant_no_threshold}
 
 
 @contextlib.contextmanager
