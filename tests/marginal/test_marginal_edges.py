@@ -103,6 +103,25 @@ def test_shrinkage_keeps_spikes_and_flattens_noise():
     assert (out >= 0).all()
 
 
+def test_a_spike_among_empty_cells_keeps_only_the_spike():
+    """A heaped value alone in a wide bin: James-Stein alone keeps the empty cells' clipped positive noise (a fifth
+    of the bin's draws here); the sparse rule keeps the clearly positive cells only, and a bin of thin real mass
+    over many cells (no spike holding it) keeps its shrunk shape."""
+    rng = np.random.default_rng(1)
+    sigma, widths, cuts = 50.0, np.ones(80), np.array([0, 40, 80])
+    c = rng.normal(0, sigma, 80)
+    c[10] += 2800.0  # the spike
+    c[40:] += 12.0  # thin mass, a quarter sigma per cell
+    out = shrunk_shape(c, widths, cuts, sigma)
+    assert out[10] > 0 and out[:40].sum() == pytest.approx(out[10] + sum(out[i] for i in range(40) if c[i] > 2 * sigma
+                                                                             and i != 10))
+    assert out[10] / out[:40].sum() > 0.9  # (a noise cell above 2 sigma may stay: 2 of 39 here)
+    assert (out[40:] > 0).mean() > 0.5  # not sparse: the shrunk spread stays
+    js = np.maximum(c[:40].sum() / 40 + (1 - 39 * sigma ** 2 / np.sum((c[:40] - c[:40].mean()) ** 2))
+                    * (c[:40] - c[:40].mean()), 0)
+    assert js[10] / js.sum() < 0.85  # what the bin had decoded without the rule (0.80 here)
+
+
 def test_skewed_column_declared_far_wider_than_its_data():
     """x ~ exponential (mean 10-30) declared in [0, 20000] with linear bins: equal-width bins put every row in the
     first of 16 bins (1250 wide) and decode uniformly across it; DP bins from the noisy fine histogram follow

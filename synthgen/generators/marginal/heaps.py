@@ -47,13 +47,19 @@ def wants_heaps(codec: Any, grid: Any) -> bool:
 def release_heaps(x: np.ndarray, codec: Any, rho: float, delta: float, noise: NoiseSource,
                   sigma_fine: float) -> Any:
     """The codec (with its fine grid and shape) plus the released heaps of the column's values ``x`` (floats, as
-    the codec encodes them; NaN for nulls), each with its share of its fine cell's draws (:func:`heap_shares`)."""
+    the codec encodes them; NaN for nulls), each with its share of its fine cell's draws (:func:`heap_shares`).
+    A heap's cell keeps at least its heaps' noisy total as its shape (a second noisy look at that cell: where the
+    fine histogram's shape was shrunk towards its bin's spread, the heap still gets its mass)."""
     x = np.asarray(x, dtype=np.float64)
     x = x[np.isfinite(x) & (x >= codec.fine[0]) & (x <= codec.fine[-1])]
     values, counts = np.unique(x, return_counts=True)
     keep, noisy = thresholded_counts(counts, rho, delta, noise)
-    heaps = values[keep]
-    shares = heap_shares(heaps, noisy[keep], codec, sigma_fine, gaussian_sigma(rho, 1.0))
+    heaps, counts = values[keep], np.maximum(noisy[keep], 0.0)
+    shape = np.asarray(codec.shape, dtype=np.float64).copy()
+    cell = heap_cells(heaps, codec)
+    np.maximum.at(shape, cell, np.bincount(cell, weights=counts, minlength=len(shape))[cell])
+    codec = dataclasses.replace(codec, shape=tuple(float(v) for v in shape))
+    shares = heap_shares(heaps, counts, codec, sigma_fine, gaussian_sigma(rho, 1.0))
     return dataclasses.replace(codec, heaps=tuple(float(v) for v in heaps),
                                heap_shares=tuple(float(p) for p in shares))
 
