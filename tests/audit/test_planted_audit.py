@@ -6,8 +6,9 @@ selected, each at 97.5 %), so its selected test needs 16 fits per world in the b
 per world; noise ten times too small turns the honest mu ~0.22 of the white-box statistic into ~2.2, which 300 fits
 per world certify above 1 (at least 1.12 in 1,000 simulated games of both tests; 240 fits failed 0.3 %). dp-marginal's
 small-noise separation comes out lower (mu_hat 1.84, CI 1.65-2.03, in a CI run where 300 fits per world certified only
-0.99): at mu 1.84, 300 fits fail 2 % of simulated games and 400 fail none of 300 (least bound 1.17), so dp-marginal's
-small-noise game plays 400. dp-ctgan's game runs the selected test only (95 %): 13 fits in the bound half certify
+0.99): at mu 1.84, 300 fits fail 2 % of simulated games and 400 fail none of 300 (least bound 1.17); with heaped
+values (part of a column's fine share moved to its heap counts, which a one-row canary never reaches) a CI run
+measured mu_hat 1.81 and 400 fits failed once (selected bound 0.84), so dp-marginal's small-noise game plays 500. dp-ctgan's game runs the selected test only (95 %): 13 fits in the bound half certify
 1.11, so 26 fits per world. dp-ctgan's count noise ten times too small (its DP-SGD noise comes from a torch generator
 the plant does not touch) has mu ~0.68 on its counts, which no affordable game certifies: the count one-run audit (10
 release-only fits, 100,000 canaries, 500 guesses) gives 1.56-2.1 in simulation.
@@ -31,7 +32,7 @@ COPULA = {
     "n_in_spend": (32, {"metadata:privacy.details.sample_rate"}),  # 1/n in the spend: the metadata score
     "small_noise": (300, {"release-lr"}),
 }
-MARGINAL_TRIALS = {"small_noise": 400}  # its separation is lower (module docstring)
+MARGINAL_TRIALS = {"small_noise": 500}  # its separation is lower (module docstring)
 # dp-marginal alone thresholds in a fit (its heaped values): with the threshold gone every distinct value of the
 # canary's column is released, the canary's own among them, so a field of the saved state tells the worlds apart in
 # every fit. dp-copula and dp-ctgan draw no threshold in a fit: the plant does nothing there.

@@ -122,7 +122,8 @@ def test_run_default_size_is_the_dp_row_estimate(release, tmp_path):
     assert doc["release"]["rows_source"] == "dp_estimate"
     assert doc["release"]["rows"] == max(1, round(manifest["rows_estimate"]))
     assert len(pd.read_csv(tmp_path / "release-out" / "release" / "synthetic.csv")) == doc["release"]["rows"]
-    assert f"{n} rows" not in r.stderr and f'"rows": {n},' not in r.stdout
+    if doc["release"]["rows"] != n:  # the fresh-noise estimate rounds to n itself now and then (CI, 2026-12-02)
+        assert f"{n} rows" not in r.stderr and f'"rows": {n},' not in r.stdout
 
 
 def test_run_refuses_before_any_work(release, tmp_path):
