@@ -8,7 +8,8 @@ per world certify above 1 (at least 1.12 in 1,000 simulated games of both tests;
 small-noise separation comes out lower (mu_hat 1.84, CI 1.65-2.03, in a CI run where 300 fits per world certified only
 0.99): at mu 1.84, 300 fits fail 2 % of simulated games and 400 fail none of 300 (least bound 1.17); with heaped
 values (part of a column's fine share moved to its heap counts, which a one-row canary never reaches) a CI run
-measured mu_hat 1.81 and 400 fits failed once (selected bound 0.84), so dp-marginal's small-noise game plays 500. dp-ctgan's game runs the selected test only (95 %): 13 fits in the bound half certify
+measured mu_hat 1.81 and 400 fits failed once (selected bound 0.84), so dp-marginal's small-noise game plays 500.
+dp-ctgan's game runs the selected test only (95 %): 13 fits in the bound half certify
 1.11, so 26 fits per world. dp-ctgan's count noise ten times too small (its DP-SGD noise comes from a torch generator
 the plant does not touch) has mu ~0.68 on its counts, which no affordable game certifies: the count one-run audit (10
 release-only fits, 100,000 canaries, 500 guesses) gives 1.56-2.1 in simulation.
