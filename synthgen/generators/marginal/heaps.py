@@ -55,25 +55,22 @@ def release_heaps(x: np.ndarray, codec: Any, rho: float, delta: float, noise: No
     values, counts = np.unique(x, return_counts=True)
     keep, noisy = thresholded_counts(counts, rho, delta, noise)
     heaps, counts = values[keep], np.maximum(noisy[keep], 0.0)
-    shape = np.asarray(codec.shape, dtype=np.float64).copy()
     cell = heap_cells(heaps, codec)
-    np.maximum.at(shape, cell, np.bincount(cell, weights=counts, minlength=len(shape))[cell])
+    shape = np.maximum(np.asarray(codec.shape, dtype=np.float64),
+                       np.bincount(cell, weights=counts, minlength=len(codec.shape)))
     codec = dataclasses.replace(codec, shape=tuple(float(v) for v in shape))
-    shares = heap_shares(heaps, counts, codec, sigma_fine, gaussian_sigma(rho, 1.0))
+    shares = heap_shares(cell, counts, shape, sigma_fine, gaussian_sigma(rho, 1.0))
     return dataclasses.replace(codec, heaps=tuple(float(v) for v in heaps),
                                heap_shares=tuple(float(p) for p in shares))
 
 
-def heap_shares(heaps: np.ndarray, counts: np.ndarray, codec: Any, sigma_fine: float, sigma_heap: float
+def heap_shares(cell: np.ndarray, counts: np.ndarray, shape: np.ndarray, sigma_fine: float, sigma_heap: float
                 ) -> np.ndarray:
-    """Per heap, the share of its fine cell's draws it takes: the cell's heaps together take
-    ``min(1, their noisy total / the cell's shape)``, all of it when what is left of the shape is within
-    ``RESIDUAL_Z`` sds of the two releases' noise (a cell that holds only its heaps); split by their noisy counts.
-    Post-processing of the two releases."""
-    cell = heap_cells(heaps, codec)
-    shape = np.asarray(codec.shape, dtype=np.float64)
-    counts = np.maximum(np.asarray(counts, dtype=np.float64), 0.0)
-    out = np.zeros(len(heaps))
+    """Per heap (its fine ``cell`` and noisy count clipped at 0), the share of its cell's draws it takes: the cell's
+    heaps together take ``min(1, their noisy total / the cell's shape)``, all of it when what is left of the shape is
+    within ``RESIDUAL_Z`` sds of the two releases' noise (a cell that holds only its heaps); split by their noisy
+    counts. Post-processing of the two releases."""
+    out = np.zeros(len(counts))
     for k in np.unique(cell):
         mine = cell == k
         total = float(counts[mine].sum())
