@@ -58,14 +58,18 @@ def set_retries(dask_scheduler, n):
     dask_scheduler.allowed_failures = n  # what distributed.scheduler.allowed-failures set at start
 
 
+RESTART_S = 300  # a killed worker's nanny restarts it; under a loaded 2-core CI run that once took over 60 s
+
+
 @pytest.fixture
 def killer(cluster, tmp_path):
-    """``killer(once, retries)`` arms a :class:`KillWorker` on both workers; disarmed after the test (the plugin
-    stays registered, harmless: unregistering it could race with a worker still restarting)."""
+    """``killer(once, retries)`` arms a :class:`KillWorker` on both workers once both are up; disarmed after the test
+    (the plugin stays registered, harmless: unregistering it could race with a worker still restarting). Teardown does
+    not wait for the restarts: the next ``install`` does, so a slow restart costs time, not a failed teardown."""
     armed = tmp_path / "armed"
 
     def install(once, retries=1):
-        cluster.wait_for_workers(2, timeout=60)
+        cluster.wait_for_workers(2, timeout=RESTART_S)
         cluster.run_on_scheduler(set_retries, n=retries)
         armed.touch()
         cluster.register_plugin(KillWorker(str(armed), once), name="kill-worker")
@@ -74,7 +78,6 @@ def killer(cluster, tmp_path):
     yield install
     armed.unlink(missing_ok=True)
     cluster.run_on_scheduler(set_retries, n=1)
-    cluster.wait_for_workers(2, timeout=60)
 
 
 def only_charge(ledger):
