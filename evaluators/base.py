@@ -18,6 +18,7 @@ import pandas as pd
 from synthgen._json import category_key, category_keys, jsonable
 from synthgen.exceptions import InputError
 from synthgen.schema import Schema
+from synthgen.schema.times import day_of, days, to_timestamps
 
 Group = Literal["fidelity", "utility", "privacy"]
 Direction = Literal["higher_is_better", "lower_is_better"]
@@ -170,9 +171,7 @@ def _is_numeric(s: pd.Series) -> bool:
 
 def _to_float(s: pd.Series) -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(s):
-        out = s.astype("datetime64[ns]").astype("int64").astype("float64").to_numpy(copy=True)
-        out[s.isna().to_numpy()] = np.nan
-        return out / 86400e9  # days
+        return days(s)
     return pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
 
 
@@ -232,33 +231,32 @@ def _column_names(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataF
 
 def _numeric_column(name: str, fld: Any, tables: Mapping[str, pd.DataFrame | None],
                     enc: dict[str, dict[str, Any]]) -> Column:
-    """Encode one numeric (or datetime, in days) column of every table as float64; declared bounds kept."""
+    """Encode one numeric (or datetime, in days) column of every table as float64; declared bounds kept.
+
+    With a declared field, a value that is not a number (date) is read as a null, as a fit reads it
+    (``Schema.coerce``: a DP-drafted type may leave a few such values in the real table). Without one, such a value
+    in a column that is numeric in the real table is an error (it says which table, never how many values)."""
     for what, df in tables.items():
-        if df is None:
+        if df is None or fld is not None:
             continue
         s = df[name]
-        if not _is_numeric(s):
-            coerced = pd.to_numeric(s, errors="coerce") if fld is None or fld.kind != "datetime" \
-                else pd.to_datetime(s, errors="coerce")
-            bad = int((coerced.isna() & s.notna()).sum())
-            if bad:
-                raise EvaluationError(
-                    f"Column {name!r} is numeric in the real data but holds {bad} non-numeric value(s) in the "
-                    f"{what} table (dtype {s.dtype}). Fix: give it the same dtype in every table, "
-                    "e.g. schema.coerce(df) or pd.to_numeric.")
+        if not _is_numeric(s) and (pd.to_numeric(s, errors="coerce").isna() & s.notna()).any():
+            raise EvaluationError(
+                f"Column {name!r} is numeric in the real data but holds non-numeric values in the {what} table "
+                f"(dtype {s.dtype}). Fix: give it the same dtype in every table, e.g. schema.coerce(df) or "
+                "pd.to_numeric, or pass the schema.")
     is_dt = (fld is not None and fld.kind == "datetime") or pd.api.types.is_datetime64_any_dtype(tables["real"][name])
     for what, df in tables.items():
         if df is not None:
             s = df[name]
             if is_dt and not pd.api.types.is_datetime64_any_dtype(s):
-                s = pd.to_datetime(s, errors="coerce")
+                s = to_timestamps(s)
             enc[what][name] = _to_float(s)
     lo = hi = None
     if fld is not None and fld.kind == "numeric":
         lo, hi = fld.lower, fld.upper
     elif fld is not None and fld.kind == "datetime":
-        lo = fld.lower_ts.value / 86400e9
-        hi = fld.upper_ts.value / 86400e9
+        lo, hi = day_of(fld.lower_ts), day_of(fld.upper_ts)
     return Column(name, "numeric", declared=fld is not None, lower=lo, upper=hi, is_datetime=is_dt)
 
 

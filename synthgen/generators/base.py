@@ -322,7 +322,9 @@ def blocking_violations(violations: Any, schema: Schema, on_violation: str) -> l
     """The violations a fit refuses: all but the fixable ones (out of bounds, undeclared category, not whole for
     an integer field) when clipping is asked for or the field was bought with DP (``dp:``: a noisy draft cannot
     see a few tail values, a few non-whole ones or rare categories); :func:`conform_rows` says what is done with
-    them. A hand-declared (``public:``) field's violations block unless ``on_violation="clip"``."""
+    them. Values of another type (``wrong_type``) pass only in a column whose type the DP draft chose (a noisy
+    draft keeps a type that holds almost all values): ``coerce`` reads them as nulls. A hand-declared
+    (``public:``) field's violations block unless ``on_violation="clip"``."""
     fixable = {"below_minimum", "above_maximum", "unknown_category", "not_integer"}
     drafted = _dp_drafted_columns(schema)
     blocking = []
@@ -331,8 +333,8 @@ def blocking_violations(violations: Any, schema: Schema, on_violation: str) -> l
         dp_sourced = f is not None and f.source.startswith("dp:")
         if v.code in fixable and (on_violation == "clip" or dp_sourced):
             continue
-        if v.code == "null_not_allowed" and v.column in drafted:  # a DP draft cannot see a few nulls: rows dropped
-            continue
+        if v.code in ("null_not_allowed", "wrong_type") and v.column in drafted:  # a DP draft cannot see a few
+            continue  # nulls (rows dropped) or values of another type (read as nulls)
         blocking.append(v)
     return blocking
 

@@ -51,6 +51,7 @@ from ..privacy.spend import NoGuarantee, resolve_delta
 from .draft_values import DROPPED, release_values, warn_dropped
 from .fields import (BooleanField, CategoricalField, DatetimeField, Field, IdentifierField, NumericField,
                      RowBounds)
+from .times import to_timestamps
 
 #: The parse classes, in histogram order.
 CLASSES = ("null", "boolean", "integer", "number", "date", "text")
@@ -271,7 +272,7 @@ def _exact_field(c: str, s: pd.Series, kind: str, nullable: bool) -> Field:
         lo, hi = float(x.min()), float(x.max())  # lo == hi: a constant column (legal)
         return NumericField(c, lo, hi, integer=kind == "integer", nullable=nullable, bounds_source="inferred")
     if kind == "datetime":
-        t = pd.to_datetime(s, errors="coerce").dropna()
+        t = to_timestamps(s).dropna()
         if t.empty:
             raise DataValidationError(f"Column {c!r} has no valid dates; declare it by hand.")
         lo, hi = t.min(), t.max()  # lo == hi: a constant column (legal)

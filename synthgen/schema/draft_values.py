@@ -29,6 +29,7 @@ import pandas as pd
 from ..privacy.mechanisms import dp_category_set
 from .bounds import dp_bounds
 from .fields import BooleanField, CategoricalField, DatetimeField, Field, IdentifierField, NumericField
+from .times import days
 
 #: The decided "kind" of a column whose kind could not be drafted (drafted as a dropped identifier).
 DROPPED = "dropped"
@@ -74,8 +75,8 @@ def _numeric(s: pd.Series, c: str, kind: str, nullable: bool, rho: float, noise:
 
 
 def _datetime(s: pd.Series, c: str, nullable: bool, rho: float, noise: Any, src: str) -> Field | None:
-    t = pd.to_datetime(s, errors="coerce")
-    r = dp_bounds((t.dropna().astype("int64") / 86_400e9).to_numpy(), rho, noise, dates=True)
+    x = days(s)
+    r = dp_bounds(x[~np.isnan(x)], rho, noise, dates=True)
     if r is None:
         return None
     return DatetimeField(c, pd.Timestamp(math.floor(r[0]), unit="D").isoformat(),

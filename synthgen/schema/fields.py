@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import SchemaError
+from .times import to_timestamp
 
 Kind = Literal["numeric", "categorical", "boolean", "datetime", "identifier"]
 Scalar = Union[str, int, float, bool]
@@ -170,7 +171,7 @@ class DatetimeField:
 
     def __post_init__(self) -> None:
         try:
-            lo, hi = pd.Timestamp(self.lower), pd.Timestamp(self.upper)
+            lo, hi = to_timestamp(self.lower), to_timestamp(self.upper)
         except (ValueError, TypeError):
             raise SchemaError(
                 f"Column {self.name!r}: datetime bounds must be ISO-8601 strings like '2020-01-31'."
@@ -197,11 +198,11 @@ class DatetimeField:
 
     @property
     def lower_ts(self) -> pd.Timestamp:
-        return pd.Timestamp(self.lower)
+        return to_timestamp(self.lower)
 
     @property
     def upper_ts(self) -> pd.Timestamp:
-        return pd.Timestamp(self.upper)
+        return to_timestamp(self.upper)
 
 
 @dataclass(frozen=True)

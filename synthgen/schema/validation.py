@@ -17,6 +17,7 @@ import pandas as pd
 from .._json import category_keys
 from ..exceptions import DataValidationError
 from .fields import Field
+from .times import to_timestamps
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def _problem(out: list[Violation], f: Field, code: str, count: int, what: str, f
 def _check_numeric(f: Field, col: pd.Series, out: list[Violation]) -> None:
     vals, bad = numeric_values(col)
     _problem(out, f, "wrong_type", bad, f"are not numbers (declared type {f.type})",
-             "clean the column or declare it categorical.")
+             "clean the column or declare it categorical." + _wrong_type_fate(f))
     arr = vals.to_numpy()
     _problem(out, f, "non_finite", int(np.isinf(arr).sum()), "are +/-inf",
              "replace infinities with nulls (and declare nullable) or with finite values.")
@@ -153,15 +154,25 @@ def _check_numeric(f: Field, col: pd.Series, out: list[Violation]) -> None:
                      "fits round such values." if f.source.startswith("dp:") else ""))
 
 
+def _wrong_type_fate(f: Field) -> str:
+    """What a fit does with values of another type in a column whose type a DP draft chose
+    (:func:`synthgen.generators.base.blocking_violations`)."""
+    if not f.source.startswith("dp:"):
+        return ""
+    return (" If a DP draft chose this type (a noisy draft keeps a type that holds almost all values, and cannot "
+            "see a few of another type), fits read such values as nulls" +
+            (" (the row is kept)." if f.nullable else " and drop their rows (the column is not nullable)."))
+
+
 def _check_boolean(f: Field, col: pd.Series, out: list[Violation]) -> None:
     _problem(out, f, "wrong_type", boolean_values(col)[1], "are not booleans (true/false, 1/0)",
-             "clean the column or declare it categorical.")
+             "clean the column or declare it categorical." + _wrong_type_fate(f))
 
 
 def _check_datetime(f: Field, col: pd.Series, out: list[Violation]) -> None:
-    t = pd.to_datetime(col, errors="coerce")
+    t = to_timestamps(col)
     _problem(out, f, "wrong_type", int((t.isna() & col.notna()).sum()), "are not dates/datetimes",
-             "use ISO-8601 text or a datetime dtype.")
+             "use ISO-8601 text or a datetime dtype." + _wrong_type_fate(f))
     _problem(out, f, "below_minimum", int((t < f.lower_ts).sum()), f"are before the declared minimum {f.lower}",
              "widen the bounds or clean the data.")
     _problem(out, f, "above_maximum", int((t > f.upper_ts).sum()), f"are after the declared maximum {f.upper}",
@@ -219,7 +230,7 @@ def _coerce_categorical(f: Field, s: pd.Series) -> pd.Series:
 _COERCE: dict[str, Callable[[Field, pd.Series], pd.Series]] = {
     "numeric": lambda f, s: numeric_values(s)[0],
     "boolean": lambda f, s: boolean_values(s)[0],
-    "datetime": lambda f, s: pd.to_datetime(s, errors="coerce"),
+    "datetime": lambda f, s: to_timestamps(s),
     "categorical": _coerce_categorical,
     "identifier": lambda f, s: s,
 }
@@ -245,7 +256,7 @@ def _conform_boolean(f: Field, s: pd.Series) -> pd.Series:
 
 
 def _conform_datetime(f: Field, s: pd.Series) -> pd.Series:
-    t = pd.to_datetime(s, errors="coerce").clip(f.lower_ts, f.upper_ts)
+    t = to_timestamps(s).clip(f.lower_ts, f.upper_ts)
     return t.dt.normalize() if f.date_only else t
 
 

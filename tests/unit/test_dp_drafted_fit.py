@@ -56,3 +56,56 @@ def test_a_fit_drops_rows_with_the_few_nulls_a_dp_draft_could_not_see():
                        NumericField("x", -10, 10, bounds_source="public:codebook")), rows=RowBounds(max=10_000))
     with pytest.raises(DataValidationError, match="null"):
         registry.get("dp-copula")(epsilon=1.0).fit(df, declared, random_state=0)
+
+
+def _sleep_table(n=1000, seed=0) -> pd.DataFrame:
+    """As openintro/yrbss: hours as numeric text with a few codes of another type ('<5', '10+') among them."""
+    rng = np.random.default_rng(seed)
+    hours = rng.integers(5, 10, n).astype(str).astype(object)
+    hours[:20] = "<5"
+    hours[20:30] = "10+"
+    return pd.DataFrame({"hours": hours, "x": rng.normal(0, 1, n)})
+
+
+def test_a_fit_reads_values_of_another_type_in_a_dp_drafted_column_as_nulls():
+    """Found on yrbss and mosaicData/Weather (precip 'T' for trace): the DP draft keeps a type that holds almost
+    all values (it cannot see 3 % of text among numbers), and the fit then refused its own training table."""
+    df = _sleep_table()
+    with unsafe_seeded_noise(2):
+        drafted = Schema.draft(df, epsilon=2.0, rows=RowBounds(max=10_000))
+    assert drafted["hours"].kind == "numeric"
+    wrong = next(v for v in drafted.validate(df).violations if v.code == "wrong_type")
+    assert "fits read such values as nulls" in str(wrong)  # and keep or drop the row as the nullability says
+    model = registry.get("dp-copula")(epsilon=1.0).fit(df, drafted, random_state=0)
+    out = model.sample(400, random_state=1)
+    assert pd.to_numeric(out["hours"]).dropna().between(drafted["hours"].lower, drafted["hours"].upper).all()
+
+
+def test_values_of_another_type_in_a_declared_column_still_block_the_fit():
+    df = _sleep_table()
+    schema = Schema((NumericField("hours", 0, 24, integer=True, nullable=True, bounds_source="public:codebook"),
+                     NumericField("x", -10, 10, bounds_source="public:codebook")), rows=RowBounds(max=10_000))
+    with pytest.raises(DataValidationError, match="not numbers"):
+        registry.get("dp-copula")(epsilon=1.0).fit(df, schema, random_state=0)
+    with pytest.raises(DataValidationError, match="not numbers"):  # clipping fixes bounds, not types
+        registry.get("dp-copula")(epsilon=1.0).fit(df, schema, random_state=0, on_violation="clip")
+
+
+def test_evaluate_reads_the_real_tables_as_the_schema_does():
+    """The evaluation of such a fit read the real table's text values as an error (exit 2 after the charge), with
+    their count in the message; with the schema it reads them as nulls, and without one it names no count."""
+    from evaluators import evaluate
+    from synthgen.exceptions import SynthgenError
+
+    df = _sleep_table()
+    with unsafe_seeded_noise(2):
+        drafted = Schema.draft(df, epsilon=2.0, rows=RowBounds(max=10_000))
+    syn = registry.get("dp-copula")(epsilon=1.0).fit(df, drafted, random_state=0).sample(300, random_state=1)
+    report = evaluate(df, syn, schema=drafted, metrics=["fidelity"])
+    assert report.summary["fidelity_score"] is not None
+    with pytest.raises(SynthgenError, match="'hours'") as err:  # without the schema: a typed error, no count
+        evaluate(df, syn, metrics=["fidelity"])
+    assert "30" not in str(err.value) and "value(s)" not in str(err.value)
+    num = pd.DataFrame({"hours": pd.to_numeric(syn["hours"]), "x": syn["x"]})
+    with pytest.raises(SynthgenError, match="non-numeric values in the synthetic table"):
+        evaluate(num.head(200), df.head(200).assign(hours=df["hours"].head(200)), metrics=["fidelity"])

@@ -19,7 +19,8 @@ import pandas as pd
 from scipy.special import ndtri
 
 from ...privacy.analysis import gaussian_sigma
-from .model import category_codes, column_to_float, datetime_bound_days
+from ...schema.times import day_of
+from .model import category_codes, column_to_float
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def make_binning(f: Any, n_bins: int, max_discrete: int, log_bins: Any, fine_bin
     if f.kind == "numeric":
         lo, hi, integral = float(f.lower), float(f.upper), f.integer
     else:
-        lo, hi, integral = datetime_bound_days(f.lower_ts), datetime_bound_days(f.upper_ts), f.date_only
+        lo, hi, integral = day_of(f.lower_ts), day_of(f.upper_ts), f.date_only
     if hi <= lo:  # a declared constant column (minimum == maximum): one value, one bin
         return Binning(f, "discrete", np.array([lo], dtype=np.float64))
     if integral and math.floor(hi) - math.ceil(lo) + 1 <= max_discrete:

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from ...schema.times import days, from_days
 from .normal_scores import cholesky_factor
 
-NS_PER_DAY = 86_400_000_000_000
 
 MODES = ("continuous", "discrete", "ordinal", "onehot")
 
@@ -27,16 +27,8 @@ MODES = ("continuous", "discrete", "ordinal", "onehot")
 def column_to_float(s: pd.Series, kind: str) -> np.ndarray:
     """Numeric/datetime column -> float64 (datetimes as days since 1970-01-01), NaN for nulls."""
     if kind == "datetime":
-        t = pd.to_datetime(s, errors="coerce")
-        mask = t.isna().to_numpy()
-        ns = t.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
-        ns[mask] = np.nan
-        return ns / NS_PER_DAY
+        return days(s)
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def datetime_bound_days(ts: pd.Timestamp) -> float:
-    return float(pd.Timestamp(ts).value) / NS_PER_DAY
 
 
 def category_codes(s: pd.Series, f: Any) -> np.ndarray:
@@ -109,9 +101,7 @@ class ColumnModel:
             out[null] = np.nan
             return out
         if self.kind == "datetime":
-            days = np.where(null, 0.0, vals.astype(np.float64))
-            t = pd.to_datetime(np.round(days * NS_PER_DAY).astype(np.int64), unit="ns")
-            return pd.Series(t).mask(null).to_numpy()
+            return from_days(vals.astype(np.float64), null).to_numpy()
         codes = vals.astype(np.int64)
         if self.kind == "boolean":
             out = pd.array(codes.astype(bool), dtype="boolean")

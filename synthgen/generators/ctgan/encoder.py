@@ -27,6 +27,7 @@ import pandas as pd
 from ..._json import category_keys
 from ...exceptions import ConfigError
 from ...schema import Schema
+from ...schema.times import to_timestamps
 
 _NS = 1_000_000_000
 
@@ -158,7 +159,7 @@ class TableEncoder:
 
     def _to_space(self, s: pd.Series, f: Any, c: ColumnCode) -> np.ndarray:
         if f.kind == "datetime":
-            t = pd.to_datetime(s, errors="coerce")
+            t = to_timestamps(s)
             x = (t - f.lower_ts).dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
         else:
             x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)

@@ -29,26 +29,18 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ...schema.times import day_of, days, from_days
 from .heaps import heaped
 from .rare import draw_rare
 
-NS_PER_DAY = 86_400_000_000_000
 SCALES = ("categorical", "discrete", "linear", "log")
 
 
 def to_float(s: pd.Series, kind: str) -> np.ndarray:
     """Numeric column -> float64; datetime column -> days since 1970-01-01; NaN for nulls."""
     if kind == "datetime":
-        t = pd.to_datetime(s, errors="coerce")
-        mask = t.isna().to_numpy()
-        days = t.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64) / NS_PER_DAY
-        days[mask] = np.nan
-        return days
+        return days(s)
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def _days(ts: Any) -> float:
-    return float(pd.Timestamp(ts).value) / NS_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -123,8 +115,7 @@ class ColumnCodec:
             x = _within(grid[c], grid[c + 1], rng, self.integral)
         x[null] = np.nan
         if self.kind == "datetime":
-            ns = np.where(null, 0, np.round(x * NS_PER_DAY)).astype(np.int64)
-            return pd.Series(pd.to_datetime(ns).where(~null), name=self.name)
+            return from_days(x, null).rename(self.name)
         return pd.Series(x, name=self.name)
 
     def _decode_fine(self, c: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -199,7 +190,7 @@ def column_codec(f: Any, n_bins: int, max_discrete: int, log_bins: Any = "auto")
     if f.kind == "numeric":
         lo, hi, integral = float(f.lower), float(f.upper), bool(f.integer)
     else:
-        lo, hi, integral = _days(f.lower_ts), _days(f.upper_ts), bool(f.date_only)
+        lo, hi, integral = day_of(f.lower_ts), day_of(f.upper_ts), bool(f.date_only)
     if integral and math.floor(hi) - math.ceil(lo) + 1 <= max_discrete:
         values = tuple(float(v) for v in np.arange(math.ceil(lo), math.floor(hi) + 1))
         return ColumnCodec(f.name, f.kind, "discrete", values, nullable, True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from synthgen._json import category_key
+from synthgen.schema.times import to_timestamps
 
 from ..config import THRESHOLD_METRICS, Thresholds
 
@@ -135,7 +136,7 @@ def frame_for_gate(df: Any, schema: Any) -> Any:
         if f.name not in out.columns:
             continue
         if f.kind == "datetime":
-            out[f.name] = pd.to_datetime(out[f.name], errors="coerce")
+            out[f.name] = to_timestamps(out[f.name])
         elif f.kind == "categorical" and f.type == "string" and pd.api.types.is_numeric_dtype(out[f.name]):
             s = out[f.name]
             out[f.name] = pd.Series([None if pd.isna(v) else category_key(v.item() if hasattr(v, "item") else v)

@@ -1,0 +1,50 @@
+"""Datetime columns read one way everywhere (synthgen.schema.times), found on openintro/email and nycflights13/weather:
+timezone-aware ISO text ('2012-01-16T21:32:18Z') crashed every fit (exit 3, a naive bound compared with aware values),
+and under pandas 3, which parses text to microseconds, the DP draft read those microseconds as nanoseconds and
+declared 2012 data to lie in January 1970."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthgen.generators import registry
+from synthgen.privacy.noise import unsafe_seeded_noise
+from synthgen.schema import RowBounds, Schema
+from synthgen.schema.times import day_of, days, from_days, to_timestamps
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+def test_aware_mixed_and_unreadable_values():
+    s = pd.Series(["2012-01-16T21:32:18Z", "2012-03-12T14:52:59+02:00", None, "2012-03-12", "junk", "1500-06-01"])
+    t = to_timestamps(s)
+    assert t.dt.tz is None
+    assert t[0] == pd.Timestamp("2012-01-16 21:32:18") and t[1] == pd.Timestamp("2012-03-12 12:52:59")  # UTC
+    assert t[3] == pd.Timestamp("2012-03-12")  # a second layout in the same column is read, not lost
+    assert t[[2, 4]].isna().all() and t[5] == pd.Timestamp("1500-06-01")  # outside nanoseconds' 1677-2262
+    d = days(s)
+    assert d[0] == pytest.approx(15355.8974, abs=1e-4) and np.isnan(d[[2, 4]]).all()
+    assert day_of("1970-01-02T00:00:00+00:00") == 1.0 and d[5] == day_of("1500-06-01")
+    back = from_days(d, np.isnan(d))
+    assert back[[0, 1, 3, 5]].tolist() == t[[0, 1, 3, 5]].tolist() and back[[2, 4]].isna().all()
+
+
+def _emails(n=1500, seed=0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    sent = pd.Timestamp("2012-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 365 * 86400, n), unit="s")
+    return pd.DataFrame({"time": sent.strftime("%Y-%m-%dT%H:%M:%SZ"), "chars": rng.gamma(2.0, 5.0, n)})
+
+
+@pytest.mark.parametrize("generator", ["copula", "dp-copula"])
+def test_a_dp_draft_and_a_fit_on_aware_iso_text(generator):
+    df = _emails()
+    with unsafe_seeded_noise(0):
+        drafted = Schema.draft(df, epsilon=2.0, rows=RowBounds(max=10_000))
+    f = drafted["time"]
+    assert f.kind == "datetime"
+    assert f.lower_ts <= pd.Timestamp("2012-01-02") and f.upper_ts >= pd.Timestamp("2012-12-30")
+    assert f.upper_ts - f.lower_ts < pd.Timedelta(days=365 * 40)  # the 2012 data's era, not 1970's
+    params = {"epsilon": 1.0} if generator.startswith("dp") else {}
+    model = registry.get(generator)(**params).fit(df, drafted, random_state=0)
+    out = model.sample(300, random_state=1)
+    t = to_timestamps(out["time"])
+    assert t.notna().all() and t.between(f.lower_ts, f.upper_ts).all()
