@@ -20,7 +20,10 @@ N_BOOT = 200
 
 
 def check_target(prep: Prepared, target: str) -> str:
-    """Return the task ("classification"/"regression"); raise a typed error for a missing or constant target."""
+    """Return the task ("classification"/"regression"); raise a typed error for a missing or constant target.
+
+    A numeric target holding two whole values in the real data (a 0/1 flag declared or drafted as an integer) is
+    a classification: its R² rewards no one and its TSTR/TRTR ratio of two small R² values swings without bound."""
     if target not in prep.real.columns:
         raise EvaluationError(
             f"Target column {target!r} is not among the compared columns {list(prep.real.columns)}. "
@@ -32,7 +35,17 @@ def check_target(prep: Prepared, target: str) -> str:
         raise EvaluationError(
             f"Target column {target!r} is constant in the real data, so there is nothing to predict. "
             "Fix: choose a target with at least two distinct values, or pass target=None.")
+    if col.kind == "numeric" and len(np.unique(vals)) == 2 and bool(np.all(vals == np.round(vals))):
+        return "classification"
     return "regression" if col.kind == "numeric" else "classification"
+
+
+def _labels(prep: Prepared, target: str, y: np.ndarray) -> np.ndarray:
+    """A numeric classification target's values as class codes from 0 (the real data's smallest value), -1 for
+    nulls and for values below it."""
+    lo = float(np.nanmin(prep.real[target].to_numpy()))
+    code = np.where(np.isnan(y), -1.0, np.rint(y) - lo)
+    return np.where(code < 0, -1, code).astype(np.int64)
 
 
 def _xy(prep: Prepared, frame: pd.DataFrame, target: str, scale: dict, task: str) -> tuple[np.ndarray, np.ndarray]:
@@ -40,6 +53,8 @@ def _xy(prep: Prepared, frame: pd.DataFrame, target: str, scale: dict, task: str
     sub = Prepared(tuple(keep), prep.real, prep.synthetic, prep.holdout)  # one encoding width for every frame
     x = encode_matrix(sub, frame, scale)
     y = frame[target].to_numpy()
+    if task == "classification" and prep.col(target).kind == "numeric":
+        y = _labels(prep, target, y)
     ok = ~np.isnan(y) if task == "regression" else (y >= 0)
     return x[ok], y[ok]
 

@@ -67,7 +67,9 @@ NULL_SHARE_VISIBLE = 0.05  # a null share the draft must be able to see before i
 #: A column's kind is decided only when its largest noisy class group clears this many sigmas.
 MIN_MASS_SIGMAS = 4.0
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+#: Year-first dates (ISO-8601's dashes, or slashes / dots as in '2017/01/18 23:35:59'), with an optional time and
+#: offset. Day-first and month-first layouts (01/02/2017) are ambiguous and stay text.
+_DATE = re.compile(r"^\d{4}([-/.])\d{1,2}\1\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s?(Z|[+-]\d{2}:?\d{2})?)?$")
 _NULL_TEXT = {"", "nan", "na", "n/a", "null", "none", "nat"}
 
 

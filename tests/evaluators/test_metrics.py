@@ -77,3 +77,24 @@ def test_random_state_makes_reports_repeatable(diamonds_parts):
     a = evaluators.evaluate(train.iloc[:400], fresh.iloc[:400], holdout.iloc[:400], schema, **kw)
     b = evaluators.evaluate(train.iloc[:400], fresh.iloc[:400], holdout.iloc[:400], schema, **kw)
     assert [r.to_dict() for r in a.results] == [r.to_dict() for r in b.results]
+
+
+def test_a_numeric_zero_one_target_is_a_classification(rng):
+    """Found on openintro/email (``spam`` drafted as an integer 0-4): the regression R² of a 0/1 flag gave TSTR/TRTR
+    ratios of -0.75 and -12.6; a numeric target with two whole values is now classified. A count stays a
+    regression; a synthetic value the real target never takes below its smallest is no class."""
+    n = 600
+
+    def frame(flip):
+        x = rng.normal(size=n)
+        y = ((x + rng.normal(0, 0.5, n)) > 0).astype(float)
+        return pd.DataFrame({"x": x, "flag": np.where(rng.random(n) < flip, 1 - y, y) + 1, "count": rng.poisson(3, n)})
+
+    real, holdout, syn = frame(0.0), frame(0.0), frame(0.05)
+    syn.loc[:9, "flag"] = 0  # below the real data's smallest value: dropped from training, not a class
+    rep = evaluators.evaluate(real, syn, holdout, target="flag", metrics=["utility"])
+    f1 = rep["utility.gbm.macro_f1"]
+    assert f1.details["task"] == "classification" and 0.7 < f1.value <= 1 and 0.7 < f1.reference <= 1
+    assert 0.8 < rep.summary["tstr_ratio"] < 1.1
+    rep = evaluators.evaluate(real, syn, holdout, target="count", metrics=["utility"])
+    assert rep["utility.gbm.r2"].details["task"] == "regression"

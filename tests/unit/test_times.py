@@ -48,3 +48,13 @@ def test_a_dp_draft_and_a_fit_on_aware_iso_text(generator):
     out = model.sample(300, random_state=1)
     t = to_timestamps(out["time"])
     assert t.notna().all() and t.between(f.lower_ts, f.upper_ts).all()
+
+
+def test_year_first_slash_dates_are_drafted_as_datetimes():
+    """openintro/mn_police_use_of_force's '2017/01/18 23:35:59' was drafted as text (then an identifier)."""
+    df = _emails()
+    df["time"] = to_timestamps(df["time"]).dt.strftime("%Y/%m/%d %H:%M:%S")
+    with unsafe_seeded_noise(0):
+        drafted = Schema.draft(df, epsilon=2.0, rows=RowBounds(max=10_000))
+    assert drafted["time"].kind == "datetime" and drafted["time"].lower_ts.year >= 1980
+    assert Schema.draft(pd.DataFrame({"d": ["01/02/2017", "03/04/2018"] * 10})).fields[0].kind != "datetime"
