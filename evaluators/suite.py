@@ -242,6 +242,9 @@ def _summary(results, util_info, spend, clip, synthetic, schema) -> dict[str, An
         "mia_auc": value("privacy.mia_auc"),
         "dcr_share": value("privacy.dcr_share"),
         "exact_match_rate": value("privacy.exact_match_rate"),
+        # the share of holdout rows equal to a training row by chance (the gate's default copy limit reads it)
+        "exact_match_reference": by["privacy.exact_match_rate"].reference if "privacy.exact_match_rate" in by
+        else None,
         "privacy": spend,
         # Per column, the share of real training rows outside the declared bounds/categories (owner's evaluation)
         "clipped": {k: v["share"] for k, v in clip.details["columns"].items() if v["share"] > 0} if clip else None,

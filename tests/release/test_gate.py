@@ -172,6 +172,29 @@ def test_copy_check_is_the_evaluators_exact_match(schema, table):
     assert copy_check(None, Thresholds(), syn.iloc[60:], real, schema)[0]["success"] is True
 
 
+def test_default_copy_limit_is_the_holdouts_chance_matches():
+    """Found on AER/ResumeNames (27 columns of few categories): a DP release in which 1 row of 500 equalled a
+    training row failed the gate's default limit of 0, while fresh real rows match training rows as often by
+    chance. With the report's holdout reference the default limit is that share plus CHANCE_ALLOWANCE; without
+    one it stays 0; a declared limit wins."""
+    from evaluators import evaluate
+    from synthgen.release.gate.checks import CHANCE_ALLOWANCE
+
+    rng = np.random.default_rng(0)
+    small = pd.DataFrame({"a": rng.choice(["x", "y"], 900), "b": rng.choice(["p", "q", "r"], 900)})
+    real, holdout, fresh = small.iloc[:300], small.iloc[300:600], small.iloc[600:]
+    summary = evaluate(real, fresh, holdout, metrics=["privacy"]).summary
+    assert summary["exact_match_reference"] == pytest.approx(1.0) and summary["exact_match_rate"] == 1.0
+    (r,) = copy_check(summary, Thresholds())
+    assert r["success"] and "chance matches" in r["result"]["message"]
+    copier = {"exact_match_rate": 0.30, "exact_match_reference": 0.02}  # copies well beyond chance
+    assert copy_check(copier, Thresholds())[0]["success"] is False
+    assert copy_check({**copier, "exact_match_rate": 0.02 + CHANCE_ALLOWANCE}, Thresholds())[0]["success"]
+    assert copy_check({"exact_match_rate": 0.002}, Thresholds())[0]["success"] is False  # no reference: 0
+    assert copy_check({**copier, "exact_match_rate": 0.002}, Thresholds(max_exact_match_rate=0.0))[0][
+        "success"] is False
+
+
 def test_exact_match_handles_a_column_null_in_one_table(schema, table):
     from evaluators.privacy import exact_match_rate
 

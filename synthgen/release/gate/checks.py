@@ -34,6 +34,10 @@ from synthgen.exceptions import SynthgenError
 from ..config import AuditRequirement, Thresholds
 
 DEFAULT_MAX_EXACT_MATCH_RATE = 0.0
+#: Without a declared max_exact_match_rate and with the report's holdout reference (the share of real rows the
+#: generator never saw that equal a training row by chance), copies up to that share plus this much pass: on a
+#: table of few, small categorical columns most fresh real rows equal some training row, and so do DP rows.
+CHANCE_ALLOWANCE = 0.01
 _NO_INFO = "is set but no privacy information was given. Fix: pass the report (--report) or the model (--model)."
 
 
@@ -128,9 +132,17 @@ def copy_check(report_summary: Mapping[str, Any] | None, thresholds: Thresholds 
     """``no_copied_rows``: the share of synthetic rows equal to a training row must not exceed the threshold.
 
     With ``real``, the share is computed here (the evaluators' exact-match code); otherwise it is the report's.
+    The threshold is ``max_exact_match_rate`` when declared; else the report's chance reference plus
+    :data:`CHANCE_ALLOWANCE` when the report has one (it was evaluated with a holdout), else 0.
     """
-    limit = thresholds.max_exact_match_rate if (thresholds and thresholds.max_exact_match_rate is not None) \
-        else DEFAULT_MAX_EXACT_MATCH_RATE
+    ref = report_summary.get("exact_match_reference") if report_summary is not None else None
+    if thresholds and thresholds.max_exact_match_rate is not None:
+        limit, basis = thresholds.max_exact_match_rate, "declared max_exact_match_rate"
+    elif ref is not None:
+        limit, basis = float(ref) + CHANCE_ALLOWANCE, (f"the holdout's chance matches {float(ref):.4%} "
+                                                       f"+ {CHANCE_ALLOWANCE:.0%}")
+    else:
+        limit, basis = DEFAULT_MAX_EXACT_MATCH_RATE, "default (no holdout reference)"
     rate, source = None, None
     if real is not None:
         from evaluators.base import EvaluationError
@@ -145,8 +157,9 @@ def copy_check(report_summary: Mapping[str, Any] | None, thresholds: Thresholds 
     if rate is None:
         return []
     ok = rate <= limit + 1e-12
-    msg = (f"{rate:.4%} of synthetic rows copy a training row ({source}); limit {limit:.4%}"
-           + ("" if ok else ". Fix: use a DP generator or a smaller epsilon; do not release copied rows."))
+    msg = (f"{rate:.4%} of synthetic rows copy a training row ({source}); limit {limit:.4%} ({basis})"
+           + ("" if ok else ". Fix: use a DP generator or a smaller epsilon; do not release copied rows"
+              + ("" if ref is not None else "; evaluate with a holdout to compare with chance matches") + "."))
     return [check_result("no_copied_rows", ok, msg, exact_match_rate=rate, max_exact_match_rate=limit)]
 
 
