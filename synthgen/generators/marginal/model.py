@@ -12,10 +12,17 @@ rounding along the junction tree); conditions on column values enter as evidence
 numpy's global generator, so :func:`_global_seed` seeds it from ``random_state`` for the call and restores it after
 (not thread-safe across concurrent samplers of one process). Saved state: JSON (cliques, total) plus arrays; no
 pickle (mbi's own ``save`` pickles a PyTreeDef, so it is not used).
+
+JAX keeps every compiled program for the life of the process, each holding memory maps; a fit compiles a few
+dozen (every new set of cliques is a new program), so a process that fits many models (a benchmark, a sweep, a
+service) reached Linux's ``vm.max_map_count`` (65,530 maps, ~40 fits of 6-12 columns) and LLVM aborted the whole
+process ("Cannot allocate memory"). :func:`_room_for_programs` drops JAX's caches before an estimate or a sample
+whenever the process holds more than ``MAP_SHARE`` of that limit (a later fit of the same structure recompiles).
 """
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import warnings
 from typing import Any, Iterator, Mapping, Sequence
@@ -43,6 +50,30 @@ def mbi_module() -> Any:
             import mbi.estimation  # noqa: F401
         _MBI = mbi
     return _MBI
+
+
+MAP_SHARE = 0.5  # drop JAX's compiled programs once the process holds this share of vm.max_map_count
+
+
+def _maps_in_use() -> tuple[int, int] | None:
+    """(memory maps this process holds, the kernel's per-process limit); None where /proc cannot tell (not Linux)."""
+    try:
+        with open("/proc/sys/vm/max_map_count", "rb") as f:
+            limit = int(f.read())
+        with open("/proc/self/maps", "rb") as f:
+            return sum(1 for _ in f), limit
+    except (OSError, ValueError):
+        return None
+
+
+def _room_for_programs() -> None:
+    """Clear JAX's caches of compiled programs when the process nears the kernel's map limit (module docstring)."""
+    used = _maps_in_use()
+    if used is not None and used[0] > MAP_SHARE * used[1]:
+        import jax
+
+        jax.clear_caches()
+        gc.collect()
 
 
 def mbi_domain(names: Sequence[str], sizes: Sequence[int]) -> Any:
@@ -90,6 +121,7 @@ def estimate(names: Sequence[str], sizes: Sequence[int], measurements: Sequence[
                                  **({"query": CoarseQuery(m.maps)} if getattr(m, "maps", ()) else {}))
            for m in ordered]
     start = None if warm is None else warm.to_mrf().potentials
+    _room_for_programs()
     with _light_compile(light):
         mrf = mbi.estimation.MirrorDescent().estimate(domain, lin, known_total=float(total), iters=int(iters),
                                                       warm_start=start, tol=tol)
@@ -149,6 +181,7 @@ class FittedModel:
                      ) -> dict[str, np.ndarray]:
         """``n`` rows of cell codes; ``evidence`` maps a column to the codes it may take (a model constraint)."""
         mbi = mbi_module()
+        _room_for_programs()
         domain = mbi_domain(self.names, self.sizes)
         constraints = tuple(mbi.Constraint(domain.project([col]), valid=np.asarray(codes, dtype=np.int64)[:, None])
                             for col, codes in (evidence or {}).items())
