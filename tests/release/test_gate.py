@@ -175,10 +175,10 @@ def test_copy_check_is_the_evaluators_exact_match(schema, table):
 def test_default_copy_limit_is_the_holdouts_chance_matches():
     """Found on AER/ResumeNames (27 columns of few categories): a DP release in which 1 row of 500 equalled a
     training row failed the gate's default limit of 0, while fresh real rows match training rows as often by
-    chance. With the report's holdout reference the default limit is that share plus CHANCE_ALLOWANCE; without
-    one it stays 0; a declared limit wins."""
+    chance. With the report's holdout reference the default limit is that share plus FAIL_EXACT_EXCESS; without
+    one it stays 0; a declared limit wins; a DP release's Fix does not tell it to use a DP generator."""
     from evaluators import evaluate
-    from synthgen.release.gate.checks import CHANCE_ALLOWANCE
+    from evaluators.suite import FAIL_EXACT_EXCESS
 
     rng = np.random.default_rng(0)
     small = pd.DataFrame({"a": rng.choice(["x", "y"], 900), "b": rng.choice(["p", "q", "r"], 900)})
@@ -189,7 +189,9 @@ def test_default_copy_limit_is_the_holdouts_chance_matches():
     assert r["success"] and "chance matches" in r["result"]["message"]
     copier = {"exact_match_rate": 0.30, "exact_match_reference": 0.02}  # copies well beyond chance
     assert copy_check(copier, Thresholds())[0]["success"] is False
-    assert copy_check({**copier, "exact_match_rate": 0.02 + CHANCE_ALLOWANCE}, Thresholds())[0]["success"]
+    assert copy_check({**copier, "exact_match_rate": 0.02 + FAIL_EXACT_EXCESS}, Thresholds())[0]["success"]
+    dp = copy_check({**copier, "privacy": {"guarantee": "dp"}}, Thresholds())[0]["result"]["message"]
+    assert "the release is DP" in dp and "use a DP generator" not in dp
     assert copy_check({"exact_match_rate": 0.002}, Thresholds())[0]["success"] is False  # no reference: 0
     assert copy_check({**copier, "exact_match_rate": 0.002}, Thresholds(max_exact_match_rate=0.0))[0][
         "success"] is False

@@ -34,10 +34,6 @@ from synthgen.exceptions import SynthgenError
 from ..config import AuditRequirement, Thresholds
 
 DEFAULT_MAX_EXACT_MATCH_RATE = 0.0
-#: Without a declared max_exact_match_rate and with the report's holdout reference (the share of real rows the
-#: generator never saw that equal a training row by chance), copies up to that share plus this much pass: on a
-#: table of few, small categorical columns most fresh real rows equal some training row, and so do DP rows.
-CHANCE_ALLOWANCE = 0.01
 _NO_INFO = "is set but no privacy information was given. Fix: pass the report (--report) or the model (--model)."
 
 
@@ -132,15 +128,21 @@ def copy_check(report_summary: Mapping[str, Any] | None, thresholds: Thresholds 
     """``no_copied_rows``: the share of synthetic rows equal to a training row must not exceed the threshold.
 
     With ``real``, the share is computed here (the evaluators' exact-match code); otherwise it is the report's.
-    The threshold is ``max_exact_match_rate`` when declared; else the report's chance reference plus
-    :data:`CHANCE_ALLOWANCE` when the report has one (it was evaluated with a holdout), else 0.
+    The threshold is ``max_exact_match_rate`` when declared; else, when the report has a holdout reference (the
+    share of real rows the generator never saw that equal a training row by chance), that share plus the excess at
+    which the report's verdict fails a release (``evaluators.suite.FAIL_EXACT_EXCESS``: the two never judge one
+    release differently): on a table of few, small categorical columns many fresh real rows equal some training
+    row, and more model rows do (a model smoother than the data draws its frequent combinations more often);
+    else 0.
     """
+    from evaluators.suite import FAIL_EXACT_EXCESS
+
     ref = report_summary.get("exact_match_reference") if report_summary is not None else None
     if thresholds and thresholds.max_exact_match_rate is not None:
         limit, basis = thresholds.max_exact_match_rate, "declared max_exact_match_rate"
     elif ref is not None:
-        limit, basis = float(ref) + CHANCE_ALLOWANCE, (f"the holdout's chance matches {float(ref):.4%} "
-                                                       f"+ {CHANCE_ALLOWANCE:.0%}")
+        limit = float(ref) + FAIL_EXACT_EXCESS
+        basis = f"the holdout's chance matches {float(ref):.4%} + {FAIL_EXACT_EXCESS:.0%}"
     else:
         limit, basis = DEFAULT_MAX_EXACT_MATCH_RATE, "default (no holdout reference)"
     rate, source = None, None
@@ -157,8 +159,12 @@ def copy_check(report_summary: Mapping[str, Any] | None, thresholds: Thresholds 
     if rate is None:
         return []
     ok = rate <= limit + 1e-12
+    dp = ((report_summary or {}).get("privacy") or {}).get("guarantee") == "dp"
+    fix = ("the release is DP, so these rows repeat combinations frequent in its model rather than copy a row; "
+           "accept them with thresholds.max_exact_match_rate, or spend a smaller epsilon" if dp else
+           "use a DP generator or a smaller epsilon; do not release copied rows")
     msg = (f"{rate:.4%} of synthetic rows copy a training row ({source}); limit {limit:.4%} ({basis})"
-           + ("" if ok else ". Fix: use a DP generator or a smaller epsilon; do not release copied rows"
+           + ("" if ok else f". Fix: {fix}"
               + ("" if ref is not None else "; evaluate with a holdout to compare with chance matches") + "."))
     return [check_result("no_copied_rows", ok, msg, exact_match_rate=rate, max_exact_match_rate=limit)]
 
