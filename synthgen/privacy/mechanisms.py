@@ -193,8 +193,10 @@ def geometric_grid(lower_mag: float = 1e-6, upper_mag: float = 1e12, per_decade:
     return np.concatenate([-pos[::-1], [0.0], pos])
 
 
-def log_bucket_edges(lower_mag: float = 1e-4, upper_mag: float = 1e10, per_decade: int = 4) -> np.ndarray:
-    """Public bucket edges covering -upper_mag..upper_mag: +/- log-spaced edges and one bucket around zero."""
+def log_bucket_edges(lower_mag: float = 1e-4, upper_mag: float = 1e15, per_decade: int = 4) -> np.ndarray:
+    """Public bucket edges covering -upper_mag..upper_mag: +/- log-spaced edges and one bucket around zero.
+
+    Up to 1e15 (was 1e10, which clipped a third of dslabs/gapminder's GDP in dollars, up to 1.2e13, at 1e10)."""
     pos = geometric_grid(lower_mag, upper_mag, per_decade)
     return pos[pos != 0.0]
 

@@ -8,7 +8,7 @@ import pytest
 from synthgen.privacy.mechanisms import log_bucket_edges
 from synthgen.privacy.noise import unsafe_seeded_noise
 from synthgen.schema import Schema
-from synthgen.schema.bounds import CORE_SIGMAS, EXTEND_SIGMAS, bounds_from_noisy_counts
+from synthgen.schema.bounds import CORE_SIGMAS, EXTEND_SIGMAS, ISOLATED_SIGMAS, bounds_from_noisy_counts
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -35,6 +35,26 @@ def test_core_grows_over_visible_neighbours_then_adds_one_bucket_of_slack():
     assert lo == EDGES[_bucket(100) - 1]          # one bucket of slack below the core
     assert hi == EDGES[_bucket(400) + 2]          # grown to 400's bucket, plus one of slack
     assert bounds_from_noisy_counts(np.full(len(EDGES) - 1, 3.9), EDGES, 1.0) is None
+
+
+def test_an_isolated_noise_bucket_decades_away_does_not_set_a_bound():
+    """One of 153 empty buckets clears 4 sigma in about 0.5 % of columns; isolated, it now needs 5 sigma."""
+    assert CORE_SIGMAS < 4.6 < ISOLATED_SIGMAS
+    c = _counts({20.0: 40, 35.0: 60, 60.0: 30, 3e12: 4.6})  # ages, and one noise bucket at 3e12
+    lo, hi = bounds_from_noisy_counts(c, EDGES, 1.0)
+    assert hi < 1000
+    c[_bucket(3e12)] = 5.5  # an isolated bucket of real rows (a missing-value code far out) still counts
+    assert bounds_from_noisy_counts(c, EDGES, 1.0)[1] > 3e12
+    c = _counts({0.0: 4.6, 20.0: 40, 35.0: 60})  # exact zeros fill the bucket around zero alone: not isolated
+    assert bounds_from_noisy_counts(c, EDGES, 1.0)[0] == 0.0
+    c = _counts({20.0: 40, 35.0: 4.6, 60.0: 1.6})  # a neighbour above 1.5 sigma: 4 sigma is enough
+    assert bounds_from_noisy_counts(c, EDGES, 1.0)[0] < 20.0
+
+
+def test_magnitudes_up_to_1e15_are_bucketed():
+    """dslabs/gapminder's GDP in dollars (up to 1.2e13) was clipped at the old top edge, 1e10: a third of rows."""
+    c = _counts({4e7: 50, 2e9: 200, 8e9: 200, 5e10: 200, 1.1e13: 30})
+    assert bounds_from_noisy_counts(c, EDGES, 1.0)[1] > 1.1e13 and EDGES[-1] >= 1e15
 
 
 def test_growth_and_slack_do_not_cross_zero_without_evidence():
