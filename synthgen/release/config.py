@@ -120,6 +120,8 @@ class ReleaseConfig:
     generator: str
     outputs_dir: Path
     holdout: Path | None = None
+    holdout_fraction: float | None = None  # without a holdout file: a seeded split of train (synthgen.splits)
+    group_by: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
     allow_inferred: bool = False
     on_violation: str = "raise"
@@ -225,6 +227,7 @@ def release_config_from_dict(doc: Mapping[str, Any], base_dir: str | os.PathLike
 
     priv = doc.get("privacy") or {}
     _check_privacy_request(priv, dict(doc["generator"].get("params") or {}))
+    _check_split(doc["data"])
     doc = _resolve_auto(doc, p(doc["schema"]))
     gen = doc["generator"]
     ev = doc.get("evaluation") or {}
@@ -232,6 +235,7 @@ def release_config_from_dict(doc: Mapping[str, Any], base_dir: str | os.PathLike
     thresholds = _with_expected_audit(Thresholds(**(doc.get("thresholds") or {})), doc, p)
     return ReleaseConfig(
         path=path, train=p(doc["data"]["train"]), holdout=p(doc["data"].get("holdout")), schema=p(doc["schema"]),
+        holdout_fraction=doc["data"].get("holdout_fraction"), group_by=tuple(doc["data"].get("group_by") or ()),
         generator=gen["name"], params=dict(gen.get("params") or {}),
         allow_inferred=bool(gen.get("allow_inferred", False)), on_violation=gen.get("on_violation", "raise"),
         epsilon=priv.get("epsilon"), delta=priv.get("delta"), ledger=p(priv.get("ledger")),
@@ -264,6 +268,15 @@ def _resolve_auto(doc: Mapping[str, Any], schema_path: Path | None) -> Mapping[s
     out["generator"] = gen
     out["recommended"] = {"from": "auto", "generator": rec.generator, "reasons": list(rec.reasons)}
     return out
+
+
+def _check_split(data: Mapping[str, Any]) -> None:
+    if "holdout" in data and "holdout_fraction" in data:
+        raise ConfigError("data.holdout and data.holdout_fraction are both set. Fix: keep one: a holdout file, or "
+                          "the share of data.train to hold out.")
+    if "group_by" in data and "holdout_fraction" not in data:
+        raise ConfigError("data.group_by is set without data.holdout_fraction. Fix: add data.holdout_fraction "
+                          "(e.g. 0.2), or remove data.group_by.")
 
 
 def _check_privacy_request(priv: Mapping[str, Any], params: Mapping[str, Any]) -> None:

@@ -363,6 +363,8 @@ def run_release(cfg: ReleaseConfig, *, engine: str = "auto", inputs: Inputs | No
     if inputs is None:
         inputs = (read_inputs(cfg.train, cfg.schema, cfg.holdout, data_kind=prep.entry.data_kind)
                   if cfg.scheduler is None else partitioned_inputs(cfg, prep))
+    if cfg.holdout_fraction is not None and inputs.holdout is None:
+        inputs = _split(inputs, cfg)
     if cfg.evaluate:
         check_holdout(inputs.holdout)  # before the fit reserves the budget
     with cluster_for(cfg.scheduler):  # an unreachable scheduler fails here, before the fit charges
@@ -370,6 +372,18 @@ def run_release(cfg: ReleaseConfig, *, engine: str = "auto", inputs: Inputs | No
                      say=say)
         step()
         return _finish(cfg, fitted, inputs, checked, engine, say, step, bars)
+
+
+def _split(inputs: Inputs, cfg: ReleaseConfig) -> Inputs:
+    """``data.holdout_fraction``: hold out a seeded share of the training rows (whole ``group_by`` groups); the fit
+    never sees them. The seed only permutes rows (:mod:`synthgen.splits`); it is not privacy noise."""
+    from dataclasses import replace
+
+    from ..splits import train_holdout
+
+    train, holdout = train_holdout(inputs.train, cfg.holdout_fraction, seed=cfg.seed or 0,
+                                   group_by=cfg.group_by or None)
+    return replace(inputs, train=train, holdout=holdout)
 
 
 def _finish(cfg: ReleaseConfig, fitted: Fitted, inputs: Inputs, checked: Any, engine: str, say: Say,

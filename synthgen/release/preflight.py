@@ -155,7 +155,25 @@ def before_charge(cfg: ReleaseConfig, engine: str = "auto", schema: Any = None) 
         schema = load_schema(cfg.schema)
     check_evaluation(cfg, schema)
     check_thresholds(cfg)
+    check_split(cfg, schema)
     return Checked(build_suite(cfg, schema, engine))
+
+
+def check_split(cfg: ReleaseConfig, schema: Any) -> None:
+    """``data.holdout_fraction`` splits an in-memory table; ``data.group_by`` names declared columns."""
+    from ..generators import registry
+
+    if cfg.holdout_fraction is None:
+        return
+    if cfg.scheduler is not None or registry.entry(cfg.generator).data_kind != "table":
+        raise ConfigError("data.holdout_fraction splits an in-memory table; this run is on a Dask cluster or of "
+                          "images. Fix: split the data first (`synthgen split`) and name the holdout in "
+                          "data.holdout.")
+    names = set(getattr(schema, "names", ()) or ())
+    missing = [c for c in cfg.group_by if c not in names]
+    if missing:
+        raise ConfigError(f"data.group_by names {missing}, which the schema does not declare. Fix: name declared "
+                          "columns.")
 
 
 def refusal(check: str, message: str) -> dict:
