@@ -56,6 +56,18 @@ class Inputs:
     holdout: Any = None
 
 
+def split_holdout(inputs: Inputs, fraction: float, seed: int, group_by: tuple[str, ...] = ()) -> Inputs:
+    """A release config's ``data.holdout_fraction``: hold out a seeded share of the training rows (whole
+    ``group_by`` groups); the fit never sees them. The seed only permutes rows (:mod:`synthgen.splits`); it is not
+    privacy noise."""
+    from dataclasses import replace
+
+    from ..splits import train_holdout
+
+    train, holdout = train_holdout(inputs.train, fraction, seed=seed, group_by=group_by or None)
+    return replace(inputs, train=train, holdout=holdout)
+
+
 def read_inputs(train: str | Path, schema: str | Path | None, holdout: str | Path | None = None, *,
                 data_kind: str = "table") -> Inputs:
     if data_kind == "image":

@@ -29,7 +29,7 @@ from ..exceptions import ConfigError, InputError, ReleaseStepError, SynthgenErro
 from . import bundle
 from .config import ReleaseConfig
 from .preflight import check_epsilon, check_holdout, preflight, refusal
-from .inputs import Inputs, check_columns, load_schema, need_file, read_inputs, read_manifest, read_table
+from .inputs import Inputs, check_columns, load_schema, need_file, read_inputs, read_manifest, read_table, split_holdout
 
 __all__ = ["Inputs", "Prepared", "Fitted", "ReleaseResult", "check_columns", "evaluate", "evaluators_module", "fit",
            "gate", "instantiate", "load_schema", "need_file", "open_ledger", "precheck_budget", "preflight",
@@ -364,7 +364,7 @@ def run_release(cfg: ReleaseConfig, *, engine: str = "auto", inputs: Inputs | No
         inputs = (read_inputs(cfg.train, cfg.schema, cfg.holdout, data_kind=prep.entry.data_kind)
                   if cfg.scheduler is None else partitioned_inputs(cfg, prep))
     if cfg.holdout_fraction is not None and inputs.holdout is None:
-        inputs = _split(inputs, cfg)
+        inputs = split_holdout(inputs, cfg.holdout_fraction, cfg.seed or 0, cfg.group_by)
     if cfg.evaluate:
         check_holdout(inputs.holdout)  # before the fit reserves the budget
     with cluster_for(cfg.scheduler):  # an unreachable scheduler fails here, before the fit charges
@@ -372,18 +372,6 @@ def run_release(cfg: ReleaseConfig, *, engine: str = "auto", inputs: Inputs | No
                      say=say)
         step()
         return _finish(cfg, fitted, inputs, checked, engine, say, step, bars)
-
-
-def _split(inputs: Inputs, cfg: ReleaseConfig) -> Inputs:
-    """``data.holdout_fraction``: hold out a seeded share of the training rows (whole ``group_by`` groups); the fit
-    never sees them. The seed only permutes rows (:mod:`synthgen.splits`); it is not privacy noise."""
-    from dataclasses import replace
-
-    from ..splits import train_holdout
-
-    train, holdout = train_holdout(inputs.train, cfg.holdout_fraction, seed=cfg.seed or 0,
-                                   group_by=cfg.group_by or None)
-    return replace(inputs, train=train, holdout=holdout)
 
 
 def _finish(cfg: ReleaseConfig, fitted: Fitted, inputs: Inputs, checked: Any, engine: str, say: Say,

@@ -59,7 +59,10 @@ def test_gate_record_from_thresholds_agrees_with_the_gate(case):
     assert f"{fid:.4g}" in next(c["message"] for c in rec["checks"] if c["check"] == "threshold:min_fidelity")
     lenient = report_gate.from_thresholds(report.summary, {"min_fidelity": fid - 0.01})
     assert lenient["success"] is True
-    copied = {**report.summary, "exact_match_rate": 0.02}  # the gate's default copy limit (0) fails it
+    from evaluators.privacy import FAIL_EXACT_EXCESS
+
+    ref = report.summary["exact_match_reference"]  # the holdout's chance matches: the default limit adds the excess
+    copied = {**report.summary, "exact_match_rate": ref + FAIL_EXACT_EXCESS + 0.01}
     assert report_gate.from_thresholds(copied)["failed_checks"] == ["no_copied_rows"]
     plain = Report(report.results, report.summary, report.meta, {}, report.not_computed)  # no plots: fast
     assert "the gate's default thresholds" in plain.to_html()

@@ -178,7 +178,7 @@ def test_default_copy_limit_is_the_holdouts_chance_matches():
     chance. With the report's holdout reference the default limit is that share plus FAIL_EXACT_EXCESS; without
     one it stays 0; a declared limit wins; a DP release's Fix does not tell it to use a DP generator."""
     from evaluators import evaluate
-    from evaluators.suite import FAIL_EXACT_EXCESS
+    from evaluators.privacy import FAIL_EXACT_EXCESS
 
     rng = np.random.default_rng(0)
     small = pd.DataFrame({"a": rng.choice(["x", "y"], 900), "b": rng.choice(["p", "q", "r"], 900)})

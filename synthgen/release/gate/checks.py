@@ -130,12 +130,12 @@ def copy_check(report_summary: Mapping[str, Any] | None, thresholds: Thresholds 
     With ``real``, the share is computed here (the evaluators' exact-match code); otherwise it is the report's.
     The threshold is ``max_exact_match_rate`` when declared; else, when the report has a holdout reference (the
     share of real rows the generator never saw that equal a training row by chance), that share plus the excess at
-    which the report's verdict fails a release (``evaluators.suite.FAIL_EXACT_EXCESS``: the two never judge one
+    which the report's verdict fails a release (``evaluators.privacy.FAIL_EXACT_EXCESS``: the two never judge one
     release differently): on a table of few, small categorical columns many fresh real rows equal some training
     row, and more model rows do (a model smoother than the data draws its frequent combinations more often);
     else 0.
     """
-    from evaluators.suite import FAIL_EXACT_EXCESS
+    from evaluators.privacy import FAIL_EXACT_EXCESS
 
     ref = report_summary.get("exact_match_reference") if report_summary is not None else None
     if thresholds and thresholds.max_exact_match_rate is not None:
