@@ -18,7 +18,7 @@ import pandas as pd
 from synthgen._json import category_key, category_keys, jsonable
 from synthgen.exceptions import InputError
 from synthgen.schema import Schema
-from synthgen.schema.times import day_of, days, to_timestamps
+from synthgen.schema.times import day_of, days
 
 Group = Literal["fidelity", "utility", "privacy"]
 Direction = Literal["higher_is_better", "lower_is_better"]
@@ -248,10 +248,7 @@ def _numeric_column(name: str, fld: Any, tables: Mapping[str, pd.DataFrame | Non
     is_dt = (fld is not None and fld.kind == "datetime") or pd.api.types.is_datetime64_any_dtype(tables["real"][name])
     for what, df in tables.items():
         if df is not None:
-            s = df[name]
-            if is_dt and not pd.api.types.is_datetime64_any_dtype(s):
-                s = to_timestamps(s)
-            enc[what][name] = _to_float(s)
+            enc[what][name] = days(df[name]) if is_dt else _to_float(df[name])
     lo = hi = None
     if fld is not None and fld.kind == "numeric":
         lo, hi = fld.lower, fld.upper

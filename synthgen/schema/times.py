@@ -46,6 +46,14 @@ def days(s: pd.Series) -> np.ndarray:
     return out
 
 
+def to_floats(s: pd.Series, kind: str) -> np.ndarray:
+    """A numeric column as float64, a datetime column as days since 1970-01-01; NaN for nulls and unreadable values
+    (the generators' one reading of a numeric or datetime column)."""
+    if kind == "datetime":
+        return days(s)
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
 def day_of(ts: Any) -> float:
     """One timestamp as float days since 1970-01-01."""
     return float(np.datetime64(to_timestamp(ts).to_datetime64(), "us").astype(np.int64)) / US_PER_DAY

@@ -19,8 +19,8 @@ import pandas as pd
 from scipy.special import ndtri
 
 from ...privacy.analysis import gaussian_sigma
-from ...schema.times import day_of
-from .model import category_codes, column_to_float
+from ...schema.times import day_of, to_floats
+from .model import category_codes
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Binning:
     def bin_index(self, s: pd.Series) -> np.ndarray:
         """Bin of every row; nulls get -1. (A row-wise map: reading rows is the caller's business.)"""
         if self.field.kind in ("numeric", "datetime"):
-            x = column_to_float(s, self.field.kind)
+            x = to_floats(s, self.field.kind)
             null = np.isnan(x)
             x = np.where(null, self.grid[0], x)
             if self.scale == "discrete":

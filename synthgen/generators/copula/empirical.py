@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ...scale.stats import Stats, ValueCounts, exact_gram, gram_value
-from .model import ColumnModel, category_codes, column_to_float, key_classes, n_key_classes, uses_onehot
+from ...schema.times import to_floats
+from .model import ColumnModel, category_codes, key_classes, n_key_classes, uses_onehot
 from .normal_scores import slice_scores, slices_from_probs
 
 _EMPTY = ValueCounts(np.zeros(0), np.zeros(0, dtype=np.int64))
@@ -56,7 +57,7 @@ def value_partition(df: pd.DataFrame, cols: Sequence[Any], key: Any) -> Stats:
     out: Stats = {"rows": np.bincount(cls, minlength=n_cls).astype(np.int64)}
     for j, f in enumerate(cols):
         if f.kind in ("numeric", "datetime"):
-            x = column_to_float(df[f.name], f.kind)
+            x = to_floats(df[f.name], f.kind)
             null = np.isnan(x)
             out[f"n{j}"] = np.bincount(cls[null], minlength=n_cls).astype(np.int64)
             for c in np.unique(cls[~null]):
@@ -160,7 +161,7 @@ def part_marginals(stats: Stats, cols: Sequence[Any], classes: Sequence[int], k:
 def _column_rows(sc: ColumnScores, f: Any, s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Scores (rows x dims) of one column and the observed-mask of each dimension."""
     if sc.numeric:
-        x = column_to_float(s, f.kind)
+        x = to_floats(s, f.kind)
         null = np.isnan(x)
         idx = np.searchsorted(sc.values, np.clip(np.where(null, sc.lo, x), sc.lo, sc.hi))
         idx = np.clip(idx, 0, len(sc.values) - 1)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from ...schema.times import days, from_days
+from ...schema.times import from_days
 from .normal_scores import cholesky_factor
 
 
@@ -24,13 +24,6 @@ MODES = ("continuous", "discrete", "ordinal", "onehot")
 
 
 # ----------------------------------------------------------------------------------------- value conversion
-def column_to_float(s: pd.Series, kind: str) -> np.ndarray:
-    """Numeric/datetime column -> float64 (datetimes as days since 1970-01-01), NaN for nulls."""
-    if kind == "datetime":
-        return days(s)
-    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-
-
 def category_codes(s: pd.Series, f: Any) -> np.ndarray:
     """Codes into the declared categories (booleans: False=0, True=1); -1 for nulls."""
     if f.kind == "boolean":

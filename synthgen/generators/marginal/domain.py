@@ -29,18 +29,11 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ...schema.times import day_of, days, from_days
+from ...schema.times import day_of, from_days, to_floats
 from .heaps import heaped
 from .rare import draw_rare
 
 SCALES = ("categorical", "discrete", "linear", "log")
-
-
-def to_float(s: pd.Series, kind: str) -> np.ndarray:
-    """Numeric column -> float64; datetime column -> days since 1970-01-01; NaN for nulls."""
-    if kind == "datetime":
-        return days(s)
-    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 @dataclass(frozen=True)
@@ -74,7 +67,7 @@ class ColumnCodec:
     def encode(self, s: pd.Series) -> np.ndarray:
         """Cell code of every row (nulls: the null cell). A row-wise map of values already in the schema."""
         if self.kind in ("numeric", "datetime"):
-            x = to_float(s, self.kind)
+            x = to_floats(s, self.kind)
             null = np.isnan(x)
             grid = np.asarray(self.grid, dtype=np.float64)
             x = np.where(null, grid[0], x)

@@ -45,8 +45,8 @@ from ...privacy.accountants import ZCDPBudget
 from ...privacy.analysis import gaussian_sigma
 from ...privacy.mechanisms import NoiseSource
 from ...scale.marginals import exact_marginals
+from ...schema.times import to_floats
 from ..copula.binning import coarsen, make_binning
-from .domain import to_float
 from .heaps import HEAP_SHARE, release_heaps
 from .private import PrivateMarginals
 from .rare import RareMerge, merged_codec
@@ -147,6 +147,6 @@ def release_edges(data: Any, codecs: tuple, grids: tuple, fine_share: float, one
             dp_codec(codecs[i], grids[i], m.values[:grids[i].cells], m.sigma, sigma_model)
         if heap:
             budget.spend("heaps", rho_fine - rho_hist, delta=delta_heap)
-            out[i] = release_heaps(to_float(data[c.name], c.kind), out[i], rho_fine - rho_hist, delta_heap, noise,
+            out[i] = release_heaps(to_floats(data[c.name], c.kind), out[i], rho_fine - rho_hist, delta_heap, noise,
                                    m.sigma)
     return tuple(out)
