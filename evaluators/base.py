@@ -248,7 +248,7 @@ def _numeric_column(name: str, fld: Any, tables: Mapping[str, pd.DataFrame | Non
     is_dt = (fld is not None and fld.kind == "datetime") or pd.api.types.is_datetime64_any_dtype(tables["real"][name])
     for what, df in tables.items():
         if df is not None:
-            enc[what][name] = days(df[name]) if is_dt else _to_float(df[name])
+            enc[what][name] = days(df[name], getattr(fld, "layout", "iso")) if is_dt else _to_float(df[name])
     lo = hi = None
     if fld is not None and fld.kind == "numeric":
         lo, hi = fld.lower, fld.upper

@@ -30,7 +30,8 @@ _PARTS: dict[str, Callable[[Any], tuple[dict, dict]]] = {
     "numeric": _numeric_parts,
     "categorical": lambda f: ({"enum": list(f.categories)},
                               {"categories_source": f.categories_source, "ordered": f.ordered}),
-    "datetime": lambda f: ({"minimum": f.lower, "maximum": f.upper}, {"bounds_source": f.bounds_source}),
+    "datetime": lambda f: ({"minimum": f.lower, "maximum": f.upper},
+                           {"bounds_source": f.bounds_source, **({"layout": f.layout} if f.layout != "iso" else {})}),
     "boolean": lambda f: ({}, {}),
 }
 
@@ -45,6 +46,8 @@ def field_to_dict(f: Field) -> dict:
         d["x-synthgen"] = {"kind": "identifier", "synthesize": f.synthesize}
         return d
     cons, extra = _PARTS[f.kind](f)
+    if extra.get("layout"):
+        d["format"] = "any"  # Frictionless: not ISO-8601; x-synthgen.layout says which year-last reading
     d["constraints"] = {"required": not f.nullable, **cons}
     d["x-synthgen"] = {"kind": f.kind, "nullable": f.nullable, **extra}
     return d
@@ -109,7 +112,7 @@ def field_from_dict(d: Mapping[str, Any]) -> Field:
         _need(name, cons, ("minimum", "maximum"), "datetime")
         return DatetimeField(name, cons["minimum"], cons["maximum"], nullable=nullable,
                              bounds_source=x.get("bounds_source", "inferred"), date_only=d.get("type") == "date",
-                             description=desc)
+                             description=desc, layout=x.get("layout", "iso"))
     if kind == "identifier":
         return IdentifierField(name, synthesize=x.get("synthesize", "drop"), description=desc)
     raise SchemaError(f"Column {name!r}: unknown x-synthgen.kind {kind!r}.")

@@ -4,13 +4,16 @@ Privacy argument of a DP draft (``epsilon`` given), under add/remove-one-row:
 
 1. **Kinds, types and nullability** are not read from pandas dtypes (one row such as ``40.5``, ``NaN`` or
    ``'unknown'`` flips a dtype). Each value of a drafted column is given one *parse class* (null, boolean,
-   integer, number, date, text: :func:`parse_class_counts`); the per-column histogram of classes is released with
+   integer, number, date, text, and three classes of year-last dates: certainly month-first, certainly day-first,
+   either: :func:`parse_class_counts`); the per-column histogram of classes is released with
    Gaussian noise (one row changes one count of each column's histogram by 1: L2 sensitivity 1 per column),
    costing ``CLASSES_SHARE`` of the zCDP budget split equally over the drafted columns. The kind follows a public
    rule on the noisy counts (:func:`decide_kind`): the group with the largest noisy count (numeric / boolean /
    date / text), kept when the other non-null classes hold at most ``1 - KIND_SHARE`` of the noisy non-null
    mass (plus a noise allowance), otherwise categorical; a numeric column is integer unless its noisy count of
-   non-integer numbers clears ``THRESHOLD_SIGMAS`` sigma; a column is nullable when its noisy null count
+   non-integer numbers clears ``THRESHOLD_SIGMAS`` sigma; a datetime column's layout (how ``01/02/2017`` reads) is
+   the order whose noisy count of certain dates clears that threshold (:func:`decide_layout`; both, or dates
+   readable either way alone, leave the column text); a column is nullable when its noisy null count
    clears ``THRESHOLD_SIGMAS`` sigma or when that threshold could hide a ``NULL_SHARE_VISIBLE`` null share
    (:func:`drafted_nullable`; at large n a column without nulls is drafted nullable with probability about 3e-5);
    a categorical column is always drafted nullable, its null cell also holding the categories too rare to release
@@ -32,6 +35,7 @@ warning says so; DP generators refuse such a schema unless told ``allow_inferred
 """
 from __future__ import annotations
 
+import calendar
 import math
 import re
 import warnings
@@ -51,10 +55,12 @@ from ..privacy.spend import NoGuarantee, resolve_delta
 from .draft_values import DROPPED, release_values, warn_dropped
 from .fields import (BooleanField, CategoricalField, DatetimeField, Field, IdentifierField, NumericField,
                      RowBounds)
-from .times import to_timestamps
+from .times import YEAR_LAST, to_timestamps
 
-#: The parse classes, in histogram order.
-CLASSES = ("null", "boolean", "integer", "number", "date", "text")
+#: The parse classes, in histogram order. Year-last dates (``01/02/2017``) are three classes of their own:
+#: month-first for certain (second field above 12), day-first for certain (first field above 12), and either.
+CLASSES = ("null", "boolean", "integer", "number", "date", "text", "date_month_first", "date_day_first",
+           "date_either")
 #: Kinds a caller may fix with ``kinds={col: kind}``.
 KINDS = ("numeric", "integer", "categorical", "boolean", "datetime", "identifier")
 #: Share of the zCDP budget spent on the per-column class histograms (public constant).
@@ -68,8 +74,9 @@ NULL_SHARE_VISIBLE = 0.05  # a null share the draft must be able to see before i
 MIN_MASS_SIGMAS = 4.0
 
 #: Year-first dates (ISO-8601's dashes, or slashes / dots as in '2017/01/18 23:35:59'), with an optional time and
-#: offset. Day-first and month-first layouts (01/02/2017) are ambiguous and stay text.
+#: offset. Year-last dates (01/02/2017) are read by :data:`~synthgen.schema.times.YEAR_LAST`.
 _DATE = re.compile(r"^\d{4}([-/.])\d{1,2}\1\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s?(Z|[+-]\d{2}:?\d{2})?)?$")
+_YEAR_LAST = re.compile(YEAR_LAST)
 _NULL_TEXT = {"", "nan", "na", "n/a", "null", "none", "nat"}
 
 
@@ -95,7 +102,18 @@ def _classify_text(v: str) -> str:
             return "date"
         except (ValueError, TypeError):
             return "text"
-    return "text"
+    m = _YEAR_LAST.match(t)
+    return _year_last_class(int(m.group(1)), int(m.group(3)), t) if m else "text"
+
+
+def _year_last_class(a: int, b: int, t: str) -> str:
+    """The class of a year-last date whose first two fields are ``a`` and ``b``."""
+    year = int(re.split(r"[/.\-\sT]", t.strip())[2])
+    readable = [order for order, (m, d) in (("month_first", (a, b)), ("day_first", (b, a)))
+                if 1 <= m <= 12 and 1 <= d <= calendar.monthrange(year, m)[1]]
+    if len(readable) == 2:
+        return "date_either"
+    return f"date_{readable[0]}" if readable else "text"
 
 
 def classify_value(v: Any) -> str:
@@ -143,7 +161,7 @@ def parse_class_counts(s: pd.Series) -> np.ndarray:
     return out
 
 
-_GROUPS = (("numeric", (2, 3)), ("boolean", (1,)), ("datetime", (4,)), ("categorical", (5,)))
+_GROUPS = (("numeric", (2, 3)), ("boolean", (1,)), ("datetime", (4, 6, 7, 8)), ("categorical", (5,)))
 
 
 def decide_kind(counts: np.ndarray, sigma: float, column: str) -> tuple[str, bool]:
@@ -176,7 +194,26 @@ def decide_kind(counts: np.ndarray, sigma: float, column: str) -> tuple[str, boo
         return "categorical", nullable
     if kind == "numeric":
         kind = "integer" if c[3] < thr else "numeric"
+    if kind == "datetime" and decide_layout(c, sigma) is None:
+        return "categorical", nullable
     return kind, nullable
+
+
+def decide_layout(counts: np.ndarray, sigma: float) -> str | None:
+    """How a drafted datetime column's year-last dates are read, from its (noisy) class counts by a public rule:
+    ``"day-first"`` when the count of certainly day-first dates clears ``THRESHOLD_SIGMAS`` sigma,
+    ``"month-first"`` when that of certainly month-first ones does, ``"iso"`` when neither nor the count of dates
+    readable either way does; None (the column stays text) when both orders clear it, or only dates readable
+    either way do (01/02/2017 cannot say which)."""
+    c = np.asarray(counts, dtype=np.float64)
+    thr = THRESHOLD_SIGMAS * sigma if sigma > 0 else 0.5
+    month, day, either = (bool(c[CLASSES.index(k)] >= thr) for k in
+                          ("date_month_first", "date_day_first", "date_either"))
+    if month and day:
+        return None
+    if month or day:
+        return "month-first" if month else "day-first"
+    return None if either else "iso"
 
 
 def drafted_nullable(null_count: float, sigma: float, mass: float) -> bool:
@@ -248,21 +285,22 @@ def _draft_inferred(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str],
     out: dict[str, Field] = {}
     for c in todo:
         s = df[c]
+        counts = parse_class_counts(s)
         if c in kinds:
             kind, nullable = kinds[c], bool(s.isna().any())
         else:
-            kind, nullable = decide_kind(parse_class_counts(s), 0.0, c)
+            kind, nullable = decide_kind(counts, 0.0, c)
             nullable = nullable or bool(s.isna().any())
             if kind == "integer" and s.nunique() <= categorical_threshold:
                 kind = "categorical"
-        out[c] = _exact_field(c, s, kind, nullable)
+        out[c] = _exact_field(c, s, kind, nullable, decide_layout(counts, 0.0) or "iso")
     names = [c for c in todo if out[c].source == "inferred"]
     if names:
         warn_inferred(names)
     return out
 
 
-def _exact_field(c: str, s: pd.Series, kind: str, nullable: bool) -> Field:
+def _exact_field(c: str, s: pd.Series, kind: str, nullable: bool, layout: str) -> Field:
     if kind == "boolean":
         return BooleanField(c, nullable=nullable)
     if kind in ("numeric", "integer"):
@@ -274,11 +312,12 @@ def _exact_field(c: str, s: pd.Series, kind: str, nullable: bool) -> Field:
         lo, hi = float(x.min()), float(x.max())  # lo == hi: a constant column (legal)
         return NumericField(c, lo, hi, integer=kind == "integer", nullable=nullable, bounds_source="inferred")
     if kind == "datetime":
-        t = to_timestamps(s).dropna()
+        t = to_timestamps(s, layout).dropna()
         if t.empty:
             raise DataValidationError(f"Column {c!r} has no valid dates; declare it by hand.")
         lo, hi = t.min(), t.max()  # lo == hi: a constant column (legal)
-        return DatetimeField(c, lo.isoformat(), hi.isoformat(), nullable=nullable, bounds_source="inferred")
+        return DatetimeField(c, lo.isoformat(), hi.isoformat(), nullable=nullable, bounds_source="inferred",
+                             layout=layout)
     cats = sorted({v.item() if isinstance(v, np.generic) else v for v in s.dropna().unique()}, key=str)
     if not cats:
         raise DataValidationError(f"Column {c!r} is entirely null; declare it by hand or drop it.")
@@ -309,8 +348,8 @@ def _draft_dp(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str], epsil
                 purpose="DP schema draft: kinds, nullability, bounds and category sets") as handle:
         noise = privacy_noise()
         handle.data_read()  # from here a failure (e.g. which column has too few values) is charged
-        decided, noisy = _release_kinds(df, todo, kinds, budget, noise)
-        fields = release_values(df, decided, budget, noise, epsilon, delta)
+        decided, noisy, layouts = _release_kinds(df, todo, kinds, budget, noise)
+        fields = release_values(df, decided, budget, noise, epsilon, delta, layouts)
         dropped = sorted(c for c in todo if fields[c].kind == "identifier")
         unseen = sorted(c for c in todo if fields[c].kind == "categorical" and not decided[c][1])
         spend = budget.to_spend(purpose="schema draft", classes_share=CLASSES_SHARE, kind_rule={
@@ -327,12 +366,12 @@ def _draft_dp(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str], epsil
 
 
 def _release_kinds(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str], budget: ZCDPBudget,
-                   noise: Any) -> tuple[dict[str, tuple[str, bool]], dict[str, dict[str, int]]]:
-    """Noisy class histogram of every drafted column -> (kind, nullable) per column, and the rounded noisy
-    histograms (DP outputs, recorded in the spend details)."""
+                   noise: Any) -> tuple[dict[str, tuple[str, bool]], dict[str, dict[str, int]], dict[str, str]]:
+    """Noisy class histogram of every drafted column -> (kind, nullable) per column, the rounded noisy
+    histograms (DP outputs, recorded in the spend details) and each datetime column's layout."""
     share = budget.rho * CLASSES_SHARE / len(todo)
     sigma = gaussian_sigma(share, 1.0)
-    decided, noisy = {}, {}
+    decided, noisy, layouts = {}, {}, {}
     for c in todo:
         rho = budget.spend(f"{c}:classes", share)
         counts = noisy_histogram(parse_class_counts(df[c]), rho, noise)
@@ -344,8 +383,10 @@ def _release_kinds(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str], 
                 decided[c] = decide_kind(counts, sigma, c)
             except DataValidationError:  # too few non-null values to tell its kind at this epsilon
                 decided[c] = (DROPPED, True)
-    return decided, noisy
+        if decided[c][0] == "datetime":
+            layouts[c] = decide_layout(counts, sigma) or "iso"
+    return decided, noisy, layouts
 
 
-__all__ = ["CLASSES", "KINDS", "classify_value", "decide_kind", "draft_fields", "parse_class_counts",
+__all__ = ["CLASSES", "KINDS", "classify_value", "decide_kind", "decide_layout", "draft_fields", "parse_class_counts",
            "warn_inferred"]

@@ -41,8 +41,9 @@ UNSEEN_IN_NULL_TOO = ("DP draft: the null cell holds nulls and the categories to
 
 
 def release_values(df: pd.DataFrame, decided: Mapping[str, tuple[str, bool]], budget: Any, noise: Any,
-                   epsilon: float, delta: float) -> dict[str, Field]:
-    """One field per decided column: bounds and category sets bought from the rest of the budget."""
+                   epsilon: float, delta: float, layouts: Mapping[str, str]) -> dict[str, Field]:
+    """One field per decided column: bounds and category sets bought from the rest of the budget; ``layouts``:
+    each datetime column's (decided) layout."""
     need = [c for c, (k, _) in decided.items() if k not in ("boolean", DROPPED)]
     n_cat = sum(1 for c in need if decided[c][0] == "categorical")
     rho_each = (budget.rho - budget.spent_rho) / len(need) if need else 0.0
@@ -56,7 +57,7 @@ def release_values(df: pd.DataFrame, decided: Mapping[str, tuple[str, bool]], bu
         if kind in ("numeric", "integer"):
             field = _numeric(df[c], c, kind, nullable, budget.spend(c, rho_each), noise, src)
         elif kind == "datetime":
-            field = _datetime(df[c], c, nullable, budget.spend(c, rho_each), noise, src)
+            field = _datetime(df[c], c, nullable, budget.spend(c, rho_each), noise, src, layouts.get(c, "iso"))
         elif kind == "categorical":
             d_each = (delta / 2) / n_cat
             field = _categorical(df[c], c, nullable, budget.spend(c, rho_each, delta=d_each), d_each, noise, src)
@@ -74,14 +75,15 @@ def _numeric(s: pd.Series, c: str, kind: str, nullable: bool, rho: float, noise:
     return NumericField(c, lo, hi, integer=kind == "integer", nullable=nullable, bounds_source=src)
 
 
-def _datetime(s: pd.Series, c: str, nullable: bool, rho: float, noise: Any, src: str) -> Field | None:
-    x = days(s)
+def _datetime(s: pd.Series, c: str, nullable: bool, rho: float, noise: Any, src: str,
+              layout: str) -> Field | None:
+    x = days(s, layout)
     r = dp_bounds(x[~np.isnan(x)], rho, noise, dates=True)
     if r is None:
         return None
     return DatetimeField(c, pd.Timestamp(math.floor(r[0]), unit="D").isoformat(),
                          pd.Timestamp(math.ceil(r[1]) + 1, unit="D").isoformat(), nullable=nullable,
-                         bounds_source=src)
+                         bounds_source=src, layout=layout)
 
 
 def _categorical(s: pd.Series, c: str, nullable: bool, rho: float, delta: float, noise: Any,

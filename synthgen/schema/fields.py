@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import SchemaError
-from .times import to_timestamp
+from .times import LAYOUTS, to_timestamp
 
 Kind = Literal["numeric", "categorical", "boolean", "datetime", "identifier"]
 Scalar = Union[str, int, float, bool]
@@ -167,9 +167,14 @@ class DatetimeField:
     bounds_source: str = "inferred"
     date_only: bool = False
     description: str = ""
+    #: how year-last text dates (01/02/2017) are read: "iso" (default), "month-first" or "day-first"
+    layout: str = "iso"
     kind: Kind = dc_field(default="datetime", init=False)
 
     def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise SchemaError(f"Column {self.name!r}: layout {self.layout!r} is not one of {list(LAYOUTS)}. Fix: "
+                              "'month-first' for 12/31/2017, 'day-first' for 31/12/2017, 'iso' for 2017-12-31.")
         try:
             lo, hi = to_timestamp(self.lower), to_timestamp(self.upper)
         except (ValueError, TypeError):

@@ -170,9 +170,10 @@ def _check_boolean(f: Field, col: pd.Series, out: list[Violation]) -> None:
 
 
 def _check_datetime(f: Field, col: pd.Series, out: list[Violation]) -> None:
-    t = to_timestamps(col)
+    t = to_timestamps(col, f.layout)
+    layout = "" if f.layout == "iso" else f" (or {f.layout} dates, as the field's layout declares)"
     _problem(out, f, "wrong_type", int((t.isna() & col.notna()).sum()), "are not dates/datetimes",
-             "use ISO-8601 text or a datetime dtype." + _wrong_type_fate(f))
+             f"use ISO-8601 text{layout} or a datetime dtype." + _wrong_type_fate(f))
     _problem(out, f, "below_minimum", int((t < f.lower_ts).sum()), f"are before the declared minimum {f.lower}",
              "widen the bounds or clean the data.")
     _problem(out, f, "above_maximum", int((t > f.upper_ts).sum()), f"are after the declared maximum {f.upper}",
@@ -230,7 +231,7 @@ def _coerce_categorical(f: Field, s: pd.Series) -> pd.Series:
 _COERCE: dict[str, Callable[[Field, pd.Series], pd.Series]] = {
     "numeric": lambda f, s: numeric_values(s)[0],
     "boolean": lambda f, s: boolean_values(s)[0],
-    "datetime": lambda f, s: to_timestamps(s),
+    "datetime": lambda f, s: to_timestamps(s, f.layout),
     "categorical": _coerce_categorical,
     "identifier": lambda f, s: s,
 }
@@ -256,7 +257,7 @@ def _conform_boolean(f: Field, s: pd.Series) -> pd.Series:
 
 
 def _conform_datetime(f: Field, s: pd.Series) -> pd.Series:
-    t = to_timestamps(s).clip(f.lower_ts, f.upper_ts)
+    t = to_timestamps(s, f.layout).clip(f.lower_ts, f.upper_ts)
     return t.dt.normalize() if f.date_only else t
 
 

@@ -159,7 +159,7 @@ class TableEncoder:
 
     def _to_space(self, s: pd.Series, f: Any, c: ColumnCode) -> np.ndarray:
         if f.kind == "datetime":
-            t = to_timestamps(s)
+            t = to_timestamps(s, f.layout)
             x = (t - f.lower_ts).dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
         else:
             x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)

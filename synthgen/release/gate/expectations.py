@@ -136,7 +136,7 @@ def frame_for_gate(df: Any, schema: Any) -> Any:
         if f.name not in out.columns:
             continue
         if f.kind == "datetime":
-            out[f.name] = to_timestamps(out[f.name])
+            out[f.name] = to_timestamps(out[f.name], f.layout)
         elif f.kind == "categorical" and f.type == "string" and pd.api.types.is_numeric_dtype(out[f.name]):
             s = out[f.name]
             out[f.name] = pd.Series([None if pd.isna(v) else category_key(v.item() if hasattr(v, "item") else v)
