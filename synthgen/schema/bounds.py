@@ -28,6 +28,21 @@ are snapped to 0, and so is a positive lower bound at most ``SNAP_TO_ZERO`` of t
 whose small values thin out towards zero, such as waiting times or amounts: its log-spaced buckets near zero are
 thin, so their rows are invisible in the noise; taking them in widens the range by at most 5 %). Dates (days
 since 1970) get neither slack nor snapping: their buckets are already years to decades wide.
+
+*Refinement* (:func:`refine`). Log buckets are as wide as their magnitude, so a column whose values sit far from
+zero in a narrow range (latitudes 44.9-45.1 drafted as 17.8-100, years 1980-2013 as 1000-5624, dates of one year
+as 21 years) got bounds that leave all of its rows in one or two of a generator's bins. The first histogram
+therefore gets ``1 - REFINE_SHARE`` of the column's rho. When its bounds do not contain zero (an offset column:
+post-processing of that noisy histogram), the rest pays for a second histogram over ``REFINE_CELLS`` equal-width
+cells between those bounds (values outside them counted in the end cells: still one cell per row, sensitivity 1);
+the same core / growth rule on it, with the grown width again as slack on each side, gives the refined bounds,
+kept only when they are at most ``REFINE_MAX_SHARE`` of the first ones and the noisy count outside them is within
+``OUTSIDE_SIGMAS`` standard deviations of its noise. A column that fills its range (ages 18-90) or whose cells are
+each below the noise (a spread-out normal column: only the cells at its mode clear it) keeps the first bounds, so a
+narrow noisy core cannot trim real flanks away; what is refined is a column most of whose rows sit in a few cells.
+Otherwise the rest buys a second noisy copy of the same log-bucket histogram, averaged with the first by inverse
+variance, so a column that is not refined reads a histogram of the full rho, as before. Either way the column
+costs ``rho`` (two Gaussian releases composed in zCDP; which one comes second is chosen from the first's output).
 """
 from __future__ import annotations
 
@@ -48,6 +63,14 @@ SLACK_BUCKETS = 1
 ZERO = 1e-4
 #: A positive lower bound at most this share of the upper bound becomes 0 (and symmetrically for negative columns).
 SNAP_TO_ZERO = 1 / 20
+#: Share of a column's rho held back for the refinement histogram (or a second look at the log buckets).
+REFINE_SHARE = 0.25
+#: Equal-width cells of the refinement histogram between the first bounds.
+REFINE_CELLS = 64
+#: Refined bounds are kept only when at most this share of the first bounds' width ...
+REFINE_MAX_SHARE = 0.25
+#: ... and when the noisy count outside them is below this many standard deviations of its noise.
+OUTSIDE_SIGMAS = 3.0
 
 
 def dp_bounds(values: np.ndarray, rho: float, rng, dates: bool = False) -> tuple[float, float] | None:
@@ -58,8 +81,38 @@ def dp_bounds(values: np.ndarray, rho: float, rng, dates: bool = False) -> tuple
     x = np.asarray(values, dtype=np.float64)
     x = np.clip(x[np.isfinite(x)], edges[0], edges[-1])
     counts = np.histogram(x, bins=edges)[0].astype(np.float64)
-    return bounds_from_noisy_counts(noisy_histogram(counts, rho, rng), edges, gaussian_sigma(rho, 1.0),
-                                    slack=0 if dates else SLACK_BUCKETS, snap=not dates)
+    rho1, rho2 = rho * (1.0 - REFINE_SHARE), rho * REFINE_SHARE
+    rule = {"slack": 0 if dates else SLACK_BUCKETS, "snap": not dates}
+    first = noisy_histogram(counts, rho1, rng)
+    r = bounds_from_noisy_counts(first, edges, gaussian_sigma(rho1, 1.0), **rule)
+    if r is not None and (r[0] > 0 or r[1] < 0):  # an offset column: refine (the rest of rho)
+        return refine(x, r, rho2, rng) or r
+    both = (rho1 * first + rho2 * noisy_histogram(counts, rho2, rng)) / rho  # inverse-variance mean: rho's noise
+    return bounds_from_noisy_counts(both, edges, gaussian_sigma(rho, 1.0), **rule)
+
+
+def refine(x: np.ndarray, first: tuple[float, float], rho: float, rng) -> tuple[float, float] | None:
+    """rho-zCDP narrower bounds inside ``first`` (module docstring, *Refinement*); None when no cell clears the core
+    threshold or the refined bounds would not be at most ``REFINE_MAX_SHARE`` of ``first``'s width."""
+    lo, hi = first
+    cells = np.linspace(lo, hi, REFINE_CELLS + 1)
+    counts = np.histogram(np.clip(x, lo, hi), bins=cells)[0].astype(np.float64)
+    noisy, sigma = noisy_histogram(counts, rho, rng), gaussian_sigma(rho, 1.0)
+    keep = np.flatnonzero(_core(noisy, sigma, None))
+    if keep.size == 0:
+        return None
+    a, b = int(keep[0]), int(keep[-1])
+    while a > 0 and noisy[a - 1] >= EXTEND_SIGMAS * sigma:
+        a -= 1
+    while b < REFINE_CELLS - 1 and noisy[b + 1] >= EXTEND_SIGMAS * sigma:
+        b += 1
+    slack = b - a + 1  # the grown width again on each side: a core that the noise thinned must not clip its flanks
+    a, b = max(0, a - slack), min(REFINE_CELLS - 1, b + slack)
+    outside = float(noisy.sum() - noisy[a:b + 1].sum())
+    n_out = REFINE_CELLS - (b - a + 1)
+    if b - a + 1 > REFINE_MAX_SHARE * REFINE_CELLS or outside > OUTSIDE_SIGMAS * sigma * np.sqrt(max(n_out, 1)):
+        return None
+    return float(cells[a]), float(cells[b + 1])
 
 
 def bounds_from_noisy_counts(noisy: np.ndarray, edges: np.ndarray, sigma: float, slack: int = SLACK_BUCKETS,
@@ -84,13 +137,15 @@ def bounds_from_noisy_counts(noisy: np.ndarray, edges: np.ndarray, sigma: float,
     return lo, hi
 
 
-def _core(noisy: np.ndarray, sigma: float, zero: int) -> np.ndarray:
-    """Core buckets: those clearing CORE_SIGMAS, an isolated one (module docstring) ISOLATED_SIGMAS."""
+def _core(noisy: np.ndarray, sigma: float, zero: int | None) -> np.ndarray:
+    """Core buckets: those clearing CORE_SIGMAS, an isolated one (module docstring) ISOLATED_SIGMAS; ``zero``: the
+    bucket around zero, never isolated (None: no such bucket)."""
     near = np.zeros(len(noisy), dtype=bool)
     side = noisy >= EXTEND_SIGMAS * sigma
     near[1:] |= side[:-1]
     near[:-1] |= side[1:]
-    near[zero] = True
+    if zero is not None:
+        near[zero] = True
     return noisy >= np.where(near, CORE_SIGMAS, ISOLATED_SIGMAS) * sigma
 
 

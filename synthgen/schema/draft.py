@@ -20,8 +20,10 @@ Privacy argument of a DP draft (``epsilon`` given), under add/remove-one-row:
    (:mod:`synthgen.schema.draft_values`: a fixed rule, no extra read).
    A caller who knows a column's kind passes ``kinds={col: kind}`` (the histogram then only decides
    nullability) or the whole field in ``partial`` (kept as given; it costs nothing and reads nothing).
-2. **Values**: numeric and datetime bounds from :func:`~synthgen.schema.bounds.dp_bounds` (one noisy histogram
-   over public log-spaced buckets, read by a public rule that keeps almost all the mass); categories from
+2. **Values**: numeric and datetime bounds from :func:`~synthgen.schema.bounds.dp_bounds` (a noisy histogram
+   over public log-spaced buckets, read by a public rule that keeps almost all the mass, then a noisy equal-width
+   histogram inside those bounds that narrows a column sitting far from zero: sensitivity 1 each, rho split
+   between them); categories from
    thresholded noisy counts (:func:`~synthgen.privacy.mechanisms.dp_category_set`, half of delta paying for the
    thresholds). The rest of rho is split equally over the columns whose (noisy) kind needs values; as the kinds
    are DP outputs this is adaptive composition, which zCDP allows.

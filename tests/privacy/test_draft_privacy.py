@@ -162,3 +162,26 @@ def test_schema_package_does_not_import_generators():
                 assert "generators" not in mod, f"{path.name} imports {mod}"
             elif isinstance(node, ast.Import):
                 assert not any("generators" in a.name for a in node.names), path.name
+
+
+@pytest.mark.parametrize("values,refined", [(np.linspace(44.89, 45.05, 3000), True),
+                                            (np.linspace(0.0, 900.0, 3000), False)])
+def test_bounds_spend_exactly_their_rho_refined_or_not(monkeypatch, values, refined):
+    """dp_bounds spends its rho in two Gaussian histograms of sensitivity 1 (every row in exactly one cell of each):
+    a refinement over the first bounds when they are offset from zero, else a second look at the same buckets."""
+    from synthgen.privacy import mechanisms
+    from synthgen.privacy.noise import privacy_noise
+    from synthgen.schema import bounds
+
+    calls = []
+    real = mechanisms.noisy_histogram
+
+    def spy(counts, rho, rng):
+        calls.append((len(counts), float(np.sum(counts)), rho))
+        return real(counts, rho, rng)
+
+    monkeypatch.setattr(bounds, "noisy_histogram", spy)
+    bounds.dp_bounds(values, 0.01, privacy_noise())
+    assert sum(r for _, _, r in calls) == pytest.approx(0.01)
+    assert all(total == len(values) for _, total, _ in calls)  # each row counted once per histogram
+    assert (calls[1][0] == bounds.REFINE_CELLS) is refined

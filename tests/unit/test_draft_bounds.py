@@ -121,3 +121,24 @@ def test_dates_get_no_slack_and_no_snap_to_the_epoch():
                                                                             EDGES[_bucket(18000.0) + 1])
     lo, _ = bounds_from_noisy_counts(_counts({300.0: 50, 17000.0: 50}), EDGES, 1.0, slack=0, snap=False)
     assert lo > 0  # not snapped to 1970-01-01
+
+
+def test_offset_narrow_columns_are_refined_and_spread_ones_are_not():
+    """carData/MplsStops: latitudes 44.9-45.1 had been drafted as 17.8-100 and one year of dates as 21 years, so a
+    generator's bins put every row in one or two of them (dp-marginal's longitude shape score was 0.0)."""
+    from synthgen.schema.bounds import REFINE_SHARE, dp_bounds, refine
+
+    rng = np.random.default_rng(0)
+    lat = rng.uniform(44.89, 45.05, 3000)
+    with unsafe_seeded_noise(0):
+        from synthgen.privacy.noise import privacy_noise
+        lo, hi = dp_bounds(lat, 0.002, privacy_noise())
+        assert lo <= 44.89 and hi >= 45.05 and hi - lo < 8.0  # the log bucket with its slack: 17.8-100
+        year = dp_bounds(rng.integers(1980, 2014, 3000).astype(float), 0.002, privacy_noise())
+        assert year[0] <= 1980 and year[1] >= 2013 and year[1] - year[0] < 1000  # 1000-5624 unrefined
+        day = dp_bounds(rng.uniform(17167, 17532, 3000), 0.002, privacy_noise(), dates=True)
+        assert day[0] <= 17167 and day[1] >= 17532 and day[1] - day[0] < 4 * 365  # 10000-17783 (21 years)
+        # a spread normal column: only the cells at its mode clear the noise, so no narrow core trims its flanks
+        assert refine(rng.normal(50, 10, 3000), (17.78, 100.0), 0.002 * REFINE_SHARE, privacy_noise()) is None
+        ages = rng.integers(18, 91, 3000).astype(float)
+        assert dp_bounds(ages, 0.002, privacy_noise()) == pytest.approx((10.0, 177.83), abs=0.01)  # fills: kept
