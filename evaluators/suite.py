@@ -11,6 +11,7 @@ import pandas as pd
 from synthgen.privacy.spend import DPSpend, NoGuarantee, spend_from_dict
 from synthgen.rng import check_random_state
 from synthgen.schema import Schema
+from synthgen.schema.validation import text_labels
 
 from . import fidelity, utility
 from . import privacy as privacy_eval
@@ -171,6 +172,8 @@ def _evaluate(real, synthetic, holdout, schema, target, privacy, quasi_identifie
     groups, subs = _selected(metrics)
     spend = _privacy_dict(privacy)
     t0 = time.perf_counter()
+    real, synthetic, holdout = (text_labels(d) if isinstance(d, pd.DataFrame) else d
+                                for d in (real, synthetic, holdout))
     prep = prepare(real, synthetic, holdout, schema)
     if isinstance(quasi_identifiers, str):
         quasi_identifiers = [quasi_identifiers]

@@ -322,8 +322,9 @@ def blocking_violations(violations: Any, schema: Schema, on_violation: str) -> l
     """The violations a fit refuses: all but the fixable ones (out of bounds, undeclared category, not whole for
     an integer field) when clipping is asked for or the field was bought with DP (``dp:``: a noisy draft cannot
     see a few tail values, a few non-whole ones or rare categories); :func:`conform_rows` says what is done with
-    them. Values of another type (``wrong_type``) pass only in a column whose type the DP draft chose (a noisy
-    draft keeps a type that holds almost all values): ``coerce`` reads them as nulls. A hand-declared
+    them. Values of another type (``wrong_type``) and +/-inf (``non_finite``) pass only in a column whose type the
+    DP draft chose (a noisy draft keeps a type that holds almost all values, and counts infinities as nulls): fits
+    read them as nulls. A hand-declared
     (``public:``) field's violations block unless ``on_violation="clip"``."""
     fixable = {"below_minimum", "above_maximum", "unknown_category", "not_integer"}
     drafted = _dp_drafted_columns(schema)
@@ -333,8 +334,8 @@ def blocking_violations(violations: Any, schema: Schema, on_violation: str) -> l
         dp_sourced = f is not None and f.source.startswith("dp:")
         if v.code in fixable and (on_violation == "clip" or dp_sourced):
             continue
-        if v.code in ("null_not_allowed", "wrong_type") and v.column in drafted:  # a DP draft cannot see a few
-            continue  # nulls (rows dropped) or values of another type (read as nulls)
+        if v.code in ("null_not_allowed", "wrong_type", "non_finite") and v.column in drafted:  # a DP draft
+            continue  # cannot see a few nulls (rows dropped); other types and +/-inf are read as nulls
         blocking.append(v)
     return blocking
 
@@ -359,8 +360,11 @@ def conform_rows(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     rows kept is never reported (only :func:`check_enough_rows`'s fixed message)."""
     table = schema.coerce(data)
     keep = np.ones(len(table), dtype=bool)
+    drafted = _dp_drafted_columns(schema)
     for f in schema.learnable:
         if f.kind == "numeric":
+            if f.name in drafted:  # the draft counted +/-inf as nulls: read them so, not clipped to a bound
+                table[f.name] = table[f.name].mask(np.isinf(table[f.name].to_numpy(dtype=np.float64)))
             table[f.name] = table[f.name].clip(f.lower, f.upper)
             if f.integer:  # non-whole values of an integer field (allowed above only when clipping or dp:)
                 table[f.name] = table[f.name].round().clip(np.ceil(f.lower), np.floor(f.upper))

@@ -54,10 +54,9 @@ from ..privacy.ledger import charge
 from ..privacy.mechanisms import noisy_histogram
 from ..privacy.noise import SEEDED_NOISE_REASON, noise_is_seeded, privacy_noise
 from ..privacy.spend import NoGuarantee, resolve_delta
-from .draft_values import DROPPED, release_values, warn_dropped
-from .fields import (BooleanField, CategoricalField, DatetimeField, Field, IdentifierField, NumericField,
-                     RowBounds)
-from .times import YEAR_LAST, to_timestamps
+from .draft_values import DROPPED, exact_field, release_values, warn_dropped, warn_inferred
+from .fields import (Field, IdentifierField, RowBounds)
+from .times import YEAR_LAST
 
 #: The parse classes, in histogram order. Year-last dates (``01/02/2017``) are three classes of their own:
 #: month-first for certain (second field above 12), day-first for certain (first field above 12), and either.
@@ -95,7 +94,7 @@ def _classify_text(v: str) -> str:
     except ValueError:
         x = None
     if x is not None:
-        if math.isnan(x):
+        if not math.isfinite(x):  # nan, and +/-inf: read as nulls by fits of a drafted column
             return "null"
         return "integer" if math.isfinite(x) and x.is_integer() else "number"
     if _DATE.match(t):
@@ -128,9 +127,9 @@ def classify_value(v: Any) -> str:
         return "integer"
     if isinstance(v, (float, np.floating)):
         f = float(v)
-        if math.isnan(f):
+        if not math.isfinite(f):
             return "null"
-        return "integer" if math.isfinite(f) and f.is_integer() else "number"
+        return "integer" if f.is_integer() else "number"
     if isinstance(v, (datetime, date, np.datetime64)):
         return "null" if pd.isna(v) else "date"
     if isinstance(v, str):
@@ -152,8 +151,10 @@ def parse_class_counts(s: pd.Series) -> np.ndarray:
         out[4] = (~null).sum()
     elif pd.api.types.is_numeric_dtype(s):
         x = s.to_numpy(dtype=np.float64, na_value=np.nan)[~null]
-        whole = np.isfinite(x) & (x == np.round(x))
-        out[2], out[3] = whole.sum(), (~whole).sum()
+        finite = np.isfinite(x)
+        whole = finite & (x == np.round(x))
+        out[0] += (~finite).sum()
+        out[2], out[3] = whole.sum(), (finite & ~whole).sum()
     else:
         codes, uniq = pd.factorize(s[~null])  # classify each distinct value once
         idx = {c: i for i, c in enumerate(CLASSES)}
@@ -291,49 +292,23 @@ def _draft_inferred(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str],
         if c in kinds:
             kind, nullable = kinds[c], bool(s.isna().any())
         else:
+            if counts[0] == len(s):  # null in every row: nothing to draft (a DP draft drops it too)
+                out[c] = IdentifierField(c, synthesize="drop")
+                continue
             kind, nullable = decide_kind(counts, 0.0, c)
             nullable = nullable or bool(s.isna().any())
             if kind == "integer" and s.nunique() <= categorical_threshold:
                 kind = "categorical"
-        out[c] = _exact_field(c, s, kind, nullable, decide_layout(counts, 0.0) or "iso")
+        out[c] = exact_field(c, s, kind, nullable, decide_layout(counts, 0.0) or "iso")
     names = [c for c in todo if out[c].source == "inferred"]
     if names:
         warn_inferred(names)
+    empty = [c for c in todo if out[c].kind == "identifier"]
+    if empty:
+        warnings.warn(f"Schema draft: columns {empty} are null in every row; they are drafted as dropped columns "
+                      "(not learned, not released). Fix: declare them by hand if they can hold values.",
+                      UserWarning, stacklevel=4)
     return out
-
-
-def _exact_field(c: str, s: pd.Series, kind: str, nullable: bool, layout: str) -> Field:
-    if kind == "boolean":
-        return BooleanField(c, nullable=nullable)
-    if kind in ("numeric", "integer"):
-        x = pd.to_numeric(s, errors="coerce").astype("float64")
-        x = x[np.isfinite(x.to_numpy())]
-        if x.empty:
-            raise DataValidationError(f"Column {c!r} has no finite values; cannot draft bounds. "
-                                      "Fix: declare the column by hand or drop it.")
-        lo, hi = float(x.min()), float(x.max())  # lo == hi: a constant column (legal)
-        return NumericField(c, lo, hi, integer=kind == "integer", nullable=nullable, bounds_source="inferred")
-    if kind == "datetime":
-        t = to_timestamps(s, layout).dropna()
-        if t.empty:
-            raise DataValidationError(f"Column {c!r} has no valid dates; declare it by hand.")
-        lo, hi = t.min(), t.max()  # lo == hi: a constant column (legal)
-        return DatetimeField(c, lo.isoformat(), hi.isoformat(), nullable=nullable, bounds_source="inferred",
-                             layout=layout)
-    cats = sorted({v.item() if isinstance(v, np.generic) else v for v in s.dropna().unique()}, key=str)
-    if not cats:
-        raise DataValidationError(f"Column {c!r} is entirely null; declare it by hand or drop it.")
-    return CategoricalField(c, tuple(cats), nullable=nullable, categories_source="inferred")
-
-
-def warn_inferred(names: Sequence[str]) -> None:
-    warnings.warn(
-        f"Schema fields {list(names)} were inferred from the data without noise: their bounds/categories reveal "
-        "private values. Review them and replace the source with 'public:<why>', or draft with an epsilon. "
-        "DP generators refuse this schema unless allow_inferred=True.",
-        UserWarning,
-        stacklevel=5,
-    )
 
 
 # --------------------------------------------------------------------------------------------------- with DP

@@ -26,10 +26,12 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._json import category_key
+from ..exceptions import DataValidationError
 from ..privacy.mechanisms import dp_category_set
 from .bounds import dp_bounds
 from .fields import BooleanField, CategoricalField, DatetimeField, Field, IdentifierField, NumericField
-from .times import days
+from .times import days, to_timestamps
 
 #: The decided "kind" of a column whose kind could not be drafted (drafted as a dropped identifier).
 DROPPED = "dropped"
@@ -96,6 +98,48 @@ def _categorical(s: pd.Series, c: str, nullable: bool, rho: float, delta: float,
     cats = [v.item() if isinstance(v, np.generic) else v for v in cats]
     return CategoricalField(c, tuple(cats), nullable=True, categories_source=src,
                             description=UNSEEN_IN_NULL if not nullable else UNSEEN_IN_NULL_TOO)
+
+
+def exact_field(c: str, s: pd.Series, kind: str, nullable: bool, layout: str) -> Field:
+    """The field of a draft without budget (``inferred``): exact bounds and categories, read off the column."""
+    if kind == "boolean":
+        return BooleanField(c, nullable=nullable)
+    if kind in ("numeric", "integer"):
+        x = pd.to_numeric(s, errors="coerce").astype("float64")
+        x = x[np.isfinite(x.to_numpy())]
+        if x.empty:
+            raise DataValidationError(f"Column {c!r} has no finite values; cannot draft bounds. "
+                                      "Fix: declare the column by hand or drop it.")
+        lo, hi = float(x.min()), float(x.max())  # lo == hi: a constant column (legal)
+        return NumericField(c, lo, hi, integer=kind == "integer", nullable=nullable, bounds_source="inferred")
+    if kind == "datetime":
+        t = to_timestamps(s, layout).dropna()
+        if t.empty:
+            raise DataValidationError(f"Column {c!r} has no valid dates; declare it by hand.")
+        lo, hi = t.min(), t.max()  # lo == hi: a constant column (legal)
+        return DatetimeField(c, lo.isoformat(), hi.isoformat(), nullable=nullable, bounds_source="inferred",
+                             layout=layout)
+    # categories as the values read, in their canonical text where not text or numbers (Timedelta, Period: as the
+    # DP draft's category sets, and as validation and coerce read them)
+    cats = sorted({_category(v) for v in s.dropna().unique()}, key=str)
+    if not cats:
+        raise DataValidationError(f"Column {c!r} is entirely null; declare it by hand or drop it.")
+    return CategoricalField(c, tuple(cats), nullable=nullable, categories_source="inferred")
+
+
+def _category(v: Any) -> Any:
+    v = v.item() if isinstance(v, np.generic) else v
+    return v if isinstance(v, (str, bool, int, float)) else category_key(v)
+
+
+def warn_inferred(names: Sequence[str]) -> None:
+    warnings.warn(
+        f"Schema fields {list(names)} were inferred from the data without noise: their bounds/categories reveal "
+        "private values. Review them and replace the source with 'public:<why>', or draft with an epsilon. "
+        "DP generators refuse this schema unless allow_inferred=True.",
+        UserWarning,
+        stacklevel=5,
+    )
 
 
 def warn_dropped(names: Sequence[str], epsilon: float) -> None:

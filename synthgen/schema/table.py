@@ -145,6 +145,7 @@ class Schema:
         from .draft import draft_fields
 
         rows = rows if rows is not None else (partial.rows if partial is not None else None)
+        df = validation.text_labels(df) if isinstance(df, pd.DataFrame) else df
         fields, draft_spend = draft_fields(df, epsilon=epsilon, delta=delta, ledger=ledger, kinds=kinds,
                                            partial=partial, rows=rows, identifiers=identifiers,
                                            categorical_threshold=categorical_threshold)

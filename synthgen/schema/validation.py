@@ -96,11 +96,25 @@ def boolean_values(s: pd.Series) -> tuple[pd.Series, int]:
 
 
 # ---------------------------------------------------------------------------------------------- checking
+def text_labels(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its column labels as text (a frame made from an array is labelled 0, 1, ...; a schema names
+    columns by text); the same frame when they already are. Labels that collide as text are refused by name."""
+    if all(isinstance(c, str) for c in df.columns):
+        return df
+    names = [str(c) for c in df.columns]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise DataValidationError(f"Columns {dup} have the same name once written as text (e.g. 1 and '1'). Fix: "
+                                  "rename them so that every column name is distinct text.")
+    return df.set_axis(names, axis=1)
+
+
 def validate_table(schema: Any, df: pd.DataFrame, *, allow_extra: bool = False,
                    release: bool = False) -> ValidationReport:
     """Report every way ``df`` breaks ``schema`` (see :meth:`Schema.validate`)."""
     if not isinstance(df, pd.DataFrame):
         raise DataValidationError(f"Expected a pandas DataFrame; got {type(df).__name__}.")
+    df = text_labels(df)
     v: list[Violation] = []
     n = len(df)
     if n == 0:
@@ -138,7 +152,7 @@ def _check_numeric(f: Field, col: pd.Series, out: list[Violation]) -> None:
              "clean the column or declare it categorical." + _wrong_type_fate(f))
     arr = vals.to_numpy()
     _problem(out, f, "non_finite", int(np.isinf(arr).sum()), "are +/-inf",
-             "replace infinities with nulls (and declare nullable) or with finite values.")
+             "replace infinities with nulls (and declare nullable) or with finite values." + _wrong_type_fate(f))
     finite = arr[np.isfinite(arr)]
     dp = (" These bounds were bought with DP (a noisy draft may cut a thin tail); fits clip such values "
           "without --on-violation clip.") if f.source.startswith("dp:") else ""
@@ -239,6 +253,7 @@ _COERCE: dict[str, Callable[[Field, pd.Series], pd.Series]] = {
 
 def coerce_table(fields: Sequence[Field], df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` with every declared column in its canonical dtype; unconvertible values become nulls."""
+    df = text_labels(df)
     out = {f.name: _COERCE[f.kind](f, df[f.name]) for f in fields if f.name in df.columns}
     return pd.DataFrame(out, index=df.index)
 
@@ -277,5 +292,6 @@ _CONFORM: dict[str, Callable[[Field, pd.Series], pd.Series]] = {
 
 def conform_table(schema: Any, df: pd.DataFrame) -> pd.DataFrame:
     """Generated rows in release form: column order, dtypes, bounds (post-processing with public values only)."""
+    df = text_labels(df)
     cols = {f.name: _CONFORM[f.kind](f, df[f.name]) for f in schema.fields if f.name in df.columns}
     return pd.DataFrame(cols, index=df.index)[[c for c in schema.release_names if c in cols]]

@@ -109,3 +109,50 @@ def test_evaluate_reads_the_real_tables_as_the_schema_does():
     num = pd.DataFrame({"hours": pd.to_numeric(syn["hours"]), "x": syn["x"]})
     with pytest.raises(SynthgenError, match="non-numeric values in the synthetic table"):
         evaluate(num.head(200), df.head(200).assign(hours=df["hours"].head(200)), metrics=["fidelity"])
+
+
+def test_infinities_in_a_dp_drafted_column_are_nulls_to_the_draft_and_the_fit():
+    """Found by a dtype sweep: a column with a few +/-inf was drafted numeric, then every fit refused its own
+    training table ('some values are +/-inf'); a fit with clipping would have read inf as the upper bound."""
+    from synthgen.schema.draft import CLASSES, parse_class_counts
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=1200)
+    x[:40] = np.inf
+    df = pd.DataFrame({"x": x, "y": rng.choice(["a", "b"], 1200)})
+    counts = dict(zip(CLASSES, parse_class_counts(df["x"])))
+    assert counts["null"] == 40 and counts["number"] == 1160
+    with unsafe_seeded_noise(0):
+        drafted = Schema.draft(df, epsilon=2.0, rows=RowBounds(max=10_000))
+    assert drafted["x"].kind == "numeric" and drafted["x"].nullable and drafted["x"].upper < 100
+    model = registry.get("dp-copula")(epsilon=1.0).fit(df, drafted, random_state=0)
+    out = pd.to_numeric(model.sample(2000, random_state=1)["x"])
+    assert out.isna().mean() > 0.005  # the infinities came back as the null share, not as the upper bound
+    assert (out.dropna() == drafted["x"].upper).mean() < 0.01
+    declared = Schema((NumericField("x", -10, 10, nullable=True, bounds_source="public:codebook"),
+                       drafted["y"]), rows=RowBounds(max=10_000))
+    with pytest.raises(DataValidationError, match="inf"):  # a declared column still refuses them
+        registry.get("dp-copula")(epsilon=1.0).fit(df, declared, random_state=0)
+
+
+def test_frames_with_integer_labels_and_odd_value_types_draft_fit_and_evaluate():
+    """Found by a dtype sweep: a frame made from an array (labels 0, 1, 2) crashed the draft (KeyError '0'); an
+    inferred draft refused Timedelta/Period columns and a column null in every row (the DP draft dropped it)."""
+    from evaluators.suite import evaluate
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(600, 2)))
+    df[2] = pd.to_timedelta(rng.integers(0, 5, 600), unit="min")
+    df[3] = None
+    with pytest.warns(UserWarning, match=r"\['3'\] are null in every row"):
+        inferred = Schema.draft(df)
+    assert inferred.names == ("0", "1", "2", "3") and inferred["3"].kind == "identifier"
+    assert inferred["2"].kind == "categorical" and "0 days 00:01:00" in inferred["2"].categories
+    with unsafe_seeded_noise(0):
+        drafted = Schema.draft(df, epsilon=2.0, rows=RowBounds(max=10_000))
+    model = registry.get("dp-copula")(epsilon=1.0).fit(df, drafted, random_state=0)
+    out = model.sample(300, random_state=1)
+    report = evaluate(df.iloc[:400], out, holdout=df.iloc[400:], schema=drafted, metrics=["fidelity"])
+    assert 0 < report.summary["fidelity_score"] <= 1
+    with pytest.raises(DataValidationError, match=r"\['1'\] have the same name"):
+        Schema.draft(pd.DataFrame({1: [1.0, 2.0], "1": [3.0, 4.0]}))
