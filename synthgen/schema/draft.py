@@ -54,7 +54,8 @@ from ..privacy.ledger import charge
 from ..privacy.mechanisms import noisy_histogram
 from ..privacy.noise import SEEDED_NOISE_REASON, noise_is_seeded, privacy_noise
 from ..privacy.spend import NoGuarantee, resolve_delta
-from .draft_values import DROPPED, exact_field, release_values, warn_dropped, warn_inferred
+from .draft_values import (DROPPED, exact_field, listed_shares, release_values, warn_dropped,
+                           warn_inferred, warn_unlisted)
 from .fields import (Field, IdentifierField, RowBounds)
 from .times import YEAR_LAST
 
@@ -326,19 +327,21 @@ def _draft_dp(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str], epsil
         noise = privacy_noise()
         handle.data_read()  # from here a failure (e.g. which column has too few values) is charged
         decided, noisy, layouts = _release_kinds(df, todo, kinds, budget, noise)
-        fields = release_values(df, decided, budget, noise, epsilon, delta, layouts)
+        fields, listed = release_values(df, decided, budget, noise, epsilon, delta, layouts)
         dropped = sorted(c for c in todo if fields[c].kind == "identifier")
         unseen = sorted(c for c in todo if fields[c].kind == "categorical" and not decided[c][1])
+        shares = listed_shares(listed, noisy)
         spend = budget.to_spend(purpose="schema draft", classes_share=CLASSES_SHARE, kind_rule={
             "kind_share": KIND_SHARE, "threshold_sigmas": THRESHOLD_SIGMAS}, noisy_classes=noisy,
             kinds={c: ("caller" if c in kinds else "dp") for c in todo}, dropped=dropped,
-            nullable_for_unseen=unseen)
+            nullable_for_unseen=unseen, listed_share=shares)
         handle.record_spent(spend.epsilon, spend.delta)
     out = spend.to_dict() if not seeded else NoGuarantee(SEEDED_NOISE_REASON, accounted=spend).to_dict()
     if handle.entry is not None:
         out["ledger_entry"] = dict(handle.entry)
     if dropped:
         warn_dropped(dropped, epsilon)
+    warn_unlisted(shares)
     return fields, out
 
 

@@ -43,14 +43,17 @@ UNSEEN_IN_NULL_TOO = ("DP draft: the null cell holds nulls and the categories to
 
 
 def release_values(df: pd.DataFrame, decided: Mapping[str, tuple[str, bool]], budget: Any, noise: Any,
-                   epsilon: float, delta: float, layouts: Mapping[str, str]) -> dict[str, Field]:
+                   epsilon: float, delta: float, layouts: Mapping[str, str]
+                   ) -> tuple[dict[str, Field], dict[str, float]]:
     """One field per decided column: bounds and category sets bought from the rest of the budget; ``layouts``:
-    each datetime column's (decided) layout."""
+    each datetime column's (decided) layout. Also, per drafted categorical column, the sum of its listed
+    categories' noisy counts (a DP output: see :func:`listed_shares`)."""
     need = [c for c, (k, _) in decided.items() if k not in ("boolean", DROPPED)]
     n_cat = sum(1 for c in need if decided[c][0] == "categorical")
     rho_each = (budget.rho - budget.spent_rho) / len(need) if need else 0.0
     src = f"dp:{epsilon:g}"
     out: dict[str, Field] = {}
+    listed: dict[str, float] = {}
     for c, (kind, nullable) in decided.items():
         if kind == "boolean":
             out[c] = BooleanField(c, nullable=nullable)
@@ -62,9 +65,10 @@ def release_values(df: pd.DataFrame, decided: Mapping[str, tuple[str, bool]], bu
             field = _datetime(df[c], c, nullable, budget.spend(c, rho_each), noise, src, layouts.get(c, "iso"))
         elif kind == "categorical":
             d_each = (delta / 2) / n_cat
-            field = _categorical(df[c], c, nullable, budget.spend(c, rho_each, delta=d_each), d_each, noise, src)
+            field, listed[c] = _categorical(df[c], c, nullable, budget.spend(c, rho_each, delta=d_each), d_each,
+                                            noise, src)
         out[c] = field if field is not None else IdentifierField(c, synthesize="drop")
-    return out
+    return out, listed
 
 
 def _numeric(s: pd.Series, c: str, kind: str, nullable: bool, rho: float, noise: Any, src: str) -> Field | None:
@@ -89,15 +93,15 @@ def _datetime(s: pd.Series, c: str, nullable: bool, rho: float, noise: Any, src:
 
 
 def _categorical(s: pd.Series, c: str, nullable: bool, rho: float, delta: float, noise: Any,
-                 src: str) -> Field | None:
+                 src: str) -> tuple[Field | None, float]:
     """Categories from thresholded noisy counts; always nullable (see the module docstring: the null cell holds
     the rows whose category the threshold could not release). ``nullable``: what the null count alone said."""
-    cats, _ = dp_category_set(list(s.dropna()), rho, delta, noise)
+    cats, counts = dp_category_set(list(s.dropna()), rho, delta, noise)
     if not cats:
-        return None
+        return None, 0.0
     cats = [v.item() if isinstance(v, np.generic) else v for v in cats]
     return CategoricalField(c, tuple(cats), nullable=True, categories_source=src,
-                            description=UNSEEN_IN_NULL if not nullable else UNSEEN_IN_NULL_TOO)
+                            description=UNSEEN_IN_NULL if not nullable else UNSEEN_IN_NULL_TOO), float(counts.sum())
 
 
 def exact_field(c: str, s: pd.Series, kind: str, nullable: bool, layout: str) -> Field:
@@ -140,6 +144,32 @@ def warn_inferred(names: Sequence[str]) -> None:
         UserWarning,
         stacklevel=5,
     )
+
+
+#: A drafted categorical column whose listed categories hold less than this share of its rows gets a warning.
+LISTED_WARN_SHARE = 0.8
+
+
+def listed_shares(listed: Mapping[str, float], noisy_classes: Mapping[str, Mapping[str, int]]) -> dict[str, float]:
+    """Per drafted categorical column, the share of its non-null rows whose category the draft listed: the listed
+    categories' noisy counts over the column's noisy non-null class counts (post-processing of DP outputs: free).
+    The rest fall in the null cell ("missing or not listed")."""
+    out = {}
+    for c, kept in listed.items():
+        mass = sum(v for k, v in noisy_classes[c].items() if k != "null")
+        out[c] = round(min(1.0, max(0.0, kept / mass)), 3) if mass > 0 else 0.0
+    return out
+
+
+def warn_unlisted(shares: Mapping[str, float]) -> None:
+    low = {c: v for c, v in shares.items() if v < LISTED_WARN_SHARE}
+    if low:
+        warnings.warn(
+            "Schema draft: the drafted categories hold only about "
+            f"{', '.join(f'{100 * v:.0f} % of column {c!r}' for c, v in sorted(low.items()))} (noisy estimates); "
+            "a fit puts the others in the null cell ('missing or not listed'). Categories held by few rows cannot "
+            "be released at this epsilon. Fix: declare these columns' categories from a public source (a codebook: "
+            "`synthgen schema draft --partial declared.json`), or spend more epsilon.", UserWarning, stacklevel=4)
 
 
 def warn_dropped(names: Sequence[str], epsilon: float) -> None:
