@@ -1,7 +1,9 @@
 """Which DP table generator suits a table: a pure function of its DECLARED schema.
 
 :func:`recommend` reads only what a schema declares (column kinds, declared categories and their number, declared
-bounds and their width, nullability (not counting a DP draft's ``nullable_for_unseen`` columns), the number of
+bounds and their width, nullability (not counting a DP draft's ``nullable_for_unseen`` columns, nor drafted
+columns whose noisy null share is under ``NULL_SHARE_VISIBLE``: a draft makes those nullable when its noise cannot
+rule nulls out, which is no evidence of structural nulls), the number of
 columns, the declared row bounds) plus the caller's epsilon and target column: all public, so a recommendation
 costs no budget and says nothing about the private rows. It never sees the data, so it cannot know whether a wide
 declared range is filled; it judges what each generator's model can represent at the declared resolution.
@@ -43,6 +45,7 @@ MARGINAL_MAX_COLUMNS = 40  # above: dp-marginal's selection rounds grow too slow
 CONDITION_MAX_CLASSES = 10
 DISCRETE_SHARE = 0.5  # share of categorical/boolean/low-range columns above which dp-marginal is preferred
 NULLABLE_SHARE = 0.2  # share of nullable columns from which structural nulls are expected
+NULL_SHARE_VISIBLE = 0.05  # a DP-drafted column with a smaller noisy null share is not counted as nullable
 
 
 @dataclass(frozen=True)
@@ -112,11 +115,18 @@ def profile(schema: Schema) -> SchemaProfile:
 
 
 def _nullable_for_unseen(schema: Schema) -> set[str]:
-    """Categorical columns a DP draft made nullable only to hold the categories it could not release (its spend's
-    ``nullable_for_unseen``, a DP output): not evidence of structural nulls, so not counted as nullable here."""
+    """Columns a DP draft made nullable without evidence of nulls: categorical ones only to hold the categories it
+    could not release (its spend's ``nullable_for_unseen``), and any whose noisy null count is under
+    ``NULL_SHARE_VISIBLE`` of its noisy class counts (the draft makes such a column nullable when its noise cannot
+    rule that share out). Both read DP outputs only; neither is evidence of structural nulls."""
     spend = getattr(schema, "draft_spend", None) or {}
     details = spend.get("details") or (spend.get("accounted") or {}).get("details") or {}
-    return set(details.get("nullable_for_unseen") or ())
+    out = set(details.get("nullable_for_unseen") or ())
+    for c, counts in (details.get("noisy_classes") or {}).items():
+        total = sum(max(float(v), 0.0) for v in counts.values())
+        if total > 0 and max(float(counts.get("null", 0)), 0.0) < NULL_SHARE_VISIBLE * total:
+            out.add(c)
+    return out
 
 
 def _check(schema: Any, epsilon: float | None, target: str | None) -> None:

@@ -140,11 +140,15 @@ def test_conform_rows_is_row_wise_so_a_neighbour_changes_at_most_one_row(drafted
 
 
 def test_recommend_does_not_read_nullable_for_unseen_as_structural_nulls(drafted):
-    _, schema = drafted
-    unseen = len(_details(schema)["nullable_for_unseen"])
-    assert profile(schema).n_nullable == COLS - unseen  # columns nullable only to hold undrafted categories
+    df, schema = drafted
+    assert _details(schema)["nullable_for_unseen"]  # nullable only to hold undrafted categories
+    assert profile(schema).n_nullable == 0  # and no column's noisy null share reaches 5 %: no structural nulls
     bare = Schema(schema.fields, rows=schema.rows)  # the same fields without the draft's record
     assert profile(bare).n_nullable == COLS
+    holes = df.assign(c0=df["c0"].where(np.arange(len(df)) % 3 > 0))  # a third of c0 null: structural
+    with unsafe_seeded_noise(4):
+        again = Schema.draft(holes, epsilon=3.0, rows=RowBounds(max=10_000))
+    assert profile(again).n_nullable == 1
 
 
 # --------------------------------------------------------------------- condition_on a nullable key (a drafted target)
