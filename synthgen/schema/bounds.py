@@ -30,19 +30,23 @@ thin, so their rows are invisible in the noise; taking them in widens the range 
 since 1970) get neither slack nor snapping: their buckets are already years to decades wide.
 
 *Refinement* (:func:`refine`). Log buckets are as wide as their magnitude, so a column whose values sit far from
-zero in a narrow range (latitudes 44.9-45.1 drafted as 17.8-100, years 1980-2013 as 1000-5624, dates of one year
-as 21 years) got bounds that leave all of its rows in one or two of a generator's bins. The first histogram
-therefore gets ``1 - REFINE_SHARE`` of the column's rho. When its bounds do not contain zero (an offset column:
-post-processing of that noisy histogram), the rest pays for a second histogram over ``REFINE_CELLS`` equal-width
-cells between those bounds (values outside them counted in the end cells: still one cell per row, sensitivity 1);
-the same core / growth rule on it, with the grown width again as slack on each side, gives the refined bounds,
-kept only when they are at most ``REFINE_MAX_SHARE`` of the first ones and the noisy count outside them is within
-``OUTSIDE_SIGMAS`` standard deviations of its noise. A column that fills its range (ages 18-90) or whose cells are
-each below the noise (a spread-out normal column: only the cells at its mode clear it) keeps the first bounds, so a
-narrow noisy core cannot trim real flanks away; what is refined is a column most of whose rows sit in a few cells.
+zero in a narrow range (latitudes 44.9-45.1 drafted as 17.8-100, years 1980-2013 as 1000-5624, dates of one year as
+21 years) got bounds that leave all of its rows in one or two of a generator's bins. The first histogram therefore
+gets ``1 - REFINE_SHARE`` of the column's rho. When its bounds do not contain zero and its noisy mass sits in one
+log bucket (no other clearing ``TAIL_SIGMAS`` sigma, nor all others together ``REST_SIGMAS`` deviations: an offset,
+concentrated column; post-processing of that noisy histogram), the rest pays for a second histogram over
+``REFINE_CELLS`` equal-width cells between those bounds (values outside them counted in the end cells: still one
+cell per row, sensitivity 1); the same core / growth rule on it, with the grown width again as slack on each side,
+gives the refined bounds, kept only when they are at most ``REFINE_MAX_SHARE`` of the first ones and the noisy count
+outside them is within ``OUTSIDE_SIGMAS`` standard deviations of its noise. A column that fills its range (ages
+18-90) or whose cells are each below the noise (a spread-out normal column: only the cells at its mode clear it)
+keeps the first bounds, so a narrow noisy core cannot trim real flanks away; what is refined is a column most of
+whose rows sit in a few cells. The first histogram has the last word: a log bucket outside the refined bounds that
+clears ``TAIL_SIGMAS`` sigma there (or such buckets together ``OUTSIDE_SIGMAS`` deviations of their sum) keeps the
+first bounds, as a thin tail is visible in coarse log buckets when it is spread below the noise of the fine cells.
 Otherwise the rest buys a second noisy copy of the same log-bucket histogram, averaged with the first by inverse
-variance, so a column that is not refined reads a histogram of the full rho, as before. Either way the column
-costs ``rho`` (two Gaussian releases composed in zCDP; which one comes second is chosen from the first's output).
+variance, so a column that is not refined reads a histogram of the full rho, as before. Either way the column costs
+``rho`` (two Gaussian releases composed in zCDP; which one comes second is chosen from the first's output).
 """
 from __future__ import annotations
 
@@ -69,8 +73,13 @@ REFINE_SHARE = 0.25
 REFINE_CELLS = 64
 #: Refined bounds are kept only when at most this share of the first bounds' width ...
 REFINE_MAX_SHARE = 0.25
-#: ... and when the noisy count outside them is below this many standard deviations of its noise.
+#: ... and when the noisy count outside them is below this many standard deviations of its noise ...
 OUTSIDE_SIGMAS = 3.0
+#: ... and no log bucket entirely outside them clears this many sigma in the first histogram.
+TAIL_SIGMAS = 2.5
+#: Only a column whose first histogram's noisy mass sits in one log bucket is refined (see _one_bucket).
+CONCENTRATED = 0.97
+REST_SIGMAS = 2.0
 
 
 def dp_bounds(values: np.ndarray, rho: float, rng, dates: bool = False) -> tuple[float, float] | None:
@@ -83,10 +92,11 @@ def dp_bounds(values: np.ndarray, rho: float, rng, dates: bool = False) -> tuple
     counts = np.histogram(x, bins=edges)[0].astype(np.float64)
     rho1, rho2 = rho * (1.0 - REFINE_SHARE), rho * REFINE_SHARE
     rule = {"slack": 0 if dates else SLACK_BUCKETS, "snap": not dates}
-    first = noisy_histogram(counts, rho1, rng)
-    r = bounds_from_noisy_counts(first, edges, gaussian_sigma(rho1, 1.0), **rule)
-    if r is not None and (r[0] > 0 or r[1] < 0):  # an offset column: refine (the rest of rho)
-        return refine(x, r, rho2, rng) or r
+    first, sigma1 = noisy_histogram(counts, rho1, rng), gaussian_sigma(rho1, 1.0)
+    r = bounds_from_noisy_counts(first, edges, sigma1, **rule)
+    if r is not None and (r[0] > 0 or r[1] < 0) and _one_bucket(first, edges, sigma1, r):  # offset, one bucket
+        narrow = refine(x, r, rho2, rng)
+        return narrow if narrow is not None and not _tail_left_out(first, edges, sigma1, r, narrow) else r
     both = (rho1 * first + rho2 * noisy_histogram(counts, rho2, rng)) / rho  # inverse-variance mean: rho's noise
     return bounds_from_noisy_counts(both, edges, gaussian_sigma(rho, 1.0), **rule)
 
@@ -135,6 +145,35 @@ def bounds_from_noisy_counts(noisy: np.ndarray, edges: np.ndarray, sigma: float,
     lo = 0.0 if abs(lo) <= ZERO or (snap and 0 < lo <= SNAP_TO_ZERO * hi) else lo
     hi = 0.0 if abs(hi) <= ZERO or (snap and 0 > hi >= SNAP_TO_ZERO * lo) else hi
     return lo, hi
+
+
+def _one_bucket(first: np.ndarray, edges: np.ndarray, sigma: float, wide: tuple[float, float]) -> bool:
+    """Whether the noisy mass inside the first bounds sits in one log bucket: no other bucket inside them clears
+    ``TAIL_SIGMAS`` sigma and together they hold under ``REST_SIGMAS`` standard deviations of their sum's noise
+    (or under ``1 - CONCENTRATED`` of the mass). A column whose rows fill two or more buckets (a right tail such as
+    100 plus a lognormal's) is not refined: its tail would be spread below the noise of the refinement's cells."""
+    inside = (edges[:-1] >= wide[0]) & (edges[1:] <= wide[1])
+    m = first[inside]
+    if m.size < 2:
+        return m.size == 1
+    rest = np.delete(m, int(np.argmax(m)))
+    allowed = max((1.0 - CONCENTRATED) * max(float(m.sum()), 1.0), REST_SIGMAS * sigma * np.sqrt(rest.size))
+    return bool(rest.max() < TAIL_SIGMAS * sigma and rest.sum() < allowed)
+
+
+def _tail_left_out(first: np.ndarray, edges: np.ndarray, sigma: float, wide: tuple[float, float],
+                   narrow: tuple[float, float]) -> bool:
+    """Whether the first (log-bucket) noisy histogram shows mass that the refined bounds leave out: a bucket inside
+    the first bounds ``wide`` but entirely outside ``narrow`` clearing ``TAIL_SIGMAS`` sigma, or such buckets
+    together clearing ``OUTSIDE_SIGMAS`` standard deviations of their sum (coarse log buckets see a thin tail
+    that the refinement's equal-width cells spread below their noise)."""
+    inside = (edges[:-1] >= wide[0]) & (edges[1:] <= wide[1])
+    out = inside & ((edges[1:] <= narrow[0]) | (edges[:-1] >= narrow[1]))
+    k = int(out.sum())
+    if k == 0:
+        return False
+    tail = first[out]
+    return bool(tail.max() >= TAIL_SIGMAS * sigma or tail.sum() >= OUTSIDE_SIGMAS * sigma * np.sqrt(k))
 
 
 def _core(noisy: np.ndarray, sigma: float, zero: int | None) -> np.ndarray:
