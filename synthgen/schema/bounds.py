@@ -43,10 +43,11 @@ outside them is within ``OUTSIDE_SIGMAS`` standard deviations of its noise. A co
 keeps the first bounds, so a narrow noisy core cannot trim real flanks away; what is refined is a column most of
 whose rows sit in a few cells. The first histogram has the last word: a log bucket outside the refined bounds that
 clears ``TAIL_SIGMAS`` sigma there (or such buckets together ``OUTSIDE_SIGMAS`` deviations of their sum) keeps the
-first bounds, as a thin tail is visible in coarse log buckets when it is spread below the noise of the fine cells.
-Otherwise the rest buys a second noisy copy of the same log-bucket histogram, averaged with the first by inverse
-variance, so a column that is not refined reads a histogram of the full rho, as before. Either way the column costs
-``rho`` (two Gaussian releases composed in zCDP; which one comes second is chosen from the first's output).
+first bounds, as a thin tail is visible in coarse log buckets when it is spread below the noise of the fine cells. A
+refinement tried and not kept leaves the first bounds. A column not tried gets, with the rest of rho, a second noisy
+copy of the same log-bucket histogram, averaged with the first by inverse variance, so a column that is not refined
+reads a histogram of the full rho, as before. Either way the column costs ``rho`` (two Gaussian releases composed in
+zCDP; which one comes second is chosen from the first's output).
 """
 from __future__ import annotations
 
