@@ -51,6 +51,19 @@ def test_target_missing_or_constant(tables):
         evaluators.evaluate(real.assign(y="u"), syn, hold, target="y")
 
 
+
+def test_a_target_the_schema_drops_is_named_as_such(tables):
+    """birds/txhousing in the second unseen sweep: a DP draft dropped the target (no category over its threshold)
+    and `evaluate --target` only said it was not compared."""
+    from synthgen.schema import CategoricalField, IdentifierField, NumericField, Schema
+
+    real, syn, hold = tables
+    schema = Schema((NumericField("x", -10, 10, bounds_source="public:t"),
+                     CategoricalField("k", ("a", "b"), categories_source="public:t"), IdentifierField("y")))
+    with pytest.raises(EvaluationError, match=r"declares 'y' an identifier.*--partial.*Fix"):
+        evaluators.evaluate(real, syn.drop(columns="y"), hold, schema=schema, target="y")
+
+
 def test_holdout_too_small_says_how_many_rows(tables):
     real, syn, hold = tables
     with pytest.raises(EvaluationError, match=rf"holdout has 50 rows; at least {MIN_HOLDOUT_ROWS} rows are needed"):
