@@ -1,4 +1,5 @@
-"""Tables on disk: CSV or Parquet chosen by extension, read with a typed error and written atomically.
+"""Tables on disk: CSV or Parquet chosen by extension, read with a typed error and written atomically. Delimited
+text (CSV, TSV, compressed or not) is read in the layout its first lines show (:mod:`synthgen.io.text`).
 
 A Parquet dataset (a directory of ``*.parquet`` files, or a glob such as ``data/part-*.parquet``) reads into one
 DataFrame with :func:`read_table`, or lazily, one partition per file, into a Dask frame with
@@ -14,8 +15,10 @@ import pandas as pd
 
 from ..exceptions import InputError
 from .files import atomic_path
+from .text import TEXT_SUFFIXES, read_delimited, text_suffix
 
-TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq")  # written
+READ_SUFFIXES = TEXT_SUFFIXES + (".parquet", ".pq")
 
 
 def parquet_files(path: str | os.PathLike) -> list[Path] | None:
@@ -66,16 +69,17 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError(f"Data file {path} does not exist; check the path.")
-    suffix = path.suffix.lower()
+    suffix = text_suffix(path) or path.suffix.lower()
     try:
-        if suffix == ".csv":
-            return pd.read_csv(path)
+        if text_suffix(path):
+            return read_delimited(path)
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - re-raised as a typed error with the cause chained
         raise InputError(f"Could not read {path} as {suffix[1:].upper()}: {type(exc).__name__}. "
                          "Check that the file is a valid, complete table.") from exc
-    raise InputError(f"Unsupported table format {suffix!r} for {path}; expected one of {', '.join(TABLE_SUFFIXES)}.")
+    raise InputError(f"Unsupported table format {suffix!r} for {path}; expected one of {', '.join(READ_SUFFIXES)} "
+                     "(text files may be compressed: .gz, .bz2, .xz, .zip).")
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
