@@ -342,9 +342,7 @@ def blocking_violations(violations: Any, schema: Schema, on_violation: str) -> l
 
 def _dp_drafted_columns(schema: Schema) -> set[str]:
     """Columns whose kind and nullability a DP draft decided (``Schema.draft(epsilon=...)``'s spend record)."""
-    spend = getattr(schema, "draft_spend", None) or {}
-    details = spend.get("details") or (spend.get("accounted") or {}).get("details") or {}
-    return set(details.get("kinds") or ())
+    return set(schema.draft_details.get("kinds") or ())
 
 
 def conform_rows(data: pd.DataFrame, schema: Schema) -> pd.DataFrame:

@@ -109,18 +109,17 @@ def profile(schema: Schema) -> SchemaProfile:
             cont += 1
     rows = getattr(schema, "rows", None)
     max_rows = int(rows.max) if rows is not None and rows.max else None
-    unseen = _nullable_for_unseen(schema)
-    nullable = sum(bool(f.nullable) and f.name not in unseen for f in cols)
+    no_nulls = _no_null_evidence(schema)
+    nullable = sum(bool(f.nullable) and f.name not in no_nulls for f in cols)
     return SchemaProfile(len(cols), cont, disc, nullable, high, max_card, max_rows)
 
 
-def _nullable_for_unseen(schema: Schema) -> set[str]:
+def _no_null_evidence(schema: Schema) -> set[str]:
     """Columns a DP draft made nullable without evidence of nulls: categorical ones only to hold the categories it
     could not release (its spend's ``nullable_for_unseen``), and any whose noisy null count is under
     ``NULL_SHARE_VISIBLE`` of its noisy class counts (the draft makes such a column nullable when its noise cannot
     rule that share out). Both read DP outputs only; neither is evidence of structural nulls."""
-    spend = getattr(schema, "draft_spend", None) or {}
-    details = spend.get("details") or (spend.get("accounted") or {}).get("details") or {}
+    details = schema.draft_details
     out = set(details.get("nullable_for_unseen") or ())
     for c, counts in (details.get("noisy_classes") or {}).items():
         total = sum(max(float(v), 0.0) for v in counts.values())

@@ -18,7 +18,6 @@ from __future__ import annotations
 import bz2
 import csv
 import gzip
-import io
 import lzma
 import os
 import re
@@ -30,7 +29,7 @@ import pandas as pd
 
 SEPARATORS = (",", ";", "\t", "|")
 TEXT_SUFFIXES = (".csv", ".tsv", ".tab", ".txt")
-COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".zip": None}
+COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".zip": zipfile.ZipFile}  # .zip: see _sample
 SAMPLE_BYTES = 1 << 16
 SAMPLE_LINES = 50
 _COMMA_NUMBER = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
@@ -77,11 +76,10 @@ def decimal_mark(lines: list[str], sep: str) -> str:
 
 
 def _sample(path: Path) -> bytes:
-    opener = COMPRESSED.get(path.suffix.lower(), open)
-    if path.suffix.lower() == ".zip":
+    if path.suffix.lower() == ".zip":  # pandas reads a zip's only member
         with zipfile.ZipFile(path) as z, z.open(z.namelist()[0]) as f:
             return f.read(SAMPLE_BYTES)
-    with opener(path, "rb") as f:
+    with COMPRESSED.get(path.suffix.lower(), open)(path, "rb") as f:
         return f.read(SAMPLE_BYTES)
 
 
@@ -99,7 +97,7 @@ def _encoding(raw: bytes) -> str:
 
 def _rows(text: str) -> list[str]:
     """Whole sampled lines (the last one may be cut by the sample's end, so it is dropped when more follow)."""
-    lines = io.StringIO(text).read().splitlines()
+    lines = text.splitlines()
     if len(lines) > 1 and not text.endswith(("\n", "\r")):
         lines = lines[:-1]
     return [ln for ln in lines[:SAMPLE_LINES] if ln.strip()]

@@ -148,13 +148,17 @@ def bounds_from_noisy_counts(noisy: np.ndarray, edges: np.ndarray, sigma: float,
     return lo, hi
 
 
+def _within(edges: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    """Which buckets lie wholly inside ``bounds`` (bounds found by the rule lie on bucket edges)."""
+    return (edges[:-1] >= bounds[0]) & (edges[1:] <= bounds[1])
+
+
 def _one_bucket(first: np.ndarray, edges: np.ndarray, sigma: float, wide: tuple[float, float]) -> bool:
     """Whether the noisy mass inside the first bounds sits in one log bucket: no other bucket inside them clears
     ``TAIL_SIGMAS`` sigma and together they hold under ``REST_SIGMAS`` standard deviations of their sum's noise
     (or under ``1 - CONCENTRATED`` of the mass). A column whose rows fill two or more buckets (a right tail such as
     100 plus a lognormal's) is not refined: its tail would be spread below the noise of the refinement's cells."""
-    inside = (edges[:-1] >= wide[0]) & (edges[1:] <= wide[1])
-    m = first[inside]
+    m = first[_within(edges, wide)]
     if m.size < 2:
         return m.size == 1
     rest = np.delete(m, int(np.argmax(m)))
@@ -168,8 +172,7 @@ def _tail_left_out(first: np.ndarray, edges: np.ndarray, sigma: float, wide: tup
     the first bounds ``wide`` but entirely outside ``narrow`` clearing ``TAIL_SIGMAS`` sigma, or such buckets
     together clearing ``OUTSIDE_SIGMAS`` standard deviations of their sum (coarse log buckets see a thin tail
     that the refinement's equal-width cells spread below their noise)."""
-    inside = (edges[:-1] >= wide[0]) & (edges[1:] <= wide[1])
-    out = inside & ((edges[1:] <= narrow[0]) | (edges[:-1] >= narrow[1]))
+    out = _within(edges, wide) & ((edges[1:] <= narrow[0]) | (edges[:-1] >= narrow[1]))
     k = int(out.sum())
     if k == 0:
         return False

@@ -97,7 +97,7 @@ def _classify_text(v: str) -> str:
     if x is not None:
         if not math.isfinite(x):  # nan, and +/-inf: read as nulls by fits of a drafted column
             return "null"
-        return "integer" if math.isfinite(x) and x.is_integer() else "number"
+        return "integer" if x.is_integer() else "number"
     if _DATE.match(t):
         try:
             pd.Timestamp(t)
@@ -105,12 +105,11 @@ def _classify_text(v: str) -> str:
         except (ValueError, TypeError):
             return "text"
     m = _YEAR_LAST.match(t)
-    return _year_last_class(int(m.group(1)), int(m.group(3)), t) if m else "text"
+    return _year_last_class(int(m.group(1)), int(m.group(3)), int(m.group(4))) if m else "text"
 
 
-def _year_last_class(a: int, b: int, t: str) -> str:
+def _year_last_class(a: int, b: int, year: int) -> str:
     """The class of a year-last date whose first two fields are ``a`` and ``b``."""
-    year = int(re.split(r"[/.\-\sT]", t.strip())[2])
     readable = [order for order, (m, d) in (("month_first", (a, b)), ("day_first", (b, a)))
                 if 1 <= m <= 12 and 1 <= d <= calendar.monthrange(year, m)[1]]
     if len(readable) == 2:

@@ -55,6 +55,14 @@ class Schema:
         return tuple(f for f in self.fields if f.kind != "identifier")
 
     @property
+    def draft_details(self) -> Mapping[str, Any]:
+        """The details of the spend of the DP draft this schema came from (its noisy class counts, the columns
+        whose kind it decided, ...); also under the seeded test switch, whose spend keeps them as ``accounted``.
+        Empty for a schema that was not DP-drafted."""
+        spend = self.draft_spend or {}
+        return spend.get("details") or (spend.get("accounted") or {}).get("details") or {}
+
+    @property
     def release_names(self) -> tuple[str, ...]:
         """Columns a synthetic release carries (identifiers marked ``drop`` are left out)."""
         return tuple(f.name for f in self.fields if not (f.kind == "identifier" and f.synthesize == "drop"))

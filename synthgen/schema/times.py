@@ -22,8 +22,9 @@ import pandas as pd
 US_PER_DAY = 86_400_000_000  # microseconds: their range spans ±290,000 years (nanoseconds: 1677-2262 only)
 #: How a datetime column's year-last dates are read (the field's ``layout``).
 LAYOUTS = ("iso", "month-first", "day-first")
-#: A date with the year last: first field, separator, second field, the same separator, a four-digit year.
-YEAR_LAST = r"^\s*(\d{1,2})([/.-])(\d{1,2})\2\d{4}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*$"
+#: A date with the year last: first field, separator, second field, the same separator, a four-digit year (the
+#: four groups, in that order).
+YEAR_LAST = r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*$"
 
 
 def _naive_utc(t: pd.Series) -> pd.Series:
