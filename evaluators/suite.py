@@ -178,8 +178,7 @@ def _evaluate(real, synthetic, holdout, schema, target, privacy, quasi_identifie
     if isinstance(quasi_identifiers, str):
         quasi_identifiers = [quasi_identifiers]
     if target is not None:
-        utility.check_target(prep, target, [f.name for f in schema.fields if f.kind == "identifier"]
-                             if schema is not None else ())
+        utility.check_target(prep, target, schema.not_learnable(target) if schema is not None else "")
     privacy_eval.check_qis(prep, quasi_identifiers, sensitive)
     seconds: dict[str, float] = {"prepare": time.perf_counter() - t0}
     clip = fidelity.clipped(prep) if schema is not None else None  # how much of the real data the fit clipped

@@ -7,7 +7,7 @@ intervals are percentile bootstraps over the real test rows. The test rows are t
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,18 +19,16 @@ MAX_TEST_ROWS = 10_000
 N_BOOT = 200
 
 
-def check_target(prep: Prepared, target: str, identifiers: Sequence[str] = ()) -> str:
+def check_target(prep: Prepared, target: str, why: str = "") -> str:
     """Return the task ("classification"/"regression"); raise a typed error for a missing or constant target.
-    ``identifiers``: the schema's identifier columns (neither learned nor released), named in the error.
+    ``why``: the schema's sentence on why the target is not learned (``Schema.not_learnable``), named in the error.
 
     A numeric target holding two whole values in the real data (a 0/1 flag declared or drafted as an integer) is
     a classification: its R² rewards no one and its TSTR/TRTR ratio of two small R² values swings without bound."""
     if target not in prep.real.columns:
-        why = (f" The schema declares {target!r} an identifier: neither learned nor released (a DP draft drafts a "
-               "column so when none of its values clears the noise threshold; declare it from a public source, e.g. "
-               "its categories from a codebook with `schema draft --partial`).") if target in identifiers else ""
         raise EvaluationError(
-            f"Target column {target!r} is not among the compared columns {list(prep.real.columns)}.{why} "
+            f"Target column {target!r} is not among the compared columns {list(prep.real.columns)}."
+            f"{' ' + why if why else ''} "
             "Fix: pass target= one of those columns (or target=None to skip the utility evaluation).")
     col = prep.col(target)
     r = prep.real[target].to_numpy()

@@ -136,7 +136,7 @@ def _check(schema: Any, epsilon: float | None, target: str | None) -> None:
                                 or not math.isfinite(epsilon) or epsilon <= 0):
         raise ConfigError(f"epsilon must be a positive finite number or None; got {epsilon!r}.")
     if target is not None and target not in {f.name for f in schema.learnable}:
-        raise ConfigError(f"target={target!r} is not a learnable column of the schema. "
+        raise ConfigError(f"target={target!r} is not a learnable column of the schema. {schema.not_learnable(target)} "
                           "Fix: name a declared, non-identifier column, or pass target=None.")
 
 

@@ -366,7 +366,7 @@ def run_release(cfg: ReleaseConfig, *, engine: str = "auto", inputs: Inputs | No
     if cfg.holdout_fraction is not None and inputs.holdout is None:
         inputs = split_holdout(inputs, cfg.holdout_fraction, cfg.seed or 0, cfg.group_by)
     if cfg.evaluate:
-        check_holdout(inputs.holdout)  # before the fit reserves the budget
+        check_holdout(inputs.holdout, cfg.holdout_fraction)  # before the fit reserves the budget
     with cluster_for(cfg.scheduler):  # an unreachable scheduler fails here, before the fit charges
         fitted = fit(prep, inputs, seed=cfg.seed, allow_inferred=cfg.allow_inferred, on_violation=cfg.on_violation,
                      say=say)

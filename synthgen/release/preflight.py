@@ -99,17 +99,20 @@ def check_thresholds(cfg: ReleaseConfig) -> None:
                           f"{_NOTHING_DONE}")
 
 
-def check_holdout(holdout: Any) -> None:
+def check_holdout(holdout: Any, fraction: float | None = None) -> None:
     """The evaluators' minimum holdout size, checked after the tables are read and before the budget is reserved
-    (the message does not say how many rows the holdout has)."""
+    (the message does not say how many rows the holdout or the table has)."""
     try:
         from evaluators import MIN_HOLDOUT_ROWS
     except ImportError:
         return
     if holdout is not None and len(holdout) < MIN_HOLDOUT_ROWS:
+        how = (f"raise data.holdout_fraction (at most 0.5) so that at least {MIN_HOLDOUT_ROWS} rows are held out, or "
+               f"remove it: on a table too small to spare them the report runs without a holdout (no membership "
+               f"attack, no DCR share; TSTR tests on rows the generator saw, and says so)" if fraction is not None else
+               f"hold out at least {MIN_HOLDOUT_ROWS} real rows the generator never sees, or drop data.holdout")
         raise InputError(f"The holdout has fewer than {MIN_HOLDOUT_ROWS} rows, the evaluators' minimum (the privacy "
-                         f"attacks split it). Fix: hold out at least {MIN_HOLDOUT_ROWS} real rows the generator never "
-                         f"sees, or drop data.holdout. {_NOTHING_DONE}")
+                         f"attacks split it). Fix: {how}. {_NOTHING_DONE}")
 
 
 def check_outputs(path: str | Path) -> None:

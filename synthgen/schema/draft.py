@@ -339,9 +339,26 @@ def _draft_dp(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str], epsil
     if handle.entry is not None:
         out["ledger_entry"] = dict(handle.entry)
     if dropped:
-        warn_dropped(dropped, epsilon)
-    warn_unlisted(shares)
+        needed = rows_needed(spend.to_dict().get("details") or {}, todo)
+        warn_dropped(dropped, epsilon, len(dropped) == len(todo), needed)
+    warn_unlisted({c: v for c, v in shares.items() if c not in dropped})
     return fields, out
+
+
+def rows_needed(details: Mapping[str, Any], todo: Sequence[str]) -> dict[str, int]:
+    """About how many non-null values a column needs for the draft to decide its kind, and how many rows a category
+    needs to be listed, at this draft's budget split (public: from the spend's rho and delta split alone)."""
+    from scipy.stats import norm
+
+    rho, dlt = details.get("rho_split") or {}, details.get("delta_split") or {}
+    out = {}
+    classes = [rho[f"{c}:classes"] for c in todo if f"{c}:classes" in rho]
+    if classes:
+        out["kind"] = math.ceil(MIN_MASS_SIGMAS * gaussian_sigma(min(classes), 1.0))
+    cats = [1.0 + gaussian_sigma(rho[c], 1.0) * float(norm.isf(dlt[c])) for c in todo if c in dlt and c in rho]
+    if cats:
+        out["category"] = math.ceil(min(cats))
+    return out
 
 
 def _release_kinds(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str], budget: ZCDPBudget,

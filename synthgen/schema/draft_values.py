@@ -172,9 +172,18 @@ def warn_unlisted(shares: Mapping[str, float]) -> None:
             "`synthgen schema draft --partial declared.json`), or spend more epsilon.", UserWarning, stacklevel=4)
 
 
-def warn_dropped(names: Sequence[str], epsilon: float) -> None:
+def warn_dropped(names: Sequence[str], epsilon: float, every: bool = False,
+                 needed: Mapping[str, int] | None = None) -> None:
+    """``every``: no drafted column released anything; ``needed``: :func:`synthgen.schema.draft.rows_needed`."""
+    needed = needed or {}
+    sizes = " and ".join(f"{what} about {n:,} rows" for what, n in (("a column's kind needs", needed.get("kind")),
+                                                                      ("a category", needed.get("category"))) if n)
+    head = (f"Schema draft: no column released anything at epsilon={epsilon:g}: the table is too small for a DP "
+            f"draft at this epsilon and column count" if every else
+            f"Schema draft: columns {list(names)} released nothing at epsilon={epsilon:g} (too few values, or no "
+            "category frequent enough)")
     warnings.warn(
-        f"Schema draft: columns {list(names)} released nothing at epsilon={epsilon:g} (too few values, or no "
-        "category frequent enough); they are drafted as dropped columns (not learned, not released). Fix: declare "
-        "them from a public source (`synthgen schema draft --partial declared.json`, or --kind), or spend more "
-        "epsilon.", UserWarning, stacklevel=4)
+        f"{head}{f' (here {sizes})' if sizes else ''}; they are drafted as dropped columns (not learned, not "
+        "released). Fix: declare them from a public source (`synthgen schema draft --partial declared.json`, or "
+        "--kind), or spend more epsilon.",
+        UserWarning, stacklevel=4)

@@ -62,6 +62,20 @@ class Schema:
         spend = self.draft_spend or {}
         return spend.get("details") or (spend.get("accounted") or {}).get("details") or {}
 
+    def not_learnable(self, name: str) -> str:
+        """Why column ``name`` is not learned (an error's sentence; empty for a learnable column): not in the
+        schema, declared an identifier, or drafted as one by a DP draft that released nothing for it."""
+        if name not in self.names:
+            return f"The schema has no column {name!r}."
+        if self[name].kind != "identifier":
+            return ""
+        if name in (self.draft_details.get("dropped") or ()):
+            return (f"The schema's DP draft made {name!r} a dropped identifier: none of its values cleared the draft's "
+                    "noise (too few rows for the draft's epsilon, or no frequent category). Declare it from a public "
+                    "source (`synthgen schema draft --partial declared.json`, or --kind) or draft with more epsilon.")
+        return (f"The schema declares {name!r} an identifier (neither learned nor released); to learn it, declare "
+                "its kind instead (e.g. its categories from a codebook, `synthgen schema draft --partial`).")
+
     @property
     def release_names(self) -> tuple[str, ...]:
         """Columns a synthetic release carries (identifiers marked ``drop`` are left out)."""

@@ -191,3 +191,15 @@ def test_a_too_small_holdout_is_refused_before_the_charge(files, tmp_path):
         pipeline.run_release(cfg, engine="native")
     assert "60" not in str(info.value)  # the holdout's size is not printed
     assert (tmp_path / "ledger.json").read_bytes() == before and not (tmp_path / "out").exists()
+
+
+def test_a_too_small_held_out_share_names_its_fix(files, tmp_path):
+    """Third unseen sweep (iris, 150 rows; cia_factbook): `holdout_fraction: 0.2` of a small table held out fewer
+    rows than the evaluators need, and the fix named only `data.holdout`, which the config did not have."""
+    pd.read_csv(files / "train.csv").head(300).to_csv(tmp_path / "small.csv", index=False)
+    cfg = _config(files, tmp_path, data={"train": str(tmp_path / "small.csv"), "holdout_fraction": 0.2})
+    before = (tmp_path / "ledger.json").read_bytes()
+    with pytest.raises(InputError, match=r"fewer than 100 rows.*raise data\.holdout_fraction.*or remove it") as info:
+        pipeline.run_release(cfg, engine="native")
+    assert "60" not in str(info.value) and "300" not in str(info.value)  # neither the holdout's nor the table's size
+    assert (tmp_path / "ledger.json").read_bytes() == before and not (tmp_path / "out").exists()

@@ -148,7 +148,8 @@ def test_a_draft_says_how_much_of_a_categorical_column_its_categories_hold():
     """ggplot2/txhousing: 46 cities of ~40 rows each in a 2,000-row sample; at epsilon=1 the draft listed two of
     them and nothing said so until the owner's evaluation (TSTR/TRTR 0.001)."""
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"city": rng.choice([f"c{i}" for i in range(46)], 2000),
+    p = np.r_[[0.15, 0.15], np.full(44, 0.7 / 44)]  # two frequent cities, 44 of ~32 rows each
+    df = pd.DataFrame({"city": rng.choice([f"c{i}" for i in range(46)], 2000, p=p),
                        "kind": rng.choice(["a", "b"], 2000), "x": rng.normal(size=2000)})
     with unsafe_seeded_noise(0), pytest.warns(UserWarning, match=r"% of column 'city'") as rec:
         schema = Schema.draft(df, epsilon=1.0)
@@ -171,3 +172,31 @@ def test_an_offset_column_with_a_right_tail_is_not_clipped_by_the_refinement():
             lo, hi = dp_bounds(x, 0.0005, privacy_noise())
         clipped.append(float(((x < lo) | (x > hi)).mean()))
     assert max(clipped) < 0.005, max(clipped)
+
+
+def test_a_table_too_small_for_its_draft_says_how_many_rows_a_column_and_a_category_need():
+    """Third unseen sweep: mtcars (32 rows) and iris (150) drafted every column, or the target, as dropped at
+    epsilon 1 with the same warning as one stray column. The draft now says when nothing was released and the row
+    counts its budget split needs (public: from rho and delta alone), and a dropped column is not also reported
+    as 'its categories hold 0 %'."""
+    rng = np.random.default_rng(0)
+    tiny = pd.DataFrame({"a": rng.normal(size=30), "k": rng.choice(["x", "y"], 30)})
+    with unsafe_seeded_noise(0), pytest.warns(UserWarning, match=r"no column released anything") as rec:
+        Schema.draft(tiny, epsilon=1.0)
+    message = next(str(w.message) for w in rec if "no column released" in str(w.message))
+    kind_rows = int(message.split("kind needs about ")[1].split(" ")[0].replace(",", ""))
+    assert 60 < kind_rows < 200, message  # 4 sigma of a class count at a tenth of rho_total
+    assert not any("drafted categories hold" in str(w.message) for w in rec)
+
+    big = pd.DataFrame({"a": rng.normal(size=3000), "k": rng.choice(["x", "y"], 3000),
+                        "rare": np.where(np.arange(3000) < 3, "r", None)})
+    with unsafe_seeded_noise(1), pytest.warns(UserWarning, match=r"columns \['rare'\] released nothing") as rec:
+        schema = Schema.draft(big, epsilon=1.0)
+    assert "a category about" in next(str(w.message) for w in rec if "released nothing" in str(w.message))
+    assert "DP draft made 'rare' a dropped identifier" in schema.not_learnable("rare")
+    assert schema.not_learnable("a") == "" and "no column" in schema.not_learnable("zz")
+    from synthgen.exceptions import ConfigError
+    from synthgen.generators.recommend import recommend
+
+    with pytest.raises(ConfigError, match=r"target='rare' is not a learnable.*DP draft made 'rare'.*Fix"):
+        recommend(schema, epsilon=1.0, target="rare")  # what `run` with generator auto says
