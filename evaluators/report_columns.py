@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .report_plots import REAL, SYNTH, TAIL, TICK, figure, img, short, style
+from .report_plots import REAL, SYNTH, TAIL, TICK, figure, img, shorts, style
 
 TOP_K = 12
 SERIES = (("real", REAL, "real (training)"), ("synthetic", SYNTH, "synthetic"))
@@ -31,7 +31,7 @@ def categorical_bars(m: Mapping[str, Any], top_k: int = TOP_K) -> tuple[list[str
     real = np.asarray(counts["real"]["bins"], float)
     order = list(np.argsort(-real, kind="stable")[:top_k])
     rest = [i for i in range(len(real)) if i not in order]
-    labels = [short(m["labels"][i], 22) for i in order]
+    labels = shorts([m["labels"][i] for i in order], 22)
     shares: dict[str, list[float]] = {}
     for key, c in counts.items():
         b = np.asarray(c["bins"], float)

@@ -31,6 +31,7 @@ h3{margin-top:1.3em}h4{margin:.2em 0;font-size:1em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em;max-width:100%}
 td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right;vertical-align:top}th{background:#f3f3f3}
 td.l,th.l{text-align:left}td.wrap{min-width:16em}
+td.l,p{overflow-wrap:break-word}h2,h3,h4,li,summary,td.n{overflow-wrap:anywhere}
 table.facts{width:100%}table.facts th{width:9em;background:#f7f7fb}
 code{background:#f1f1f4;border-radius:3px;padding:0 .3em;margin-right:.3em;white-space:nowrap}
 .params{display:inline-flex;flex-wrap:wrap;gap:.2em}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import io
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -84,14 +84,25 @@ def short(label: Any, n: int = 20) -> str:
     return s if len(s) <= n else s[: n - 1] + "\u2026"
 
 
+def shorts(labels: Sequence[Any], n: int = 20) -> list[str]:
+    """Tick labels of at most ``n`` characters that stay distinct: cut at the end, else in the middle (names that
+    differ only in their last characters, 'district 01' ... 'district 12'), else numbered."""
+    full = [str(v) for v in labels]
+    for cut in (lambda s: short(s, n), lambda s: s if len(s) <= n else s[: n // 2] + "\u2026" + s[-(n - n // 2 - 1):]):
+        out = [cut(s) for s in full]
+        if len(set(out)) == len(set(full)):
+            return out
+    return [f"{i + 1}. {short(s, max(n - 4, 4))}" if len(s) > n else s for i, s in enumerate(full)]
+
+
 # ------------------------------------------------------------------------------------ association matrices
 def _matrix(ax, m: np.ndarray, names: list[str], title: str, vmax: float, cmap: str):
     k = len(names)
     im = ax.imshow(m, cmap=cmap, vmin=-vmax, vmax=vmax, interpolation="nearest")
     ax.set_xticks(range(k))
     ax.set_yticks(range(k))
-    ax.set_xticklabels([short(n, 14) for n in names], rotation=90)
-    ax.set_yticklabels([short(n, 14) for n in names])
+    ax.set_xticklabels(shorts(names, 14), rotation=90)
+    ax.set_yticklabels(shorts(names, 14))
     ax.set_title(title)
     style(ax)
     for side in ("top", "right"):

@@ -38,7 +38,7 @@ def results_table(results: list[dict], table_id: str = "") -> str:
     rows = []
     for r in results:
         better = "higher" if r["direction"] == "higher_is_better" else "lower"
-        rows.append(f"<tr><td class=l>{html.escape(r['name'])}</td><td>{fmt(r['value'])}</td>"
+        rows.append(f"<tr><td class='l n'>{html.escape(r['name'])}</td><td>{fmt(r['value'])}</td>"
                     + (f"<td>{ci(r.get('ci'))}</td>" if with_ci else "")
                     + (f"<td>{fmt(r.get('reference'))}</td>" if with_ref else "")
                     + f"<td class=l>{better}</td></tr>")
@@ -117,7 +117,7 @@ def _weakest_pairs(r: Mapping[str, Any] | None, k: int = 8) -> list[str]:
            "<tr><th class=l>pair</th><th class=l>metric</th><th>score</th><th>holdout</th>"
            "<th>real association</th><th>synthetic association</th></tr>"]
     for p in pairs:
-        out.append(f"<tr><td class=l>{html.escape(' × '.join(map(str, p['columns'])))}</td>"
+        out.append(f"<tr><td class='l n'>{html.escape(' × '.join(map(str, p['columns'])))}</td>"
                    f"<td class=l>{html.escape(str(p['metric']))}</td><td>{fmt(p['score'])}</td>"
                    f"<td>{fmt(p.get('reference'))}</td><td>{fmt(p.get('real_association'))}</td>"
                    f"<td>{fmt(p.get('synthetic_association'))}</td></tr>")

@@ -104,3 +104,35 @@ def test_plain_report_renders_in_headless_chromium(small_report, tmp_path):
     assert seen["verdict"].strip() in ("PASS", "WARN", "FAIL")
     assert "NO DP GUARANTEE" in seen["banner"]
     assert seen["gate"].strip() in ("PASSED", "FAILED")  # the gate's defaults, labelled so in the page
+
+
+def test_long_column_names_and_labels_neither_overflow_nor_collide(tmp_path):
+    """A 150-character column name and 90-character category labels that differ only after their 30th character
+    (codebook-style names): the 'column pairs reproduced worst' table was 1,760 px wide in a 1,000 px window, and
+    every bar of the category chart read 'Île-de-France distric…'."""
+    import numpy as np
+    import pandas as pd
+
+    import evaluators
+    from evaluators.report_plots import shorts
+    from synthgen.schema import CategoricalField, NumericField, Schema
+
+    _chromium()
+    rng = np.random.default_rng(0)
+    cats = [f"Île-de-France district nº{i:02d}, 北京 ünïcödé, a label that keeps going" for i in range(14)]
+    long_name, region = "x" * 150, "Région administrative de résidence au moment de l'enquête (libellé long)"
+    df = pd.DataFrame({long_name: rng.normal(50, 10, 1200).round(1), region: rng.choice(cats, 1200),
+                       "y": rng.choice(["oui", "non"], 1200)})
+    schema = Schema((NumericField(long_name, 0, 100, bounds_source="public:t"),
+                     CategoricalField(region, tuple(cats), categories_source="public:t"),
+                     CategoricalField("y", ("oui", "non"), categories_source="public:t")))
+    syn = df.iloc[:400].sample(frac=1.0, random_state=1).reset_index(drop=True)
+    syn[region] = syn[region].to_numpy()[::-1]  # break the links: pairs to list among the worst
+    report = evaluators.evaluate(df.iloc[400:800], syn, df.iloc[800:], schema, target="y")
+    path = tmp_path / "report.html"
+    report.save_html(path)
+    seen = _open(path, 1000)
+    assert seen["overflow"]["scroll"] <= seen["overflow"]["client"] and seen["overflow"]["wide"] == []
+    assert seen["errors"] == []
+    labels = shorts(cats, 22)
+    assert len(set(labels)) == len(cats) and all(len(s) <= 26 for s in labels)
