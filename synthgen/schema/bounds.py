@@ -9,10 +9,15 @@ The public rule (:func:`bounds_from_noisy_counts`):
 
 1. the *core*: the lowest to the highest bucket whose noisy count clears ``CORE_SIGMAS`` noise standard deviations
    (as :func:`~synthgen.privacy.mechanisms.dp_range`: one far outlier cannot set a bound, its bucket would need
-   about ``CORE_SIGMAS * sigma`` rows). An *isolated* bucket (neither neighbour clears ``EXTEND_SIGMAS``; the
-   bucket around zero excepted, as exact zeros fill it alone) must clear ``ISOLATED_SIGMAS``: among the 153
-   buckets (magnitudes 1e-4 to 1e15) an empty one clears 4 sigma with probability 3e-5, so about 0.5 % of columns
-   (one in ten 20-column tables) had a bound stretched to a noise bucket decades away; at 5 sigma, 4e-5 of columns;
+   about ``CORE_SIGMAS * sigma`` rows). An *isolated* bucket (neither neighbour clears ``EXTEND_SIGMAS``, no
+   other bucket within ``NEAR_BUCKETS`` clears ``CORE_SIGMAS``; the bucket around zero excepted, as exact zeros
+   fill it alone) must clear ``ISOLATED_SIGMAS``: among the 153 buckets (magnitudes 1e-4 to 1e15) an empty one
+   clears 4 sigma with probability 3e-5, so about 0.5 % of columns (one in ten 20-column tables) had a bound
+   stretched to a noise bucket decades away; at 5 sigma, 4e-5 of columns. A bucket half a decade from another core
+   bucket is a gap inside the data (scores 0-10: zeros, 3-5, then 10), not such a stretch. The bucket around zero
+   joins a core found elsewhere at ``ZERO_SIGMAS``: exact zeros are common (scores, counts, amounts), and leaving
+   them out clipped a fifth of a column's rows at small rho, where including a noise-only zero bucket (probability
+   1e-3) costs a lower bound of 0;
 2. *growth*: the core grows outwards over each adjacent bucket whose noisy count clears ``EXTEND_SIGMAS`` sigma (an
    empty bucket does with probability 0.067, so noise alone adds about 0.07 buckets a side);
 3. *slack*: ``SLACK_BUCKETS`` more bucket each side. A tail whose buckets each hold fewer rows than the noise
@@ -33,14 +38,16 @@ since 1970) get neither slack nor snapping: their buckets are already years to d
 zero in a narrow range (latitudes 44.9-45.1 drafted as 17.8-100, years 1980-2013 as 1000-5624, dates of one year as
 21 years) got bounds that leave all of its rows in one or two of a generator's bins. The first histogram therefore
 gets ``1 - REFINE_SHARE`` of the column's rho. When its bounds do not contain zero and its noisy mass sits in one
-log bucket (no other clearing ``TAIL_SIGMAS`` sigma, nor all others together ``REST_SIGMAS`` deviations: an offset,
-concentrated column; post-processing of that noisy histogram), the rest pays for a second histogram over
-``REFINE_CELLS`` equal-width cells between those bounds (values outside them counted in the end cells: still one
-cell per row, sensitivity 1); the same core / growth rule on it, with the grown width again as slack on each side,
-gives the refined bounds, kept only when they are at most ``REFINE_MAX_SHARE`` of the first ones and the noisy count
-outside them is within ``OUTSIDE_SIGMAS`` standard deviations of its noise. A column that fills its range (ages
-18-90) or whose cells are each below the noise (a spread-out normal column: only the cells at its mode clear it)
-keeps the first bounds, so a narrow noisy core cannot trim real flanks away; what is refined is a column most of
+log bucket (no other clearing ``TAIL_SIGMAS`` sigma: an offset,
+concentrated column; post-processing of that noisy histogram; "sits in one bucket" means the other buckets' noisy
+sum plus ``REST_SIGMAS`` deviations of its noise is at most ``1 - CONCENTRATED`` of the mass, so at a small rho,
+where a tenth of the rows in the next bucket is within the noise, nothing is refined), the rest pays for a second
+histogram over ``REFINE_CELLS`` equal-width cells between those bounds (values outside them counted in the end
+cells: still one cell per row, sensitivity 1); the same core / growth rule on it, with the grown width again as
+slack on each side, gives the refined bounds, kept only when they are at most ``REFINE_MAX_SHARE`` of the first ones and
+the noisy count outside them is within ``OUTSIDE_SIGMAS`` standard deviations of its noise. A column that fills its
+range (ages 18-90) or whose cells are each below the noise (a spread-out normal column: only the cells at its mode clear
+it) keeps the first bounds, so a narrow noisy core cannot trim real flanks away; what is refined is a column most of
 whose rows sit in a few cells. The first histogram has the last word: a log bucket outside the refined bounds that
 clears ``TAIL_SIGMAS`` sigma there (or such buckets together ``OUTSIDE_SIGMAS`` deviations of their sum) keeps the
 first bounds, as a thin tail is visible in coarse log buckets when it is spread below the noise of the fine cells. A
@@ -60,6 +67,11 @@ from ..privacy.mechanisms import log_bucket_edges, noisy_histogram
 CORE_SIGMAS = 4.0
 #: A core bucket with no neighbour above EXTEND_SIGMAS (and not the bucket around zero) must clear this many.
 ISOLATED_SIGMAS = 5.0
+#: ... nor a core bucket within this many buckets (half a decade) of another one: a gap inside the data, not a noise
+#: bucket decades away (0-10 scores: zeros, then 3-5, then 10).
+NEAR_BUCKETS = 2
+#: The bucket around zero (exact zeros: counts, amounts, scores) joins a core found elsewhere when it clears this many.
+ZERO_SIGMAS = 3.0
 #: An adjacent bucket joins the bounds when its noisy count clears this many standard deviations.
 EXTEND_SIGMAS = 1.5
 #: Buckets added on each side after growth.
@@ -79,7 +91,7 @@ OUTSIDE_SIGMAS = 3.0
 #: ... and no log bucket entirely outside them clears this many sigma in the first histogram.
 TAIL_SIGMAS = 2.5
 #: Only a column whose first histogram's noisy mass sits in one log bucket is refined (see _one_bucket).
-CONCENTRATED = 0.97
+CONCENTRATED = 0.95
 REST_SIGMAS = 2.0
 
 
@@ -155,15 +167,16 @@ def _within(edges: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
 
 def _one_bucket(first: np.ndarray, edges: np.ndarray, sigma: float, wide: tuple[float, float]) -> bool:
     """Whether the noisy mass inside the first bounds sits in one log bucket: no other bucket inside them clears
-    ``TAIL_SIGMAS`` sigma and together they hold under ``REST_SIGMAS`` standard deviations of their sum's noise
-    (or under ``1 - CONCENTRATED`` of the mass). A column whose rows fill two or more buckets (a right tail such as
-    100 plus a lognormal's) is not refined: its tail would be spread below the noise of the refinement's cells."""
+    ``TAIL_SIGMAS`` sigma, and their noisy sum plus ``REST_SIGMAS`` standard deviations of its noise (what they may
+    hold) is at most ``1 - CONCENTRATED`` of the mass: at a small rho nothing is refined. A column whose rows fill
+    two or more buckets (a right tail such as 100 plus a lognormal's) is not refined: its tail would be spread below the
+    noise of the refinement's cells."""
     m = first[_within(edges, wide)]
     if m.size < 2:
         return m.size == 1
     rest = np.delete(m, int(np.argmax(m)))
-    allowed = max((1.0 - CONCENTRATED) * max(float(m.sum()), 1.0), REST_SIGMAS * sigma * np.sqrt(rest.size))
-    return bool(rest.max() < TAIL_SIGMAS * sigma and rest.sum() < allowed)
+    upper = float(rest.sum()) + REST_SIGMAS * sigma * np.sqrt(rest.size)  # what the other buckets may hold
+    return bool(rest.max() < TAIL_SIGMAS * sigma and upper <= (1.0 - CONCENTRATED) * max(float(m.sum()), 1.0))
 
 
 def _tail_left_out(first: np.ndarray, edges: np.ndarray, sigma: float, wide: tuple[float, float],
@@ -187,9 +200,16 @@ def _core(noisy: np.ndarray, sigma: float, zero: int | None) -> np.ndarray:
     side = noisy >= EXTEND_SIGMAS * sigma
     near[1:] |= side[:-1]
     near[:-1] |= side[1:]
+    strong = noisy >= CORE_SIGMAS * sigma  # a bucket within NEAR_BUCKETS of another core bucket is not isolated
+    for k in range(1, NEAR_BUCKETS + 1):
+        near[k:] |= strong[:-k]
+        near[:-k] |= strong[k:]
     if zero is not None:
         near[zero] = True
-    return noisy >= np.where(near, CORE_SIGMAS, ISOLATED_SIGMAS) * sigma
+    core = noisy >= np.where(near, CORE_SIGMAS, ISOLATED_SIGMAS) * sigma
+    if zero is not None and core.any() and noisy[zero] >= ZERO_SIGMAS * sigma:
+        core[zero] = True  # exact zeros beside a core elsewhere (scores 0-10, counts, amounts): a lower bar
+    return core
 
 
 def _across_zero(noisy: np.ndarray, a: int, b: int, zero: int, sigma: float) -> tuple[int, int]:
