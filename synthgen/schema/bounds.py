@@ -38,18 +38,17 @@ since 1970) get neither slack nor snapping: their buckets are already years to d
 zero in a narrow range (latitudes 44.9-45.1 drafted as 17.8-100, years 1980-2013 as 1000-5624, dates of one year as
 21 years) got bounds that leave all of its rows in one or two of a generator's bins. The first histogram therefore
 gets ``1 - REFINE_SHARE`` of the column's rho. When its bounds do not contain zero and its noisy mass sits in one
-log bucket (no other clearing ``TAIL_SIGMAS`` sigma: an offset,
-concentrated column; post-processing of that noisy histogram; "sits in one bucket" means the other buckets' noisy
-sum plus ``REST_SIGMAS`` deviations of its noise is at most ``1 - CONCENTRATED`` of the mass, so at a small rho,
-where a tenth of the rows in the next bucket is within the noise, nothing is refined), the rest pays for a second
-histogram over ``REFINE_CELLS`` equal-width cells between those bounds (values outside them counted in the end
-cells: still one cell per row, sensitivity 1); the same core / growth rule on it, with the grown width again as
-slack on each side, gives the refined bounds, kept only when they are at most ``REFINE_MAX_SHARE`` of the first ones and
-the noisy count outside them is within ``OUTSIDE_SIGMAS`` standard deviations of its noise. A column that fills its
-range (ages 18-90) or whose cells are each below the noise (a spread-out normal column: only the cells at its mode clear
-it) keeps the first bounds, so a narrow noisy core cannot trim real flanks away; what is refined is a column most of
-whose rows sit in a few cells. The first histogram has the last word: a log bucket outside the refined bounds that
-clears ``TAIL_SIGMAS`` sigma there (or such buckets together ``OUTSIDE_SIGMAS`` deviations of their sum) keeps the
+log bucket (no other clearing ``TAIL_SIGMAS`` sigma, and the others' noisy sum plus ``REST_SIGMAS`` deviations of
+its noise at most ``1 - CONCENTRATED`` of the mass: an offset, concentrated column; post-processing of that noisy
+histogram; at a small rho, where a tenth of the rows in the next bucket is within the noise, nothing is refined),
+the rest pays for a second histogram over ``REFINE_CELLS`` equal-width cells between those bounds (values outside them
+counted in the end cells: still one cell per row, sensitivity 1); the same core / growth rule on it, with the grown
+width again as slack on each side, gives the refined bounds, kept only when they are at most ``REFINE_MAX_SHARE`` of the
+first ones and the noisy count outside them is within ``OUTSIDE_SIGMAS`` standard deviations of its noise. A column that
+fills its range (ages 18-90) or whose cells are each below the noise (a spread-out normal column: only the cells at its
+mode clear it) keeps the first bounds, so a narrow noisy core cannot trim real flanks away; what is refined is a column
+most of whose rows sit in a few cells. The first histogram has the last word: a log bucket outside the refined bounds
+that clears ``TAIL_SIGMAS`` sigma there (or such buckets together ``OUTSIDE_SIGMAS`` deviations of their sum) keeps the
 first bounds, as a thin tail is visible in coarse log buckets when it is spread below the noise of the fine cells. A
 refinement tried and not kept leaves the first bounds. A column not tried gets, with the rest of rho, a second noisy
 copy of the same log-bucket histogram, averaged with the first by inverse variance, so a column that is not refined
