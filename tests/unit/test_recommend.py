@@ -71,19 +71,33 @@ def test_what_the_marginal_model_cannot_hold_goes_to_the_copula():
 
 def test_target_not_conditioned_on_when_many_classes_or_numeric():
     base = tuple(_num(f"x{i}", nullable=True) for i in range(6))
-    for tgt in (_cat("t", 40), _num("t")):
+    for tgt in (_cat("t", 40, ordered=True), _num("t")):
         rec = recommend(Schema(base + (tgt,)), target="t")
         assert rec.generator == "dp-copula" and "condition_on" not in rec.params
 
 
+def test_a_nominal_target_of_three_or_more_classes_gets_the_marginal_generator():
+    """Third unseen sweep, paired fits (2 each, 2,000 rows): continuous-heavy tables whose target is a nominal
+    class had gone to the copula, which links a class to the other columns only monotonically (london_boroughs'
+    borough from x/y: TSTR/TRTR 0.17 against dp-marginal's 0.42; nycflights' origin 0.41 against 0.69)."""
+    base = tuple(_num(f"x{i}") for i in range(6))
+    for k in (3, 33):
+        rec = recommend(Schema(base + (_cat("t", k),)), epsilon=1.0, target="t")
+        assert rec.generator == "dp-marginal" and rec.params == {"epsilon": 1.0, "target": "t"}
+        assert any(f"nominal with {k} classes" in r for r in rec.reasons)
+    for tgt in (BooleanField("t"), _cat("t", 2), _cat("t", 5, ordered=True)):  # monotone links: the copula's
+        assert recommend(Schema(base + (tgt,)), target="t").generator == "dp-copula"
+    assert recommend(Schema(base + (_cat("t", 5),))).generator == "dp-copula"  # no target, no such reason
+
+
 def test_a_nullable_target_counts_its_null_cell_as_a_class():
     base = tuple(_num(f"x{i}", nullable=True) for i in range(6))
-    rec = recommend(Schema(base + (_cat("t", 3, nullable=True),)), target="t")
+    rec = recommend(Schema(base + (_cat("t", 3, nullable=True, ordered=True),)), target="t")
     assert rec.params == {"condition_on": "t"} and any("4 classes (its null cell one of them)" in r
                                                        for r in rec.reasons)
     from synthgen.generators.recommend import CONDITION_MAX_CLASSES
     k = CONDITION_MAX_CLASSES  # k declared classes plus the null cell: one over the limit
-    rec = recommend(Schema(base + (_cat("t", k, nullable=True),)), target="t")
+    rec = recommend(Schema(base + (_cat("t", k, nullable=True, ordered=True),)), target="t")
     assert "condition_on" not in rec.params
 
 
@@ -122,9 +136,10 @@ def test_bad_input(kwargs, word):
 # loanapp, star, nhefs, caravan (47-86 columns): dp-marginal over the 90 s cap, dp-copula 0.79-0.95; nhefs with
 # condition_on=death: TSTR/TRTR 1.0 (0.52 without); star with condition_on=lunch1 (nullable: its null cell is
 # 'not in grade 1'): 0.90 (0.79 without). Known miss: hmda (10 of 14 columns discrete) is recommended
-# dp-marginal, which measured 0.90 / 0.82 against dp-copula's 0.94 / 0.84.
+# dp-marginal, which measured 0.90 / 0.82 against dp-copula's 0.94 / 0.84. Known near miss: doctorcontacts'
+# 4-class nominal `health` now sends it to dp-marginal (the nominal-target rule), where the measured fits put the
+# copula slightly ahead on (quality + TSTR/TRTR) / 2: 0.68 against 0.66 (sdmetrics quality 0.856 vs 0.886 since heaps).
 MEASURED = [("nasscds", "dead", "dp-marginal", {"target": "dead"}),
-            ("doctorcontacts", "health", "dp-copula", {}),
             ("cps1988", "parttime", "dp-marginal", {"target": "parttime"}),
             ("default", "default", "dp-marginal", {"target": "default"}),
             ("loanapp", "approve", "dp-copula", {}),
@@ -133,8 +148,12 @@ MEASURED = [("nasscds", "dead", "dp-marginal", {"target": "dead"}),
             ("nhefs", "death", "dp-copula", {"condition_on": "death"})]
 
 
-@pytest.mark.parametrize("name, target, winner, params", MEASURED)
-def test_declared_schemas_of_measured_tables_get_their_measured_winner(name, target, winner, params):
+#: Tables where the rules pick the measured runner-up, by less than the spread between fits (comment above).
+NEAR_MISSES = [("doctorcontacts", "health", "dp-marginal", {"target": "health"})]
+
+
+@pytest.mark.parametrize("name, target, winner, params", MEASURED + NEAR_MISSES)
+def test_declared_schemas_of_measured_tables_get_their_pinned_pick(name, target, winner, params):
     from synthgen import datasets
     from synthgen.data import corpus
 
