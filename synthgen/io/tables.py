@@ -69,9 +69,10 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError(f"Data file {path} does not exist; check the path.")
-    suffix = text_suffix(path) or path.suffix.lower()
+    text = text_suffix(path)
+    suffix = text or path.suffix.lower()
     try:
-        if text_suffix(path):
+        if text:
             return read_delimited(path)
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)

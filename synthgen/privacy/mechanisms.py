@@ -168,6 +168,14 @@ def dp_category_set(values: Sequence[Any], rho: float, delta: float, rng: NoiseS
     return cats, noisy[keep]
 
 
+def count_threshold(rho: float, delta: float, min_threshold: float = 1.0) -> float:
+    """``tau = max(min_threshold, 1 + sigma * Phi^{-1}(1 - delta))``: the noisy count a key needs to be released by
+    :func:`thresholded_counts` at ``rho`` (sigma from rho, L2 sensitivity 1) and ``delta``."""
+    from scipy.stats import norm
+
+    return max(min_threshold, 1.0 + gaussian_sigma(rho, 1.0) * float(norm.isf(delta)))
+
+
 def thresholded_counts(counts: np.ndarray, rho: float, delta: float, rng: NoiseSource,
                        min_threshold: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Which keys of a set to release, from their exact counts (each row holds at most one key): ``(kept mask,
@@ -175,12 +183,10 @@ def thresholded_counts(counts: np.ndarray, rho: float, delta: float, rng: NoiseS
     when its noisy count clears ``tau = max(min_threshold, 1 + sigma * Phi^{-1}(1 - delta))``. The key set is the
     data's, so a key one row alone holds is what a neighbour lacks: it is released with probability at most
     ``delta``; given the keys both hold, the release is rho-zCDP. Total: rho plus ``delta``."""
-    from scipy.stats import norm
-
     if not (0 < delta < 1):
         raise InvalidPrivacyParameterError(f"delta for the threshold must be in (0, 1); got {delta}.")
     sigma = gaussian_sigma(rho, 1.0)
-    tau = max(min_threshold, 1.0 + sigma * float(norm.isf(delta)))
+    tau = count_threshold(rho, delta, min_threshold)
     counts = np.asarray(counts, dtype=np.float64)
     noisy = counts + gaussian_noise(len(counts), sigma, rng) if len(counts) else np.zeros(0)
     return noisy >= tau, np.round(noisy, 0)

@@ -195,20 +195,22 @@ def _tail_left_out(first: np.ndarray, edges: np.ndarray, sigma: float, wide: tup
 def _core(noisy: np.ndarray, sigma: float, zero: int | None) -> np.ndarray:
     """Core buckets: those clearing CORE_SIGMAS, an isolated one (module docstring) ISOLATED_SIGMAS; ``zero``: the
     bucket around zero, never isolated (None: no such bucket)."""
-    near = np.zeros(len(noisy), dtype=bool)
-    side = noisy >= EXTEND_SIGMAS * sigma
-    near[1:] |= side[:-1]
-    near[:-1] |= side[1:]
-    strong = noisy >= CORE_SIGMAS * sigma  # a bucket within NEAR_BUCKETS of another core bucket is not isolated
-    for k in range(1, NEAR_BUCKETS + 1):
-        near[k:] |= strong[:-k]
-        near[:-k] |= strong[k:]
+    near = _beside(noisy >= EXTEND_SIGMAS * sigma, 1) | _beside(noisy >= CORE_SIGMAS * sigma, NEAR_BUCKETS)
     if zero is not None:
         near[zero] = True
     core = noisy >= np.where(near, CORE_SIGMAS, ISOLATED_SIGMAS) * sigma
     if zero is not None and core.any() and noisy[zero] >= ZERO_SIGMAS * sigma:
         core[zero] = True  # exact zeros beside a core elsewhere (scores 0-10, counts, amounts): a lower bar
     return core
+
+
+def _beside(mask: np.ndarray, reach: int) -> np.ndarray:
+    """Buckets with a bucket of ``mask`` within ``reach`` positions on either side (not counting themselves)."""
+    out = np.zeros(len(mask), dtype=bool)
+    for k in range(1, reach + 1):
+        out[k:] |= mask[:-k]
+        out[:-k] |= mask[k:]
+    return out
 
 
 def _across_zero(noisy: np.ndarray, a: int, b: int, zero: int, sigma: float) -> tuple[int, int]:

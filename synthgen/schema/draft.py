@@ -51,7 +51,7 @@ from ..exceptions import DataValidationError, SchemaError
 from ..privacy.accountants import ZCDPBudget
 from ..privacy.analysis import gaussian_sigma
 from ..privacy.ledger import charge
-from ..privacy.mechanisms import noisy_histogram
+from ..privacy.mechanisms import count_threshold, noisy_histogram
 from ..privacy.noise import SEEDED_NOISE_REASON, noise_is_seeded, privacy_noise
 from ..privacy.spend import NoGuarantee, resolve_delta
 from .draft_values import (DROPPED, exact_field, listed_shares, release_values, warn_dropped,
@@ -348,14 +348,12 @@ def _draft_dp(df: pd.DataFrame, todo: list[str], kinds: Mapping[str, str], epsil
 def rows_needed(details: Mapping[str, Any], todo: Sequence[str]) -> dict[str, int]:
     """About how many non-null values a column needs for the draft to decide its kind, and how many rows a category
     needs to be listed, at this draft's budget split (public: from the spend's rho and delta split alone)."""
-    from scipy.stats import norm
-
     rho, dlt = details.get("rho_split") or {}, details.get("delta_split") or {}
     out = {}
     classes = [rho[f"{c}:classes"] for c in todo if f"{c}:classes" in rho]
     if classes:
         out["kind"] = math.ceil(MIN_MASS_SIGMAS * gaussian_sigma(min(classes), 1.0))
-    cats = [1.0 + gaussian_sigma(rho[c], 1.0) * float(norm.isf(dlt[c])) for c in todo if c in dlt and c in rho]
+    cats = [count_threshold(rho[c], dlt[c]) for c in todo if c in dlt and c in rho]
     if cats:
         out["category"] = math.ceil(min(cats))
     return out
