@@ -97,7 +97,7 @@ def test_schema_draft(table, corpus_dir, tmp_path):
     assert {f.name for f in drafted.fields} == {f.name for f in corpus.load_schema(table).fields}
 
 
-def _drafted_target(invoke, evaluate: list, drafted: Schema, target: str) -> str | None:
+def _drafted_target(evaluate: list, drafted: Schema, target: str) -> str | None:
     """The corpus target, or None when the 300-row DP draft dropped it (fresh noise: it happens on star's lunch1
     in some draws); then ``evaluate --target`` must refuse with exit 2, saying why and that target may be left out,
     and the path goes on as that Fix says."""
@@ -133,7 +133,7 @@ def test_path_commands(table, corpus_dir, tmp_path):
     evaluate = ["evaluate", "--real", d / "train.csv", "--holdout", d / "holdout.csv", "--synthetic",
                 tmp_path / "syn.csv", "--schema", drafted, "--model", tmp_path / "model",
                 "--metrics", ",".join(METRICS), "--out", tmp_path / "report.json", "-q"]
-    target = _drafted_target(invoke, evaluate, Schema.load(drafted), t.target)
+    target = _drafted_target(evaluate, Schema.load(drafted), t.target)
     r, _ = invoke(*evaluate, *(["--target", target] if target else []))
     assert r.exit_code == 0, f"evaluate: exit {r.exit_code}: {message(r)}"
     summary = json.loads(r.stdout)["summary"]
