@@ -68,13 +68,21 @@ def _correlated(n: int = 4000, seed: int = 0) -> tuple[pd.DataFrame, Schema]:
 
 
 def test_a_correlated_numeric_pair_is_carried_by_a_coarse_measurement():
+    """Real corr(u, v) 0.95; an independent fit gives ~0 (+-0.03 at 4000 rows). Over 20 noise draws at this epsilon
+    the sampled correlation ran 0.35-0.68 (median 0.6), so one fresh-noise fit against 0.4 failed ~1 run in 7 (a red
+    CI on 772030d at 0.31). It uses five fixed draws of the test-only seeded noise (not a DP fit) and asks each to
+    carry clearly more than independence, and their median to carry most of it."""
     df, schema = _correlated()
     params = dict(epsilon=0.5, n_bins=32, max_cliques=1, max_rounds=1, round_iters=50, final_iters=200)
-    gen = DPMarginal(**params).fit(df, schema, random_state=0)
-    pairs = [m for m in gen.measurements_ if len(m.clique) == 2]
-    assert [m.clique for m in pairs] == [("u", "v")] and pairs[0].maps  # the coarse (u, v): 8 x 8 cells
-    syn = gen.sample(4000, random_state=1)
-    assert syn["u"].corr(syn["v"]) > 0.4  # real 0.95 (0.54-0.70 seen at this epsilon); independent: ~0
+    corrs = []
+    for seed in range(5):
+        with unsafe_seeded_noise(seed):
+            gen = DPMarginal(**params).fit(df, schema, random_state=0)
+        pairs = [m for m in gen.measurements_ if len(m.clique) == 2]
+        assert [m.clique for m in pairs] == [("u", "v")] and pairs[0].maps  # the coarse (u, v): 8 x 8 cells
+        syn = gen.sample(4000, random_state=1)
+        corrs.append(syn["u"].corr(syn["v"]))
+    assert min(corrs) > 0.25 and np.median(corrs) > 0.45, corrs
 
 
 def test_coarse_measurements_round_trip(tmp_path):
